@@ -1,0 +1,48 @@
+# Doorlopende Lijn: set-up, run and test. Two commands do everything: `make run`, `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test lint lint-py lint-bpmn typecheck pytest bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/inburgering serve --demo --host 127.0.0.1 --port 8000
+
+lint-py: $(STAMP)
+	$(BIN)/ruff check engine storage webhooks app tests bench
+	$(BIN)/ruff format --check engine storage webhooks app tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+lint-bpmn: $(STAMP) $(NODE_STAMP)
+	npx --no-install bpmnlint bpmn/*.bpmn
+	node tools/check_moddle.mjs bpmn/*.bpmn
+	$(BIN)/inburgering lint bpmn
+
+lint: lint-py typecheck lint-bpmn
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules var
