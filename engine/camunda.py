@@ -369,6 +369,12 @@ class _Inspector:
             self.visit_extensions(element, extension)
         if tag == "startEvent":
             self.visit_start_event(element)
+        if element.get(_cam("formRef")) is not None:
+            self.problem(
+                f"{self.label(element)} uses camunda:formRef (Camunda Forms): use generated form "
+                "fields (camunda:formData) or a formKey instead",
+                element,
+            )
 
     def visit_process(self, process: etree._Element) -> None:
         process_id = process.get("id") or ""
@@ -600,12 +606,6 @@ class _Inspector:
     def visit_extensions(self, element: etree._Element, extension: etree._Element) -> None:
         owner = element
         what = self.label(owner)
-        if element.get(_cam("formRef")) is not None:
-            self.problem(
-                f"{what} uses camunda:formRef (Camunda Forms): use generated form fields "
-                "(camunda:formData) or a formKey instead",
-                owner,
-            )
         for child in extension:
             if not isinstance(child.tag, str) or not child.tag.startswith(f"{{{CAMUNDA_NS}}}"):
                 continue
@@ -788,7 +788,7 @@ class _Inspector:
             if parsed is None:
                 continue
             if parsed.id in seen:
-                self.problem(f"{self.label(owner)}: form field '{parsed.id}' is defined twice", owner)
+                self.field_problem(owner, xml_field, parsed.id, "is defined twice")
                 continue
             seen.add(parsed.id)
             fields.append(parsed)
