@@ -36,10 +36,11 @@ class DeployError(EngineError):
     problems: list[Problem] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return "; ".join(
-            (f"{p.element_id}: " if p.element_id else "") + p.message + (f" (line {p.line})" if p.line else "")
-            for p in self.problems
-        )
+        parts = []
+        for p in self.problems:
+            where = f"{p.element_id}: " if p.element_id else ""
+            parts.append(where + p.message + (f" (line {p.line})" if p.line else ""))
+        return "; ".join(parts)
 
 
 class ExpressionError(EngineError):

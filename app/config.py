@@ -1,0 +1,48 @@
+"""Configuration: defaults, then environment variables, then the config given to create_app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": "sqlite:///var/inburgering.db",
+    "SECRET_KEY": None,
+    "TVS_WEBHOOK_SECRET": None,
+    "TIMER_POLL_SECONDS": 1.0,
+    "WEBHOOKS_ALLOW_INSECURE": False,
+    "RUN_WORKER": False,
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "MAX_JSON_BYTES": 1024 * 1024,
+    "DEPLOY_BUNDLED": True,
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+}
+
+_ENV: dict[str, tuple[str, Any]] = {
+    "DATABASE_URL": ("DATABASE_URL", str),
+    "SECRET_KEY": ("INBURGERING_SECRET_KEY", str),
+    "TVS_WEBHOOK_SECRET": ("TVS_WEBHOOK_SECRET", str),
+    "TIMER_POLL_SECONDS": ("INBURGERING_TIMER_POLL_SECONDS", float),
+    "WEBHOOKS_ALLOW_INSECURE": (
+        "INBURGERING_WEBHOOKS_ALLOW_INSECURE",
+        lambda v: v.strip().lower() in {"1", "true", "yes"},
+    ),
+    "PUBLIC_BASE_URL": ("INBURGERING_PUBLIC_BASE_URL", str),
+}
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Defaults, then environment variables (``INBURGERING_*`` and friends), then ``overrides``."""
+    env = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    for key, (name, convert) in _ENV.items():
+        if name in env and env[name] != "":
+            config[key] = convert(env[name])
+    for key, value in env.items():
+        if key.startswith("INBURGERING_") and key[len("INBURGERING_") :] not in config:
+            config[key[len("INBURGERING_") :]] = value
+    config.update(overrides or {})
+    return config

@@ -1,0 +1,282 @@
+"""Deployable documents: hardened intake, Camunda checks, SpiffWorkflow parsing, versioned specs.
+
+A :class:`SpecLibrary` is the engine's in-memory registry of deployed process definitions. It holds the
+parsed spec once per (key, version); instances name the versions they run on and never carry a spec.
+Storage decides versions (it is the source of truth) and feeds documents back in on start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.camunda import DocumentInfo, inspect_document
+from engine.errors import DeployError, NotFoundError, Problem
+from engine.intake import document_kind, parse_xml
+
+_validator: BpmnValidator | None = None
+_validator_lock = threading.Lock()
+
+
+def _schema_validator() -> BpmnValidator:
+    global _validator
+    with _validator_lock:
+        if _validator is None:
+            _validator = BpmnValidator()
+        return _validator
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A document that passed every check, with what it defines."""
+
+    name: str
+    sha256: str
+    kind: str
+    content: bytes
+    info: DocumentInfo
+    specs: Mapping[str, Any]  # executable process id -> BpmnProcessSpec
+    embedded: Mapping[str, Mapping[str, Any]]  # process id -> its embedded subprocess specs
+    called: Mapping[str, tuple[str, ...]]  # process id -> keys of processes it calls
+    decisions: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self.specs) if self.kind == "bpmn" else self.decisions
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    """Version ``version`` of process ``key``."""
+
+    key: str
+    version: int
+    sha256: str
+    document: ParsedDocument
+    name: str | None = None
+
+    @property
+    def spec(self) -> Any:
+        return self.document.specs[self.key]
+
+    @property
+    def info(self) -> DocumentInfo:
+        return self.document.info
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Everything a workflow of ``top`` needs: its spec, the specs it calls, and their versions."""
+
+    top: ProcessDefinition
+    subprocess_specs: Mapping[str, Any]
+    pins: Mapping[str, int]
+    infos: tuple[DocumentInfo, ...] = field(default=())
+
+
+def _problem_from_validation(exc: SpiffWorkflowException) -> Problem:
+    element = getattr(exc, "id", None) or None
+    line = getattr(exc, "line_number", None)
+    message = str(exc.args[0]) if exc.args else str(exc)
+    return Problem(message=message, element_id=element, line=line if isinstance(line, int) else None)
+
+
+class SpecLibrary:
+    """Parsed, validated and versioned process definitions (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._definitions: dict[str, dict[int, ProcessDefinition]] = {}
+        self._by_hash: dict[tuple[str, str], int] = {}
+        self._dmn: dict[str, ParsedDocument] = {}  # decision id -> DMN document
+        self._bundles: dict[tuple[str, int, tuple[tuple[str, int], ...]], Bundle] = {}
+
+    # -- parsing ---------------------------------------------------------------------------------
+    def parse(self, name: str, content: bytes) -> ParsedDocument:
+        """Check and parse one document without registering it; raise DeployError listing every problem."""
+        root = parse_xml(content, name=name)
+        kind = document_kind(root)
+        info = inspect_document(root)
+        problems = list(info.problems)
+        sha = hashlib.sha256(content).hexdigest()
+        if kind == "dmn":
+            if problems:
+                raise DeployError(problems)
+            parser = CamundaParser()
+            try:
+                parser.add_dmn_xml(root, filename=name)
+            except (ValidationException, SpiffWorkflowException) as exc:
+                raise DeployError([_problem_from_validation(exc)]) from exc
+            except Exception as exc:  # noqa: BLE001 - the library raises bare exceptions on bad DMN
+                raise DeployError([Problem(f"DMN could not be parsed: {exc}")]) from exc
+            return ParsedDocument(name, sha, kind, content, info, {}, {}, {}, tuple(info.decision_ids))
+
+        try:
+            _schema_validator().validate(root, filename=name)
+        except ValidationException as exc:
+            problems.append(_problem_from_validation(exc))
+        if not info.executable_process_ids:
+            problems.append(Problem('the document has no executable process (isExecutable="true")'))
+        if problems:
+            raise DeployError(problems)
+
+        parser = CamundaParser()
+        with self._lock:
+            dmn_docs = list({id(d): d for d in self._dmn.values()}.values())
+        try:
+            for dmn in dmn_docs:
+                parser.add_dmn_xml(etree.fromstring(dmn.content, etree.XMLParser(resolve_entities=False)))
+            parser.add_bpmn_xml(root, filename=name)
+        except (ValidationException, SpiffWorkflowException) as exc:
+            raise DeployError([_problem_from_validation(exc)]) from exc
+
+        specs: dict[str, Any] = {}
+        embedded: dict[str, dict[str, Any]] = {}
+        called: dict[str, tuple[str, ...]] = {}
+        own = set(info.process_ids)
+        for pid in info.executable_process_ids:
+            try:
+                spec = parser.get_spec(pid)
+                subs = parser.get_subprocess_specs(pid, require_call_activity_specs=False)
+            except (ValidationException, SpiffWorkflowException) as exc:
+                problems.append(_problem_from_validation(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - parser raises bare exceptions (e.g. NotImplementedError)
+                problems.append(Problem(f"cannot be parsed: {exc}", element_id=pid))
+                continue
+            specs[pid] = spec
+            embedded[pid] = {
+                k: v for k, v in subs.items() if v is not None and k not in info.called_elements.values()
+            }
+            targets = []
+            for ts in list(spec.task_specs.values()) + [
+                t for s in embedded[pid].values() for t in s.task_specs.values()
+            ]:
+                if isinstance(ts, SubWorkflowTask) and ts.spec not in embedded[pid]:
+                    if ts.spec in own and ts.spec not in info.executable_process_ids:
+                        problems.append(
+                            Problem(f"calls process '{ts.spec}', which is not executable", ts.bpmn_id)
+                        )
+                    targets.append(ts.spec)
+            called[pid] = tuple(dict.fromkeys(targets))
+        if problems:
+            raise DeployError(problems)
+        return ParsedDocument(name, sha, kind, content, info, specs, embedded, called)
+
+    # -- registry --------------------------------------------------------------------------------
+    def add_document(
+        self, name: str, content: bytes, *, versions: Mapping[str, int] | None = None
+    ) -> list[ProcessDefinition]:
+        """Parse and register a document. Same content again gives the same versions.
+
+        ``versions`` (key -> version) is given by storage when it reloads what it stored; without it the
+        next free version of each key is taken.
+        """
+        doc = self.parse(name, content)
+        return self.register(doc, versions=versions)
+
+    def register(
+        self, doc: ParsedDocument, *, versions: Mapping[str, int] | None = None
+    ) -> list[ProcessDefinition]:
+        out: list[ProcessDefinition] = []
+        with self._lock:
+            if doc.kind == "dmn":
+                for decision in doc.decisions:
+                    self._dmn[decision] = doc
+            for key in doc.keys:
+                existing = self._by_hash.get((key, doc.sha256))
+                if versions is not None and key in versions:
+                    version = versions[key]
+                elif existing is not None:
+                    version = existing
+                else:
+                    version = max(self._definitions.get(key, {}).keys(), default=0) + 1
+                definition = ProcessDefinition(key, version, doc.sha256, doc, doc.info.element_names.get(key))
+                self._definitions.setdefault(key, {})[version] = definition
+                self._by_hash[(key, doc.sha256)] = version
+                out.append(definition)
+        return out
+
+    def version_for(self, key: str, sha256: str) -> int | None:
+        with self._lock:
+            return self._by_hash.get((key, sha256))
+
+    def next_version(self, key: str) -> int:
+        with self._lock:
+            return max(self._definitions.get(key, {}).keys(), default=0) + 1
+
+    def get(self, key: str, version: int | None = None) -> ProcessDefinition:
+        with self._lock:
+            versions = self._definitions.get(key)
+            if not versions:
+                raise NotFoundError(f"no process definition '{key}'")
+            if version is None:
+                return versions[max(versions)]
+            if version not in versions:
+                raise NotFoundError(f"no version {version} of process definition '{key}'")
+            return versions[version]
+
+    def definitions(self) -> list[ProcessDefinition]:
+        with self._lock:
+            return [d for versions in self._definitions.values() for d in versions.values()]
+
+    def bundle(self, key: str, version: int | None = None, pins: Mapping[str, int] | None = None) -> Bundle:
+        """The spec of ``key`` with every process it calls, transitively.
+
+        Called processes run on the versions in ``pins`` (what an instance recorded when it started),
+        else on their latest version.
+        """
+        top = self.get(key, version)
+        pins = dict(pins or {})
+        cache_key = (top.key, top.version, tuple(sorted(pins.items())))
+        with self._lock:
+            cached = self._bundles.get(cache_key)
+        if cached is not None:
+            return cached
+        subprocess_specs: dict[str, Any] = {}
+        resolved: dict[str, int] = {top.key: top.version}
+        infos = [top.info]
+        queue: list[ProcessDefinition] = [top]
+        while queue:
+            current = queue.pop()
+            subprocess_specs.update(current.document.embedded.get(current.key, {}))
+            for target in current.document.called.get(current.key, ()):
+                if target in resolved:
+                    continue
+                try:
+                    called = self.get(target, pins.get(target))
+                except NotFoundError as exc:
+                    raise NotFoundError(
+                        f"process '{current.key}' calls '{target}', which is not deployed"
+                    ) from exc
+                resolved[target] = called.version
+                subprocess_specs[target] = called.spec
+                infos.append(called.info)
+                queue.append(called)
+        result = Bundle(top, subprocess_specs, resolved, tuple(infos))
+        with self._lock:
+            self._bundles[cache_key] = result
+        return result
+
+    def missing_calls(self, definitions: Iterable[ProcessDefinition]) -> list[Problem]:
+        """Problems for call activities whose target is not (yet) deployed."""
+        problems = []
+        for definition in definitions:
+            for target in definition.document.called.get(definition.key, ()):
+                with self._lock:
+                    known = target in self._definitions
+                if not known:
+                    problems.append(
+                        Problem(f"calls process '{target}', which is not deployed", definition.key)
+                    )
+        return problems

@@ -1,0 +1,496 @@
+"""Steps of a process instance: a pure function of (stored state, input, now) -> StepResult.
+
+Nothing here touches a database, the network or the wall clock. Each public method loads the workflow
+from the state it is given, checks the input, runs SpiffWorkflow to the next wait state under the
+step's time, and returns everything storage needs to write in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessage
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine import expression, forms, serialization, spiff_support
+from engine.camunda import DocumentInfo, UserTaskInfo
+from engine.clock import Clock
+from engine.definition import Bundle, SpecLibrary
+from engine.errors import EngineError, ExpressionError, NotFoundError, ProcessError, TaskNotOpenError
+from engine.result import (
+    AuditRecord,
+    DomainEvent,
+    MessageWait,
+    OpenTask,
+    PendingTimer,
+    StepResult,
+)
+from engine.script_engine import SafeScriptEngine
+
+spiff_support.install()
+
+STATE_FORMAT = 1
+_META = "doorlopendeLijn"  # key in a task's internal_data for what we computed when it opened
+_OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _event_type(message_name: str) -> str:
+    return message_name.replace("_", "-")
+
+
+class _Step:
+    """Collects what happens while the library runs: events and audit records, in order."""
+
+    def __init__(self, runtime: Runtime, workflow: BpmnWorkflow, bundle: Bundle, actor: str) -> None:
+        self.runtime = runtime
+        self.workflow = workflow
+        self.bundle = bundle
+        self.actor = actor
+        self.events: list[DomainEvent] = []
+        self.audit: list[AuditRecord] = []
+        self.open_before = {str(t.id) for t in _open_user_tasks(workflow)}
+        self.completed_before = workflow.is_completed()
+
+    def did_complete(self, task: Any) -> None:
+        spec = task.task_spec
+        definition = getattr(spec, "event_definition", None)
+        element = getattr(spec, "bpmn_id", None)
+        if isinstance(spec, ThrowingEvent) and isinstance(definition, MessageEventDefinition):
+            info = self.runtime.info_for(self.bundle, task.workflow.spec.name)
+            data = self.runtime.evaluate_properties(info.properties.get(element or "", {}), task)
+            self.events.append(DomainEvent(_event_type(definition.name), element, data))
+        elif isinstance(spec, CatchingEvent) and isinstance(definition, TimerEventDefinition):
+            self.events.append(DomainEvent("termijn-verstreken", element, {"elementId": element}))
+            self.audit.append(AuditRecord("timer-fired", element, "system:timer", {}))
+
+    def run(self) -> None:
+        try:
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps(did_complete_task=self.did_complete)
+        except SpiffWorkflowException as exc:
+            raise ProcessError(_describe_library_error(exc)) from exc
+        self.workflow.get_events()  # uncaught throws were turned into domain events already
+
+
+def _describe_library_error(exc: SpiffWorkflowException) -> str:
+    task = getattr(exc, "task", None)
+    element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    message = str(exc.args[0]) if exc.args else exc.__class__.__name__
+    return f"{element}: {message}" if element else message
+
+
+def _open_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    return [t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)]
+
+
+def _parse_due(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):  # cycle timers keep {'cycles', 'next', 'duration'}
+        value = value.get("next")
+        if value is None:
+            return None
+    try:
+        parsed = TimerEventDefinition.get_datetime(str(value))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC)
+
+
+class Runtime:
+    """Runs process instances of the definitions in a :class:`SpecLibrary` on a :class:`Clock`."""
+
+    def __init__(self, library: SpecLibrary, clock: Clock) -> None:
+        self.library = library
+        self.clock = clock
+        self.script_engine = SafeScriptEngine()
+
+    # -- public steps ----------------------------------------------------------------------------
+    def start(
+        self,
+        process_key: str,
+        *,
+        business_key: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        actor: str = "system",
+        version: int | None = None,
+    ) -> StepResult:
+        """Create an instance and run it to its first wait state."""
+        clean = forms.validate_free_variables(dict(variables or {}))
+        bundle = self.library.bundle(process_key, version)
+        now = self.clock.now()
+        with spiff_support.step_time(now):
+            workflow = BpmnWorkflow(
+                bundle.top.spec, dict(bundle.subprocess_specs), script_engine=self.script_engine
+            )
+            start = workflow.get_next_task(state=TaskState.READY)
+            if start is not None:
+                start.data.update(clean)
+            step = _Step(self, workflow, bundle, actor)
+            step.open_before = set()
+            step.audit.append(AuditRecord("start", bundle.top.key, actor, {"version": bundle.top.version}))
+            step.run()
+            return self._result(workflow, bundle, business_key, step, now)
+
+    def complete_task(
+        self, state: Mapping[str, Any], task_id: str, data: Mapping[str, Any], *, actor: str = "system"
+    ) -> StepResult:
+        """Complete an open user task with form data validated against its form."""
+        workflow, bundle, business_key = self._load(state)
+        now = self.clock.now()
+        task = self._find_task(workflow, task_id)
+        if task is None or not isinstance(task.task_spec, UserTask):
+            raise NotFoundError(f"no task {task_id}")
+        if task.state != TaskState.READY:
+            raise TaskNotOpenError(f"task {task_id} is no longer open")
+        info = self.user_task_info(bundle, task)
+        fields = info.form if info else ()
+        clean = forms.validate_submission(fields, dict(data), current=task.data)
+        with spiff_support.step_time(now):
+            step = _Step(self, workflow, bundle, actor)
+            task.data.update(clean)
+            try:
+                task.run()
+            except SpiffWorkflowException as exc:
+                raise ProcessError(_describe_library_error(exc)) from exc
+            step.audit.append(
+                AuditRecord(
+                    "task-completed",
+                    task.task_spec.bpmn_id,
+                    actor,
+                    {"taskId": task_id, "fields": sorted(clean)},
+                )
+            )
+            step.run()
+            return self._result(workflow, bundle, business_key, step, now, completed_task=task)
+
+    def correlate(
+        self,
+        state: Mapping[str, Any],
+        message_name: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str = "system",
+    ) -> StepResult:
+        """Deliver message ``message_name`` with ``variables``; NotFoundError when nothing waits for it."""
+        clean = forms.validate_free_variables(dict(variables or {}))
+        workflow, bundle, business_key = self._load(state)
+        now = self.clock.now()
+        waiting = [w for w in self._message_waits(workflow) if w.message_name == message_name]
+        if not waiting:
+            raise NotFoundError(f"no wait for message '{message_name}'")
+        with spiff_support.step_time(now):
+            step = _Step(self, workflow, bundle, actor)
+            definition = CamundaMessage(message_name)
+            event = BpmnEvent(definition, payload={"payload": clean, "result_var": None})
+            caught = workflow.catch(event)
+            if not caught:
+                plain = BpmnEvent(MessageEventDefinition(message_name), payload=clean)
+                caught = workflow.catch(plain)
+            step.audit.append(
+                AuditRecord("message-correlated", waiting[0].element_id, actor, {"message": message_name})
+            )
+            step.run()
+            return self._result(workflow, bundle, business_key, step, now)
+
+    def fire_due_timers(self, state: Mapping[str, Any], *, actor: str = "system:timer") -> StepResult:
+        """Fire every timer whose due time has come (``due_at <= now``)."""
+        workflow, bundle, business_key = self._load(state)
+        now = self.clock.now()
+        with spiff_support.step_time(now + timedelta(microseconds=1)):
+            step = _Step(self, workflow, bundle, actor)
+            step.run()
+            return self._result(workflow, bundle, business_key, step, now)
+
+    def fire_timer(
+        self, state: Mapping[str, Any], timer_id: str, *, actor: str = "system:timer"
+    ) -> StepResult:
+        """Fire one timer now, as if it were due."""
+        return self.reschedule_timer(
+            state, timer_id, self.clock.now() - timedelta(microseconds=1), actor=actor, fire=True
+        )
+
+    def reschedule_timer(
+        self,
+        state: Mapping[str, Any],
+        timer_id: str,
+        due_at: datetime,
+        *,
+        actor: str = "system",
+        fire: bool = False,
+    ) -> StepResult:
+        """Give a pending timer a new due time, in the engine state itself."""
+        if due_at.tzinfo is None:
+            raise EngineError("due_at must be timezone-aware")
+        workflow, bundle, business_key = self._load(state)
+        now = self.clock.now()
+        task = self._find_task(workflow, timer_id)
+        if task is None or not self._is_timer(task):
+            raise NotFoundError(f"no timer {timer_id}")
+        if task.state != TaskState.WAITING:
+            raise TaskNotOpenError(f"timer {timer_id} is no longer pending")
+        value = task.internal_data.get("event_value")
+        new_value = due_at.astimezone(UTC).isoformat()
+        if isinstance(value, dict):
+            value = dict(value, next=new_value)
+            task.internal_data["event_value"] = value
+        else:
+            task.internal_data["event_value"] = new_value
+        with spiff_support.step_time(now):
+            step = _Step(self, workflow, bundle, actor)
+            action = "timer-fire-requested" if fire else "timer-rescheduled"
+            step.audit.append(
+                AuditRecord(action, task.task_spec.bpmn_id, actor, {"timerId": timer_id, "dueAt": new_value})
+            )
+            step.run()
+            return self._result(workflow, bundle, business_key, step, now)
+
+    def terminate(self, state: Mapping[str, Any], *, actor: str = "system") -> StepResult:
+        """Cancel every open task; the instance ends as terminated."""
+        workflow, bundle, business_key = self._load(state)
+        now = self.clock.now()
+        with spiff_support.step_time(now):
+            step = _Step(self, workflow, bundle, actor)
+            workflow.cancel()
+            step.audit.append(AuditRecord("terminated", bundle.top.key, actor, {}))
+            return self._result(workflow, bundle, business_key, step, now, terminated=True)
+
+    def describe(self, state: Mapping[str, Any]) -> StepResult:
+        """The current view of a stored state, without running anything."""
+        workflow, bundle, business_key = self._load(state)
+        step = _Step(self, workflow, bundle, "system")
+        return self._result(workflow, bundle, business_key, step, self.clock.now(), describe_only=True)
+
+    # -- helpers shared with _Step ---------------------------------------------------------------
+    def info_for(self, bundle: Bundle, process_id: str) -> DocumentInfo:
+        for info in bundle.infos:
+            if process_id in info.process_ids:
+                return info
+        return bundle.top.info
+
+    def user_task_info(self, bundle: Bundle, task: Any) -> UserTaskInfo | None:
+        info = self.info_for(bundle, task.workflow.spec.name)
+        return info.user_tasks.get(task.task_spec.bpmn_id)
+
+    def evaluate_properties(self, properties: Mapping[str, str], task: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, raw in properties.items():
+            if "${" in raw or "#{" in raw:
+                try:
+                    out[name] = _json_value(
+                        expression.evaluate(raw, task.data, now=spiff_support.current_now())
+                    )
+                except ExpressionError:
+                    out[name] = None
+            else:
+                out[name] = raw
+        return out
+
+    # -- internals -------------------------------------------------------------------------------
+    def _load(self, state: Mapping[str, Any]) -> tuple[BpmnWorkflow, Bundle, str | None]:
+        if state.get("format") != STATE_FORMAT:
+            raise EngineError(f"unknown state format {state.get('format')!r}")
+        bundle = self.library.bundle(state["process"], state["version"], state.get("pins"))
+        workflow = serialization.restore(state["workflow"], bundle.top.spec, dict(bundle.subprocess_specs))
+        workflow.script_engine = self.script_engine
+        return workflow, bundle, state.get("businessKey")
+
+    @staticmethod
+    def _find_task(workflow: BpmnWorkflow, task_id: str) -> Any:
+        try:
+            uid = UUID(str(task_id))
+        except ValueError:
+            return None
+        try:
+            return workflow.get_task_from_id(uid)
+        except Exception:  # noqa: BLE001 - the library raises a bare TaskNotFoundException
+            return None
+
+    @staticmethod
+    def _is_timer(task: Any) -> bool:
+        return isinstance(task.task_spec, CatchingEvent) and isinstance(
+            getattr(task.task_spec, "event_definition", None), TimerEventDefinition
+        )
+
+    def _message_waits(self, workflow: BpmnWorkflow) -> list[MessageWait]:
+        waits = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(task.task_spec, CatchingEvent) and isinstance(definition, MessageEventDefinition):
+                waits.append(MessageWait(definition.name, task.task_spec.bpmn_id, str(task.id)))
+        return waits
+
+    def _timers(self, workflow: BpmnWorkflow) -> list[PendingTimer]:
+        timers = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            if not self._is_timer(task):
+                continue
+            due = _parse_due(task.internal_data.get("event_value"))
+            if due is None:
+                continue
+            kind = (
+                "cycle" if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition) else "timer"
+            )
+            timers.append(PendingTimer(str(task.id), task.task_spec.bpmn_id, due, kind))
+        timers.sort(key=lambda t: (t.due_at, t.element_id or ""))
+        return timers
+
+    def _open_task(self, bundle: Bundle, task: Any, now: datetime) -> OpenTask:
+        info = self.user_task_info(bundle, task)
+        meta = task.internal_data.get(_META)
+        if meta is None:
+            meta = self._evaluate_task_meta(info, task, now)
+            task.internal_data[_META] = meta
+        spec = task.task_spec
+        lane = getattr(spec, "lane", None) or (info.lane if info else None)
+        return OpenTask(
+            id=str(task.id),
+            element_id=spec.bpmn_id,
+            name=getattr(spec, "bpmn_name", None) or (info.name if info else spec.bpmn_id),
+            lane=lane,
+            candidate_groups=tuple(meta.get("candidateGroups") or ()),
+            assignee=meta.get("assignee"),
+            due_at=_parse_due(meta.get("dueAt")),
+            form=info.form if info else (),
+            process_id=task.workflow.spec.name,
+            created_at=_parse_due(meta.get("createdAt")) or now,
+        )
+
+    def _evaluate_task_meta(self, info: UserTaskInfo | None, task: Any, now: datetime) -> dict[str, Any]:
+        def value(raw: str | None) -> Any:
+            if not raw:
+                return None
+            if "${" in raw or "#{" in raw:
+                try:
+                    return _json_value(expression.evaluate(raw, task.data, now=now))
+                except ExpressionError:
+                    return None
+            return raw
+
+        meta: dict[str, Any] = {"createdAt": now.isoformat()}
+        if info is None:
+            return meta
+        meta["assignee"] = value(info.assignee)
+        groups: list[str] = []
+        for raw in info.candidate_groups:
+            evaluated = value(raw)
+            if isinstance(evaluated, str):
+                groups.extend(g.strip() for g in evaluated.split(",") if g.strip())
+        meta["candidateGroups"] = groups
+        due = value(info.due_date)
+        if isinstance(due, str) and due:
+            if expression.is_iso_timer_literal(due) and due.upper().startswith("P"):
+                parsed = TimerEventDefinition.parse_iso_duration(due)
+                meta["dueAt"] = (now + TimerEventDefinition.get_timedelta_from_start(parsed, now)).isoformat()
+            else:
+                parsed_due = _parse_due(due)
+                meta["dueAt"] = parsed_due.isoformat() if parsed_due else None
+        return meta
+
+    def _variables(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        if workflow.is_completed():
+            merged = dict(workflow.data)
+            if workflow.last_task is not None:
+                merged.update(workflow.last_task.data)
+            return _json_dict(merged)
+        merged = {}
+        tasks = sorted(
+            (t for t in workflow.get_tasks(state=_OPEN | TaskState.COMPLETED, skip_subprocesses=True)),
+            key=lambda t: t.last_state_change,
+        )
+        for task in tasks:
+            merged.update(task.data)
+        return _json_dict(merged)
+
+    def _result(
+        self,
+        workflow: BpmnWorkflow,
+        bundle: Bundle,
+        business_key: str | None,
+        step: _Step,
+        now: datetime,
+        *,
+        completed_task: Any = None,
+        terminated: bool = False,
+        describe_only: bool = False,
+    ) -> StepResult:
+        open_tasks = [self._open_task(bundle, t, now) for t in _open_user_tasks(workflow)]
+        events = list(step.events)
+        if not describe_only:
+            if completed_task is not None:
+                events.append(
+                    DomainEvent(
+                        "taak-afgerond",
+                        completed_task.task_spec.bpmn_id,
+                        {"taskId": str(completed_task.id), "elementId": completed_task.task_spec.bpmn_id},
+                    )
+                )
+            for task in open_tasks:
+                if task.id not in step.open_before:
+                    events.append(
+                        DomainEvent(
+                            "taak-aangemaakt",
+                            task.element_id,
+                            {"taskId": task.id, "elementId": task.element_id, "lane": task.lane},
+                        )
+                    )
+        completed = workflow.is_completed()
+        status = "terminated" if terminated else ("completed" if completed else "active")
+        if status == "completed" and not step.completed_before and not describe_only:
+            events.append(DomainEvent("proces-afgerond", bundle.top.key, {}))
+            step.audit.append(AuditRecord("completed", bundle.top.key, step.actor, {}))
+        active = []
+        for task in workflow.get_tasks(state=_OPEN):
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if element and element not in active:
+                active.append(element)
+        state = {
+            "format": STATE_FORMAT,
+            "process": bundle.top.key,
+            "version": bundle.top.version,
+            "pins": dict(bundle.pins),
+            "businessKey": business_key,
+            "workflow": serialization.dump(workflow),
+        }
+        return StepResult(
+            state=state,
+            status=status,
+            process_key=bundle.top.key,
+            version=bundle.top.version,
+            variables=self._variables(workflow),
+            open_tasks=tuple(open_tasks),
+            timers=tuple(self._timers(workflow)) if status == "active" else (),
+            message_waits=tuple(self._message_waits(workflow)) if status == "active" else (),
+            events=tuple(events),
+            active_elements=tuple(active) if status == "active" else (),
+            audit=tuple(step.audit),
+            at=now,
+        )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _json_dict(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _json_value(v) for k, v in data.items() if not k.startswith("_")}
+
+
+Factory = Callable[[], Runtime]

@@ -1,0 +1,343 @@
+"""Rows in, frozen records out: one verb_noun function per database operation on instances.
+
+Every write of a step happens in the caller's transaction: the instance row (with its optimistic
+revision check), the index tables, the audit trail and the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.result import StepResult
+from storage.errors import ConflictError, DuplicateInstanceError
+from storage.schema import (
+    audit_entries,
+    message_waits,
+    outbox_events,
+    process_instances,
+    timers,
+    user_tasks,
+)
+
+
+@dataclass(frozen=True)
+class InstanceRecord:
+    """A stored process instance as the API shows it (state included for the engine)."""
+
+    id: str
+    process_key: str
+    version: int
+    business_key: str | None
+    gemeente: str | None
+    scenario: str | None
+    status: str
+    revision: int
+    state: dict[str, Any]
+    variables: dict[str, Any]
+    active_elements: list[str]
+    created_at: datetime
+    updated_at: datetime
+    ended_at: datetime | None
+
+
+def _record(row: Any) -> InstanceRecord:
+    return InstanceRecord(
+        id=row.id,
+        process_key=row.process_key,
+        version=row.version,
+        business_key=row.business_key,
+        gemeente=row.gemeente,
+        scenario=row.scenario,
+        status=row.status,
+        revision=row.revision,
+        state=row.state,
+        variables=row.variables,
+        active_elements=list(row.active_elements or []),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        ended_at=row.ended_at,
+    )
+
+
+def get_instance(conn: Connection, instance_id: str) -> InstanceRecord | None:
+    row = conn.execute(select(process_instances).where(process_instances.c.id == instance_id)).first()
+    return _record(row) if row is not None else None
+
+
+def insert_instance(
+    conn: Connection,
+    result: StepResult,
+    *,
+    business_key: str | None,
+    gemeente: str | None,
+    actor: str,
+    now: datetime,
+    instance_id: str | None = None,
+) -> InstanceRecord:
+    """Store a new instance and everything its first step produced."""
+    instance_id = instance_id or str(uuid.uuid4())
+    values = {
+        "id": instance_id,
+        "process_key": result.process_key,
+        "version": result.version,
+        "business_key": business_key,
+        "gemeente": gemeente,
+        "scenario": result.scenario,
+        "status": result.status,
+        "revision": 1,
+        "state": result.state,
+        "variables": result.variables,
+        "active_elements": list(result.active_elements),
+        "created_at": now,
+        "updated_at": now,
+        "ended_at": None if result.status == "active" else now,
+    }
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(process_instances).values(**values))
+    except IntegrityError as exc:
+        raise DuplicateInstanceError("an active instance with this business key exists") from exc
+    _write_indexes(conn, instance_id, result, gemeente=gemeente, business_key=business_key, fresh=True)
+    _write_history(conn, instance_id, result, gemeente=gemeente, actor=actor, now=now)
+    stored = get_instance(conn, instance_id)
+    assert stored is not None
+    return stored
+
+
+def update_instance(
+    conn: Connection, record: InstanceRecord, result: StepResult, *, actor: str, now: datetime
+) -> InstanceRecord:
+    """Write a step on top of ``record``; ConflictError when someone else wrote first."""
+    values: dict[str, Any] = {
+        "revision": record.revision + 1,
+        "status": result.status,
+        "scenario": result.scenario or record.scenario,
+        "state": result.state,
+        "variables": result.variables,
+        "active_elements": list(result.active_elements),
+        "updated_at": now,
+    }
+    if result.status != "active" and record.status == "active":
+        values["ended_at"] = now
+    changed = conn.execute(
+        update(process_instances)
+        .where(process_instances.c.id == record.id, process_instances.c.revision == record.revision)
+        .values(**values)
+    ).rowcount
+    if changed != 1:
+        raise ConflictError("the instance was changed by another request; reload and try again")
+    _write_indexes(
+        conn, record.id, result, gemeente=record.gemeente, business_key=record.business_key, fresh=False
+    )
+    _write_history(conn, record.id, result, gemeente=record.gemeente, actor=actor, now=now)
+    stored = get_instance(conn, record.id)
+    assert stored is not None
+    return stored
+
+
+def _write_indexes(
+    conn: Connection,
+    instance_id: str,
+    result: StepResult,
+    *,
+    gemeente: str | None,
+    business_key: str | None,
+    fresh: bool,
+) -> None:
+    open_ids = {t.id for t in result.open_tasks}
+    timer_ids = {t.id for t in result.timers}
+    existing_tasks: set[str] = set()
+    existing_timers: dict[str, datetime] = {}
+    if not fresh:
+        existing_tasks = set(
+            conn.execute(select(user_tasks.c.id).where(user_tasks.c.instance_id == instance_id)).scalars()
+        )
+        existing_timers = {
+            r.id: r.due_at
+            for r in conn.execute(
+                select(timers.c.id, timers.c.due_at).where(timers.c.instance_id == instance_id)
+            )
+        }
+        gone = existing_tasks - open_ids
+        if gone:
+            conn.execute(delete(user_tasks).where(user_tasks.c.id.in_(gone)))
+        gone_timers = set(existing_timers) - timer_ids
+        if gone_timers:
+            conn.execute(delete(timers).where(timers.c.id.in_(gone_timers)))
+        conn.execute(delete(message_waits).where(message_waits.c.instance_id == instance_id))
+    new_tasks = [
+        {
+            "id": t.id,
+            "instance_id": instance_id,
+            "element_id": t.element_id,
+            "name": t.name,
+            "lane": t.lane,
+            "candidate_groups": list(t.candidate_groups),
+            "assignee": t.assignee,
+            "due_at": t.due_at,
+            "gemeente": gemeente,
+            "process_key": t.process_id,
+            "form": [f.as_dict() for f in t.form],
+            "created_at": t.created_at,
+        }
+        for t in result.open_tasks
+        if t.id not in existing_tasks
+    ]
+    if new_tasks:
+        conn.execute(insert(user_tasks), new_tasks)
+    new_timers = []
+    for timer in result.timers:
+        if timer.id not in existing_timers:
+            new_timers.append(
+                {
+                    "id": timer.id,
+                    "instance_id": instance_id,
+                    "element_id": timer.element_id,
+                    "due_at": timer.due_at,
+                    "gemeente": gemeente,
+                    "attempts": 0,
+                }
+            )
+        elif existing_timers[timer.id] != timer.due_at:
+            conn.execute(
+                update(timers)
+                .where(timers.c.id == timer.id)
+                .values(due_at=timer.due_at, claimed_by=None, claimed_until=None)
+            )
+    if new_timers:
+        conn.execute(insert(timers), new_timers)
+    waits = [
+        {
+            "instance_id": instance_id,
+            "message_name": w.message_name,
+            "business_key": business_key,
+            "element_id": w.element_id,
+        }
+        for w in result.message_waits
+    ]
+    if waits:
+        conn.execute(insert(message_waits), waits)
+
+
+def _write_history(
+    conn: Connection, instance_id: str, result: StepResult, *, gemeente: str | None, actor: str, now: datetime
+) -> None:
+    if result.audit:
+        conn.execute(
+            insert(audit_entries),
+            [
+                {
+                    "instance_id": instance_id,
+                    "at": now,
+                    "actor": record.actor if record.actor.startswith("system:") else actor,
+                    "action": record.action,
+                    "element_id": record.element_id,
+                    "detail": record.detail,
+                }
+                for record in result.audit
+            ],
+        )
+    if result.events:
+        conn.execute(
+            insert(outbox_events),
+            [
+                {
+                    "id": str(uuid.uuid4()),
+                    "instance_id": instance_id,
+                    "gemeente": gemeente,
+                    "type": event.type,
+                    "element_id": event.element_id,
+                    "data": {**event.data, "processInstanceId": instance_id, "gemeente": gemeente},
+                    "created_at": now,
+                    "dispatched": False,
+                }
+                for event in result.events
+            ],
+        )
+
+
+def find_instances_waiting(
+    conn: Connection, message_name: str, business_key: str, process_key: str | None = None
+) -> list[str]:
+    query = (
+        select(message_waits.c.instance_id)
+        .join(process_instances, process_instances.c.id == message_waits.c.instance_id)
+        .where(
+            message_waits.c.message_name == message_name,
+            message_waits.c.business_key == business_key,
+            process_instances.c.status == "active",
+        )
+        .distinct()
+    )
+    if process_key is not None:
+        query = query.where(process_instances.c.process_key == process_key)
+    return list(conn.execute(query).scalars())
+
+
+def find_active_instance(conn: Connection, process_key: str, business_key: str) -> str | None:
+    return conn.execute(
+        select(process_instances.c.id).where(
+            process_instances.c.process_key == process_key,
+            process_instances.c.business_key == business_key,
+            process_instances.c.status == "active",
+        )
+    ).scalar()
+
+
+def get_task_row(conn: Connection, task_id: str) -> Any:
+    return conn.execute(select(user_tasks).where(user_tasks.c.id == task_id)).first()
+
+
+def get_timer_row(conn: Connection, timer_id: str) -> Any:
+    return conn.execute(select(timers).where(timers.c.id == timer_id)).first()
+
+
+def set_task_assignee(conn: Connection, task_id: str, assignee: str | None, *, expected: str | None) -> bool:
+    """Claim or unclaim: changes the row only if its assignee is still ``expected``."""
+    cond = user_tasks.c.assignee.is_(None) if expected is None else user_tasks.c.assignee == expected
+    return bool(
+        conn.execute(
+            update(user_tasks).where(user_tasks.c.id == task_id, cond).values(assignee=assignee)
+        ).rowcount
+    )
+
+
+def list_audit(
+    conn: Connection, instance_id: str, *, offset: int = 0, limit: int = 100
+) -> tuple[list[Any], int]:
+    total = conn.execute(
+        select(func.count()).select_from(audit_entries).where(audit_entries.c.instance_id == instance_id)
+    ).scalar_one()
+    rows = conn.execute(
+        select(audit_entries)
+        .where(audit_entries.c.instance_id == instance_id)
+        .order_by(audit_entries.c.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(rows), int(total)
+
+
+def timers_for_instance(conn: Connection, instance_id: str) -> Sequence[Any]:
+    return conn.execute(
+        select(timers).where(timers.c.instance_id == instance_id).order_by(timers.c.due_at)
+    ).all()
+
+
+def tasks_for_instance(conn: Connection, instance_id: str) -> Sequence[Any]:
+    return conn.execute(
+        select(user_tasks).where(user_tasks.c.instance_id == instance_id).order_by(user_tasks.c.created_at)
+    ).all()
+
+
+def outbox_for_instance(conn: Connection, instance_id: str) -> Iterable[Any]:
+    return conn.execute(
+        select(outbox_events).where(outbox_events.c.instance_id == instance_id).order_by(outbox_events.c.seq)
+    ).all()

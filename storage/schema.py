@@ -1,0 +1,214 @@
+"""Tables. Everything users query lives in its own indexed table; no query deserializes a workflow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC on every dialect; always read back as an aware UTC datetime."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime bound to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("org_code", String(32), ForeignKey("organisations.code"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(100), primary_key=True),
+    Column("org_code", String(32), ForeignKey("organisations.code"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("deployed_at", UTCDateTime(), nullable=False),
+    Column("deployed_by", String(200), nullable=False),
+)
+
+process_definitions = Table(
+    "process_definitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("document_sha256", String(64), ForeignKey("documents.sha256"), nullable=False),
+    Column("name", String(300), nullable=True),
+    Column("deployed_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("key", "version"),
+    UniqueConstraint("key", "document_sha256"),
+)
+
+process_instances = Table(
+    "process_instances",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("process_key", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("business_key", String(100), nullable=True),
+    Column("gemeente", String(32), nullable=True),
+    Column("scenario", String(8), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("variables", JSON, nullable=False),
+    Column("active_elements", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Index("ix_process_instances_gemeente_status", "gemeente", "status"),
+    Index("ix_process_instances_scenario", "scenario"),
+    Index("ix_process_instances_created_at", "created_at"),
+    Index(
+        "uq_process_instances_active_business_key",
+        "process_key",
+        "business_key",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+user_tasks = Table(
+    "user_tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("instance_id", String(36), ForeignKey("process_instances.id"), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("lane", String(100), nullable=True),
+    Column("candidate_groups", JSON, nullable=False),
+    Column("assignee", String(200), nullable=True),
+    Column("due_at", UTCDateTime(), nullable=True),
+    Column("gemeente", String(32), nullable=True),
+    Column("process_key", String(200), nullable=False),
+    Column("form", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_user_tasks_instance_id", "instance_id"),
+    Index("ix_user_tasks_gemeente_created", "gemeente", "created_at"),
+    Index("ix_user_tasks_lane_created", "lane", "created_at"),
+    Index("ix_user_tasks_due_at", "due_at"),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("instance_id", String(36), ForeignKey("process_instances.id"), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("gemeente", String(32), nullable=True),
+    Column("claimed_by", String(100), nullable=True),
+    Column("claimed_until", UTCDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Index("ix_timers_due_at", "due_at"),
+    Index("ix_timers_instance_id", "instance_id"),
+)
+
+message_waits = Table(
+    "message_waits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("instance_id", String(36), ForeignKey("process_instances.id"), nullable=False),
+    Column("message_name", String(200), nullable=False),
+    Column("business_key", String(100), nullable=True),
+    Column("element_id", String(200), nullable=False),
+    Index("ix_message_waits_name_key", "message_name", "business_key"),
+    Index("ix_message_waits_instance_id", "instance_id"),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("instance_id", String(36), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("element_id", String(200), nullable=True),
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_entries_instance_id", "instance_id", "id"),
+)
+
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("instance_id", String(36), nullable=False),
+    Column("gemeente", String(32), nullable=True),
+    Column("type", String(100), nullable=False),
+    Column("element_id", String(200), nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("dispatched", Boolean, nullable=False, server_default=text("false")),
+    Index("ix_outbox_events_instance_seq", "instance_id", "seq"),
+    Index("ix_outbox_events_dispatched_seq", "dispatched", "seq"),
+)

@@ -1,0 +1,281 @@
+"""Load, step, persist: the one place that runs engine steps against the database.
+
+A step reads the instance (no lock held), runs the engine in memory, then writes everything in one
+short write transaction guarded by the instance's revision. Two writers of one instance: exactly one
+wins, the other gets a ConflictError and nothing of it is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select
+
+from engine.clock import Clock
+from engine.definition import ParsedDocument, ProcessDefinition, SpecLibrary
+from engine.errors import NotFoundError
+from engine.result import StepResult
+from engine.runtime import Runtime
+from storage import repository as repo
+from storage.db import write_connection
+from storage.errors import ConflictError, NotFound
+from storage.schema import documents, process_definitions
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    """What a deploy stored: one entry per process key (or DMN decision) in the document."""
+
+    sha256: str
+    created: bool
+    definitions: tuple[tuple[str, int], ...]
+
+
+class WorkflowService:
+    """Instances and definitions, on one database, one library and one clock."""
+
+    def __init__(self, engine: Engine, clock: Clock, library: SpecLibrary | None = None) -> None:
+        self.db = engine
+        self.clock = clock
+        self.library = library or SpecLibrary()
+        self.runtime = Runtime(self.library, clock)
+        self._loaded: set[str] = set()
+
+    # -- definitions -----------------------------------------------------------------------------
+    def load_definitions(self) -> None:
+        """Bring every stored document the library lacks into it (DMN first, oldest first)."""
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(documents.c.sha256, documents.c.name, documents.c.kind, documents.c.content)
+                .where(
+                    documents.c.sha256.not_in(self._loaded)
+                    if self._loaded
+                    else documents.c.sha256.is_not(None)
+                )
+                .order_by((documents.c.kind == "bpmn"), documents.c.deployed_at)
+            ).all()
+            versions: dict[str, dict[str, int]] = {}
+            for r in conn.execute(
+                select(
+                    process_definitions.c.key,
+                    process_definitions.c.version,
+                    process_definitions.c.document_sha256,
+                )
+            ):
+                versions.setdefault(r.document_sha256, {})[r.key] = r.version
+        for row in rows:
+            doc = self.library.parse(row.name, bytes(row.content))
+            self.library.register(doc, versions=versions.get(row.sha256, {}))
+            self._loaded.add(row.sha256)
+
+    def deploy(self, name: str, content: bytes, *, actor: str) -> DeployOutcome:
+        """Validate and store a document once per content hash; raise DeployError listing every problem."""
+        self.load_definitions()
+        doc = self.library.parse(name, content)
+        for attempt in range(3):
+            try:
+                outcome = self._store_document(doc, actor=actor)
+                break
+            except ConflictError:
+                if attempt == 2:
+                    raise
+                self.load_definitions()
+        self._loaded.add(doc.sha256)
+        return outcome
+
+    def _store_document(self, doc: ParsedDocument, *, actor: str) -> DeployOutcome:
+        now = self.clock.now()
+        from sqlalchemy.exc import IntegrityError
+
+        with write_connection(self.db) as conn, conn.begin():
+            existing = conn.execute(
+                select(documents.c.sha256).where(documents.c.sha256 == doc.sha256)
+            ).scalar()
+            if existing is not None:
+                rows = conn.execute(
+                    select(process_definitions.c.key, process_definitions.c.version).where(
+                        process_definitions.c.document_sha256 == doc.sha256
+                    )
+                ).all()
+                pairs = tuple((r.key, r.version) for r in rows)
+                self.library.register(doc, versions=dict(pairs))
+                return DeployOutcome(doc.sha256, False, pairs)
+            conn.execute(
+                insert(documents).values(
+                    sha256=doc.sha256,
+                    name=doc.name,
+                    kind=doc.kind,
+                    content=doc.content,
+                    deployed_at=now,
+                    deployed_by=actor,
+                )
+            )
+            pairs_list = []
+            for key in doc.keys:
+                current = conn.execute(
+                    select(func.max(process_definitions.c.version)).where(process_definitions.c.key == key)
+                ).scalar()
+                version = int(current or 0) + 1
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            insert(process_definitions).values(
+                                key=key,
+                                version=version,
+                                document_sha256=doc.sha256,
+                                name=doc.info.element_names.get(key),
+                                deployed_at=now,
+                            )
+                        )
+                except IntegrityError as exc:
+                    raise ConflictError("a concurrent deploy took this version") from exc
+                pairs_list.append((key, version))
+            pairs = tuple(pairs_list)
+        self.library.register(doc, versions=dict(pairs))
+        return DeployOutcome(doc.sha256, True, pairs)
+
+    def definition(self, key: str, version: int | None = None) -> ProcessDefinition:
+        try:
+            return self.library.get(key, version)
+        except NotFoundError:
+            self.load_definitions()
+            return self.library.get(key, version)
+
+    # -- instances -------------------------------------------------------------------------------
+    def start(
+        self,
+        process_key: str,
+        *,
+        business_key: str | None,
+        gemeente: str | None,
+        variables: Mapping[str, Any] | None = None,
+        actor: str,
+    ) -> repo.InstanceRecord:
+        self.load_definitions()
+        definition = self.definition(process_key)
+        with self.db.connect() as conn:
+            if business_key and repo.find_active_instance(conn, process_key, business_key):
+                raise ConflictError("an active instance with this business key exists")
+        start_vars = dict(variables or {})
+        if gemeente is not None:
+            start_vars.setdefault("gemeente", gemeente)
+        result = self.runtime.start(
+            process_key,
+            business_key=business_key,
+            variables=start_vars,
+            actor=actor,
+            version=definition.version,
+        )
+        with write_connection(self.db) as conn, conn.begin():
+            return repo.insert_instance(
+                conn, result, business_key=business_key, gemeente=gemeente, actor=actor, now=result.at
+            )
+
+    def get(self, instance_id: str) -> repo.InstanceRecord:
+        with self.db.connect() as conn:
+            record = repo.get_instance(conn, instance_id)
+        if record is None:
+            raise NotFound(f"no instance {instance_id}")
+        return record
+
+    def _step(
+        self, record: repo.InstanceRecord, run: Callable[[dict[str, Any]], StepResult], *, actor: str
+    ) -> repo.InstanceRecord:
+        if record.status != "active":
+            raise ConflictError(f"the instance is {record.status}")
+        self._ensure_loaded(record)
+        result = run(record.state)
+        with write_connection(self.db) as conn, conn.begin():
+            return repo.update_instance(conn, record, result, actor=actor, now=result.at)
+
+    def _ensure_loaded(self, record: repo.InstanceRecord) -> None:
+        pins = record.state.get("pins") or {}
+        try:
+            self.library.bundle(record.process_key, record.version, pins)
+        except NotFoundError:
+            self.load_definitions()
+
+    def complete_task(
+        self, task_id: str, data: Mapping[str, Any], *, actor: str, user: str | None = None
+    ) -> repo.InstanceRecord:
+        """Complete a task; a task claimed by someone other than ``user`` is a conflict."""
+        with self.db.connect() as conn:
+            row = repo.get_task_row(conn, task_id)
+            if row is None:
+                raise NotFound(f"no open task {task_id}")
+            if row.assignee is not None and user is not None and row.assignee != user:
+                raise ConflictError(f"the task is claimed by {row.assignee}")
+            record = repo.get_instance(conn, row.instance_id)
+        assert record is not None
+        return self._step(
+            record, lambda s: self.runtime.complete_task(s, task_id, data, actor=actor), actor=actor
+        )
+
+    def claim(self, task_id: str, user: str) -> None:
+        with write_connection(self.db) as conn, conn.begin():
+            row = repo.get_task_row(conn, task_id)
+            if row is None:
+                raise NotFound(f"no open task {task_id}")
+            if row.assignee == user:
+                return
+            if row.assignee is not None or not repo.set_task_assignee(conn, task_id, user, expected=None):
+                raise ConflictError(f"the task is claimed by {row.assignee}")
+
+    def unclaim(self, task_id: str, user: str, *, force: bool = False) -> None:
+        with write_connection(self.db) as conn, conn.begin():
+            row = repo.get_task_row(conn, task_id)
+            if row is None:
+                raise NotFound(f"no open task {task_id}")
+            if row.assignee is None:
+                return
+            if row.assignee != user and not force:
+                raise ConflictError(f"the task is claimed by {row.assignee}")
+            repo.set_task_assignee(conn, task_id, None, expected=row.assignee)
+
+    def correlate(
+        self,
+        message_name: str,
+        business_key: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str,
+        process_key: str | None = None,
+    ) -> repo.InstanceRecord:
+        with self.db.connect() as conn:
+            ids = repo.find_instances_waiting(conn, message_name, business_key, process_key)
+            record = repo.get_instance(conn, ids[0]) if ids else None
+        if record is None:
+            raise NotFound(f"no instance waits for message '{message_name}'")
+        return self._step(
+            record, lambda s: self.runtime.correlate(s, message_name, variables, actor=actor), actor=actor
+        )
+
+    def fire_timer(self, timer_id: str, *, actor: str) -> repo.InstanceRecord:
+        record = self._timer_instance(timer_id)
+        return self._step(record, lambda s: self.runtime.fire_timer(s, timer_id, actor=actor), actor=actor)
+
+    def reschedule_timer(self, timer_id: str, due_at: datetime, *, actor: str) -> repo.InstanceRecord:
+        record = self._timer_instance(timer_id)
+        return self._step(
+            record, lambda s: self.runtime.reschedule_timer(s, timer_id, due_at, actor=actor), actor=actor
+        )
+
+    def fire_due(self, instance_id: str, *, actor: str = "system:timer") -> repo.InstanceRecord:
+        """Advance an instance whose timers are due (the worker's job)."""
+        record = self.get(instance_id)
+        return self._step(record, lambda s: self.runtime.fire_due_timers(s, actor=actor), actor=actor)
+
+    def terminate(self, instance_id: str, *, actor: str) -> repo.InstanceRecord:
+        record = self.get(instance_id)
+        return self._step(record, lambda s: self.runtime.terminate(s, actor=actor), actor=actor)
+
+    def _timer_instance(self, timer_id: str) -> repo.InstanceRecord:
+        with self.db.connect() as conn:
+            row = repo.get_timer_row(conn, timer_id)
+            record = repo.get_instance(conn, row.instance_id) if row is not None else None
+        if record is None:
+            raise NotFound(f"no pending timer {timer_id}")
+        return record
