@@ -972,7 +972,7 @@ class _JuelInterpreter:
             )
         raise UnknownVariableError(f"unknown variable '{name}'")
 
-    def eval(self, node: _Node) -> Any:
+    def visit(self, node: _Node) -> Any:
         kind = node.kind
         if kind == "lit":
             return node.value
@@ -981,30 +981,30 @@ class _JuelInterpreter:
         if kind == "bin":
             return self.binary(node)
         if kind == "not":
-            return not _el_bool(self.eval(node.children[0]))
+            return not _el_bool(self.visit(node.children[0]))
         if kind == "neg":
-            value = self.eval(node.children[0])
+            value = self.visit(node.children[0])
             number = _el_number(value)
             return -number
         if kind == "empty":
             try:
-                return _el_empty(self.eval(node.children[0]))
+                return _el_empty(self.visit(node.children[0]))
             except UnknownVariableError:
                 return True
         if kind == "cond":
             test, then, other = node.children
-            return self.eval(then) if _el_bool(self.eval(test)) else self.eval(other)
+            return self.visit(then) if _el_bool(self.visit(test)) else self.visit(other)
         if kind == "prop":
-            return _el_property(self.eval(node.children[0]), node.value, f"property '{node.value}'")
+            return _el_property(self.visit(node.children[0]), node.value, f"property '{node.value}'")
         if kind == "index":
-            base = self.eval(node.children[0])
-            key = self.eval(node.children[1])
+            base = self.visit(node.children[0])
+            key = self.visit(node.children[1])
             return _el_property(base, key, f"index [{key!r}]")
         if kind == "call":
-            return self.call(node.value, [self.eval(c) for c in node.children])
+            return self.call(node.value, [self.visit(c) for c in node.children])
         if kind == "method":
-            target = self.eval(node.children[0])
-            args = [self.eval(c) for c in node.children[1:]]
+            target = self.visit(node.children[0])
+            args = [self.visit(c) for c in node.children[1:]]
             return self.method(target, node.value, args)
         _fail(f"unsupported expression node {kind}")  # pragma: no cover - the parser makes no others
 
@@ -1012,11 +1012,11 @@ class _JuelInterpreter:
         op = node.value
         left_node, right_node = node.children
         if op == "&&":
-            return _el_bool(self.eval(left_node)) and _el_bool(self.eval(right_node))
+            return _el_bool(self.visit(left_node)) and _el_bool(self.visit(right_node))
         if op == "||":
-            return _el_bool(self.eval(left_node)) or _el_bool(self.eval(right_node))
-        a = self.eval(left_node)
-        b = self.eval(right_node)
+            return _el_bool(self.visit(left_node)) or _el_bool(self.visit(right_node))
+        a = self.visit(left_node)
+        b = self.visit(right_node)
         if op == "==":
             return _el_equal(a, b)
         if op == "!=":
@@ -1199,6 +1199,8 @@ def _parse_python(text: str, mode: str) -> ast.AST:
     try:
         return ast.parse(text, mode=mode)
     except SyntaxError as exc:
+        if "too many nested" in str(exc.msg):
+            raise ExpressionError(f"expression is nested too deeply (at most {MAX_DEPTH} levels)") from exc
         where = f" (line {exc.lineno}, column {exc.offset})" if exc.lineno else ""
         _fail(f"syntax error: {exc.msg}{where}")
     except (RecursionError, MemoryError) as exc:
@@ -1220,7 +1222,7 @@ class _PyInterpreter:
         self.variables = variables
         self.sizes = _Sizes()
 
-    def eval(self, node: ast.expr) -> Any:  # noqa: C901 - one dispatch over the allow-list
+    def visit(self, node: ast.expr) -> Any:  # noqa: C901 - one dispatch over the allow-list
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
@@ -1230,16 +1232,16 @@ class _PyInterpreter:
         if isinstance(node, ast.BoolOp):
             value: Any = None
             for operand in node.values:
-                value = self.eval(operand)
+                value = self.visit(operand)
                 if isinstance(node.op, ast.And) and not value:
                     return value
                 if isinstance(node.op, ast.Or) and value:
                     return value
             return value
         if isinstance(node, ast.BinOp):
-            return self.binary(node.op, self.eval(node.left), self.eval(node.right))
+            return self.binary(node.op, self.visit(node.left), self.visit(node.right))
         if isinstance(node, ast.UnaryOp):
-            operand = self.eval(node.operand)
+            operand = self.visit(node.operand)
             if isinstance(node.op, ast.Not):
                 return not operand
             if not _is_number(operand):
@@ -1251,9 +1253,9 @@ class _PyInterpreter:
         if isinstance(node, ast.Compare):
             return self.compare(node)
         if isinstance(node, ast.IfExp):
-            return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+            return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
         if isinstance(node, ast.List | ast.Tuple | ast.Set):
-            items = [self.eval(e) for e in node.elts]
+            items = [self.visit(e) for e in node.elts]
             size = len(items) + sum(self.sizes.of(i) for i in items)
             if size > MAX_SIZE:
                 _too_big()
@@ -1270,14 +1272,14 @@ class _PyInterpreter:
             size = 0
             for key_node, value_node in zip(node.keys, node.values, strict=True):
                 assert key_node is not None
-                key, item = self.eval(key_node), self.eval(value_node)
+                key, item = self.visit(key_node), self.visit(value_node)
                 size += 2 + self.sizes.of(key) + self.sizes.of(item)
                 if size > MAX_SIZE:
                     _too_big()
                 result[key] = item
             return self.sizes.note(result, size)
         if isinstance(node, ast.Subscript):
-            return self.subscript(self.eval(node.value), node.slice)
+            return self.subscript(self.visit(node.value), node.slice)
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.JoinedStr):
@@ -1294,7 +1296,7 @@ class _PyInterpreter:
 
     def format(self, node: ast.expr) -> str:
         assert isinstance(node, ast.FormattedValue)
-        value = self.eval(node.value)
+        value = self.visit(node.value)
         text = self.to_str(value, repr if node.conversion in (ord("r"), ord("a")) else str)
         return ascii(text)[1:-1] if node.conversion == ord("a") else text
 
@@ -1346,9 +1348,9 @@ class _PyInterpreter:
         _fail(f"unsupported operand types for {symbol}: {_type_name(a)} and {_type_name(b)}")
 
     def compare(self, node: ast.Compare) -> bool:
-        left = self.eval(node.left)
+        left = self.visit(node.left)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
-            right = self.eval(right_node)
+            right = self.visit(right_node)
             if isinstance(op, ast.Eq):
                 ok = left == right
             elif isinstance(op, ast.NotEq):
@@ -1386,14 +1388,14 @@ class _PyInterpreter:
                 _fail("cannot slice a dict")
             bounds = []
             for part in (index_node.lower, index_node.upper, index_node.step):
-                bound = None if part is None else self.eval(part)
+                bound = None if part is None else self.visit(part)
                 if bound is not None and (not isinstance(bound, int) or isinstance(bound, bool)):
                     _fail(f"slice bounds must be integers, not {_type_name(bound)}")
                 bounds.append(bound)
             if bounds[2] == 0:
                 _fail("slice step cannot be zero")
             return value[slice(*bounds)]
-        key = self.eval(index_node)
+        key = self.visit(index_node)
         return _py_item(value, key)
 
     def iterable(self, value: Any, name: str) -> Iterable[Any]:
@@ -1404,10 +1406,10 @@ class _PyInterpreter:
     def call(self, node: ast.Call) -> Any:  # noqa: C901 - one branch per allowed function
         assert isinstance(node.func, ast.Name)
         name = node.func.id
-        args = [self.eval(a) for a in node.args]
+        args = [self.visit(a) for a in node.args]
         reverse = False
         for keyword in node.keywords:
-            reverse = bool(self.eval(keyword.value))
+            reverse = bool(self.visit(keyword.value))
         count = len(args)
 
         def arity(low: int, high: int) -> None:
@@ -1651,8 +1653,9 @@ class _ScriptRunner:
         if root not in self.owned:
             # Value semantics: assigning into an item never changes another variable or the input.
             self.work[root] = copy.deepcopy(self.work[root])
-            self.owned[root] = max(MAX_SIZE, _weight(self.work[root], 100 * MAX_SIZE)) + MAX_SIZE
-        keys = [self.interpreter.eval(k) for k in reversed(chain)]
+            # A variable may grow to MAX_SIZE, or a little beyond what it already held.
+            self.owned[root] = max(MAX_SIZE, _weight(self.work[root], 100 * MAX_SIZE) + MAX_SIZE // 10)
+        keys = [self.interpreter.visit(k) for k in reversed(chain)]
         container = self.work[root]
         for key in keys[:-1]:
             container = _py_item(container, key)
@@ -1679,7 +1682,7 @@ class _ScriptRunner:
     def run(self, statements: tuple[ast.stmt, ...]) -> None:
         for stmt in statements:
             if isinstance(stmt, ast.Assign):
-                value = self.interpreter.eval(stmt.value)
+                value = self.interpreter.visit(stmt.value)
                 for target in stmt.targets:
                     self.assign(target, value)
             elif isinstance(stmt, ast.AugAssign):
@@ -1687,10 +1690,10 @@ class _ScriptRunner:
                 name = stmt.target.id
                 if name not in self.work:
                     raise UnknownVariableError(f"unknown variable '{name}'")
-                value = self.interpreter.binary(stmt.op, self.work[name], self.interpreter.eval(stmt.value))
+                value = self.interpreter.binary(stmt.op, self.work[name], self.interpreter.visit(stmt.value))
                 self.assign(stmt.target, value)
             elif isinstance(stmt, ast.Expr):
-                self.interpreter.eval(stmt.value)
+                self.interpreter.visit(stmt.value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1744,13 +1747,13 @@ def evaluate(
         juel = _juel_source(source)
         if juel is not None:
             tree = _parse_juel(juel)
-            return _JuelInterpreter(variables, now, context).eval(tree)
+            return _JuelInterpreter(variables, now, context).visit(tree)
         if is_iso_timer_literal(source):
             return source
         if _is_composite(source):
             _fail("text mixed with ${...} is not supported; write the whole value as one ${...} expression")
         body = _compile_python(source)
-        return _PyInterpreter(variables).eval(body)
+        return _PyInterpreter(variables).visit(body)
     except ExpressionError:
         raise
     except Exception as exc:  # noqa: BLE001 - nothing but ExpressionError may leave this module
