@@ -23,7 +23,7 @@ import calendar
 import copy
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -582,8 +582,8 @@ def _juel_number(text: str, pos: int) -> int | float:
     return _check_int(int(text))
 
 
-def _tokenize(source: str) -> list[_Tok]:
-    tokens: list[_Tok] = []
+def _tokenize(source: str) -> Iterator[_Tok]:
+    """Yield tokens lazily, so a hostile text fails after the first few dozen of them."""
     pos = 0
     while pos < len(source):
         match = _JUEL_TOKEN.match(source, pos)
@@ -597,30 +597,30 @@ def _tokenize(source: str) -> list[_Tok]:
         kind = match.lastgroup or ""
         text = match.group()
         if kind == "num":
-            tokens.append(_Tok("num", _juel_number(text, pos), pos))
+            yield _Tok("num", _juel_number(text, pos), pos)
         elif kind == "str":
-            tokens.append(_Tok("str", _unescape(text[1:-1]), pos))
+            yield _Tok("str", _unescape(text[1:-1]), pos)
         elif kind == "ident":
             if text in _WORD_OPS:
-                tokens.append(_Tok("op", _WORD_OPS[text], pos))
+                yield _Tok("op", _WORD_OPS[text], pos)
             elif text in _LITERALS:
-                tokens.append(_Tok("lit", _LITERALS[text], pos))
+                yield _Tok("lit", _LITERALS[text], pos)
             elif text == "instanceof":
                 _fail("'instanceof' is not supported")
             else:
-                tokens.append(_Tok("ident", text, pos))
+                yield _Tok("ident", text, pos)
         elif kind == "op":
-            tokens.append(_Tok("op", text, pos))
+            yield _Tok("op", text, pos)
         pos = match.end()
-    tokens.append(_Tok("eof", None, pos))
-    return tokens
+    yield _Tok("eof", None, pos)
 
 
 class _JuelParser:
     """Pratt parser over the token list; checks names, nesting and size while it builds."""
 
-    def __init__(self, tokens: list[_Tok]) -> None:
-        self.tokens = tokens
+    def __init__(self, tokens: Iterator[_Tok]) -> None:
+        self.source = tokens
+        self.tokens: list[_Tok] = []
         self.pos = 0
         self.level = 0
         self.nodes = 0
@@ -633,10 +633,12 @@ class _JuelParser:
         return node
 
     def peek(self) -> _Tok:
+        while len(self.tokens) <= self.pos:
+            self.tokens.append(next(self.source))
         return self.tokens[self.pos]
 
     def advance(self) -> _Tok:
-        tok = self.tokens[self.pos]
+        tok = self.peek()
         if tok.kind != "eof":
             self.pos += 1
         return tok
@@ -862,6 +864,8 @@ def _el_equal(a: Any, b: Any) -> bool:
 
 
 def _el_compare(op: str, a: Any, b: Any) -> bool:
+    if a is b and op in ("<=", ">="):
+        return True
     if a is None or b is None:
         return False
     x: Any
@@ -1297,8 +1301,8 @@ class _PyInterpreter:
     def format(self, node: ast.expr) -> str:
         assert isinstance(node, ast.FormattedValue)
         value = self.visit(node.value)
-        text = self.to_str(value, repr if node.conversion in (ord("r"), ord("a")) else str)
-        return ascii(text)[1:-1] if node.conversion == ord("a") else text
+        convert: Callable[[Any], str] = {ord("r"): repr, ord("a"): ascii}.get(node.conversion, str)
+        return self.to_str(value, convert)
 
     def to_str(self, value: Any, convert: Callable[[Any], str] = str) -> str:
         if isinstance(value, str) and convert is str:
@@ -1701,8 +1705,15 @@ class _ScriptRunner:
 # ---------------------------------------------------------------------------------------------
 
 
-def _is_composite(text: str) -> bool:
-    return "${" in text or "#{" in text
+def _python_body(source: str) -> ast.expr:
+    try:
+        return _compile_python(source)
+    except ExpressionError as exc:
+        if "${" in source or "#{" in source:
+            raise ExpressionError(
+                "text mixed with ${...} is not supported; write the whole value as one ${...} expression"
+            ) from exc
+        raise
 
 
 def validate_expression(text: str) -> None:
@@ -1719,9 +1730,7 @@ def validate_expression(text: str) -> None:
             return
         if is_iso_timer_literal(source):
             return
-        if _is_composite(source):
-            _fail("text mixed with ${...} is not supported; write the whole value as one ${...} expression")
-        _compile_python(source)
+        _python_body(source)
     except ExpressionError:
         raise
     except Exception as exc:  # noqa: BLE001 - nothing but ExpressionError may leave this module
@@ -1750,9 +1759,7 @@ def evaluate(
             return _JuelInterpreter(variables, now, context).visit(tree)
         if is_iso_timer_literal(source):
             return source
-        if _is_composite(source):
-            _fail("text mixed with ${...} is not supported; write the whole value as one ${...} expression")
-        body = _compile_python(source)
+        body = _python_body(source)
         return _PyInterpreter(variables).visit(body)
     except ExpressionError:
         raise

@@ -118,6 +118,8 @@ class TestJuelOperators:
             ("${null < 1}", False),
             ("${null == null}", True),
             ("${null == 0}", False),
+            ("${null <= null}", True),
+            ("${null < null}", False),
         ],
     )
     def test_operator(self, text: str, expected: object) -> None:
@@ -526,12 +528,14 @@ class TestPythonSubset:
             ("'ab' * 3", "ababab"),
             ("3 * [0]", [0, 0, 0]),
             ("f'{x}-{s!r}'", "5-'t'"),
+            ("f'{e!a}{q!r}'", "'\\xe9'\"a'b\""),
+            ("x == '${x}'", False),
             ("True", True),
             ("None", None),
         ],
     )
     def test_expression(self, text: str, expected: object) -> None:
-        assert py(text, x=5, y=None, s="t", d={"k": ["v"]}) == expected
+        assert py(text, x=5, y=None, s="t", d={"k": ["v"]}, e="é", q="a'b") == expected
 
     @pytest.mark.parametrize(
         ("text", "expected"),
