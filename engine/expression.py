@@ -39,6 +39,7 @@ __all__ = [
     "MAX_SIZE",
     "MAX_STATEMENTS",
     "MAX_TEXT_LENGTH",
+    "MAX_VALUE_DEPTH",
     "DateTime",
     "UnknownVariableError",
     "evaluate",
@@ -60,6 +61,8 @@ MAX_DEPTH = 50
 MAX_INT_BITS = 4096
 #: Largest string, list or dict an expression may build, in characters or items (counted deeply).
 MAX_SIZE = 100_000
+#: Deepest nesting of lists and dicts an expression or script may build.
+MAX_VALUE_DEPTH = 100
 #: Most statements in one script.
 MAX_STATEMENTS = 200
 
@@ -112,64 +115,90 @@ def _too_big() -> NoReturn:
     _fail(f"result is too large (more than {MAX_SIZE} items or characters)")
 
 
-def _weight(value: Any, limit: int = MAX_SIZE) -> int:
-    """Deep size of a value: one per container slot, one per character, a little per big integer.
+_CONTAINERS = (list, tuple, set, frozenset, dict)
 
-    Shared references count every time they occur (that is what serializing them costs). The walk
-    stops as soon as ``limit`` is exceeded, so cycles and huge values cost at most ``limit`` steps.
+
+def _measure(value: Any, limit: int = MAX_SIZE) -> tuple[int, int]:
+    """Deep size and nesting depth of a value.
+
+    Size is one per container slot, one per character and a little per big integer; shared
+    references count every time they occur (that is what serializing them costs). Depth is 0 for a
+    scalar and one more than the deepest item for a container. The walk stops as soon as ``limit``
+    or :data:`MAX_VALUE_DEPTH` is exceeded, so cycles and huge values cost at most ``limit`` steps.
     """
     total = 0
-    stack: list[Any] = [value]
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
-        item = stack.pop()
+        item, level = stack.pop()
         if isinstance(item, str):
             total += len(item)
         elif isinstance(item, bool) or item is None or isinstance(item, float):
             continue
         elif isinstance(item, int):
             total += item.bit_length() // 32
-        elif isinstance(item, list | tuple | set | frozenset):
+        elif isinstance(item, list | tuple | set | frozenset | Mapping):
+            deepest = max(deepest, level)
+            children: Iterable[Any] = item
+            if isinstance(item, Mapping):
+                total += len(item)
+                children = [*item.keys(), *item.values()]
             total += len(item)
-            if total > limit:
-                return total
-            stack.extend(item)
-        elif isinstance(item, Mapping):
-            total += 2 * len(item)
-            if total > limit:
-                return total
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            if total > limit or deepest > MAX_VALUE_DEPTH:
+                break
+            stack.extend((child, level + 1) for child in children)
         if total > limit:
-            return total
-    return total
+            break
+    return total, deepest
+
+
+def _weight(value: Any, limit: int = MAX_SIZE) -> int:
+    """Deep size of a value (see :func:`_measure`)."""
+    return _measure(value, limit)[0]
+
+
+def _check_measure(size: int, depth: int, limit: int = MAX_SIZE) -> None:
+    if size > limit:
+        _too_big()
+    if depth > MAX_VALUE_DEPTH:
+        _fail(f"value is nested too deeply (more than {MAX_VALUE_DEPTH} levels)")
 
 
 class _Sizes:
-    """Memoised deep sizes of the containers one evaluation handles."""
+    """Memoised deep sizes and depths of the containers one evaluation handles."""
 
     def __init__(self) -> None:
-        self._memo: dict[int, tuple[Any, int]] = {}
+        self._memo: dict[int, tuple[Any, int, int]] = {}
 
-    def of(self, value: Any) -> int:
+    def _lookup(self, value: Any) -> tuple[int, int]:
         if isinstance(value, str):
-            return len(value)
-        if not isinstance(value, list | tuple | set | frozenset | dict):
-            return _weight(value)
+            return len(value), 0
+        if not isinstance(value, _CONTAINERS):
+            return _measure(value)
         hit = self._memo.get(id(value))
         if hit is not None and hit[0] is value:
-            return hit[1]
-        size = _weight(value)
-        self._memo[id(value)] = (value, size)
-        return size
+            return hit[1], hit[2]
+        size, depth = _measure(value)
+        self._memo[id(value)] = (value, size, depth)
+        return size, depth
 
-    def note(self, value: Any, size: int) -> Any:
-        if size > MAX_SIZE:
-            _too_big()
-        if isinstance(value, list | tuple | set | frozenset | dict):
-            self._memo[id(value)] = (value, size)
+    def of(self, value: Any) -> int:
+        """Deep size of ``value``."""
+        return self._lookup(value)[0]
+
+    def depth(self, value: Any) -> int:
+        """Nesting depth of ``value``."""
+        return self._lookup(value)[1]
+
+    def note(self, value: Any, size: int, depth: int) -> Any:
+        """Check a value just built from measured parts, remember its measure, and return it."""
+        _check_measure(size, depth)
+        if isinstance(value, _CONTAINERS):
+            self._memo[id(value)] = (value, size, depth)
         return value
 
     def forget(self) -> None:
+        """Drop every remembered measure (after a value was changed in place)."""
         self._memo.clear()
 
 
@@ -207,14 +236,14 @@ def _repeat(sequence: Any, times: Any, sizes: _Sizes) -> Any:
     size = sizes.of(sequence)
     if size * times > MAX_SIZE:
         _too_big()
-    return sizes.note(sequence * times, size * times)
+    return sizes.note(sequence * times, size * times, sizes.depth(sequence))
 
 
 def _concat(a: Any, b: Any, sizes: _Sizes) -> Any:
     size = sizes.of(a) + sizes.of(b)
     if size > MAX_SIZE:
         _too_big()
-    return sizes.note(a + b, size)
+    return sizes.note(a + b, size, max(sizes.depth(a), sizes.depth(b)))
 
 
 def _wrap(exc: BaseException) -> ExpressionError:
@@ -1270,18 +1299,20 @@ class _PyInterpreter:
                 built = tuple(items)
             else:
                 built = set(items)
-            return self.sizes.note(built, size)
+            return self.sizes.note(built, size, 1 + max(map(self.sizes.depth, items), default=0))
         if isinstance(node, ast.Dict):
             result: dict[Any, Any] = {}
             size = 0
+            depth = 0
             for key_node, value_node in zip(node.keys, node.values, strict=True):
                 assert key_node is not None
                 key, item = self.visit(key_node), self.visit(value_node)
                 size += 2 + self.sizes.of(key) + self.sizes.of(item)
+                depth = max(depth, self.sizes.depth(key), self.sizes.depth(item))
                 if size > MAX_SIZE:
                     _too_big()
                 result[key] = item
-            return self.sizes.note(result, size)
+            return self.sizes.note(result, size, depth + 1)
         if isinstance(node, ast.Subscript):
             return self.subscript(self.visit(node.value), node.slice)
         if isinstance(node, ast.Call):
@@ -1494,7 +1525,7 @@ class _PyInterpreter:
             if size > MAX_SIZE:
                 _too_big()
             result = sorted(source, reverse=reverse) if name == "sorted" else list(source)
-            return self.sizes.note(result, size)
+            return self.sizes.note(result, size, max(1, self.sizes.depth(source)))
         if name == "dict":
             arity(0, 1)
             if not args:
@@ -1505,7 +1536,7 @@ class _PyInterpreter:
             size = self.sizes.of(source) + (len(source) if isinstance(source, list | tuple) else 0)
             if size > MAX_SIZE:
                 _too_big()
-            return self.sizes.note(dict(source), size)
+            return self.sizes.note(dict(source), size, self.sizes.depth(source))
         _fail(f"function '{name}' is not allowed")  # pragma: no cover - checked statically
 
 
@@ -1680,8 +1711,7 @@ class _ScriptRunner:
             _fail(f"cannot assign to an item of a {_type_name(container)} value")
         self.interpreter.sizes.forget()
         budget = self.owned[root]
-        if _weight(self.work[root], budget) > budget:
-            _too_big()
+        _check_measure(*_measure(self.work[root], budget), limit=budget)
 
     def run(self, statements: tuple[ast.stmt, ...]) -> None:
         for stmt in statements:

@@ -875,9 +875,21 @@ class TestAttacks:
 
     def test_cycles_are_refused(self) -> None:
         variables: dict[str, object] = {"l": [1]}
-        with pytest.raises(ExpressionError, match="too large"):
+        start = time.perf_counter()
+        with pytest.raises(ExpressionError, match="too large|nested too deeply"):
             execute_script("l[0] = 2\nl[0] = l", variables)
+        assert time.perf_counter() - start < 0.1
         assert variables == {"l": [1]}
+
+    def test_values_cannot_nest_without_bound(self) -> None:
+        # Each statement nests 40 levels deeper; serializing the result would overflow the stack.
+        script = "a = 1\n" + ("a = " + "[" * 40 + "a" + "]" * 40 + "\n") * 10
+        variables: dict[str, object] = {}
+        with pytest.raises(ExpressionError, match="value is nested too deeply"):
+            execute_script(script, variables)
+        assert variables == {}
+        execute_script("a = 1\n" + ("a = " + "[" * 40 + "a" + "]" * 40 + "\n") * 2, variables)
+        assert isinstance(variables["a"], list)
 
     def test_integer_limits(self) -> None:
         assert py("2 ** 4095").bit_length() == 4096  # type: ignore[union-attr]
