@@ -212,3 +212,4 @@ outbox_events = Table(
     Index("ix_outbox_events_instance_seq", "instance_id", "seq"),
     Index("ix_outbox_events_dispatched_seq", "dispatched", "seq"),
 )
+from storage import webhook_schema as _webhook_schema  # noqa: E402, F401
