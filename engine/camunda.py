@@ -359,6 +359,8 @@ class _Inspector:
             self.visit_call_activity(element)
         elif tag == "multiInstanceLoopCharacteristics":
             self.visit_multi_instance(element)
+        elif tag == "eventBasedGateway":
+            self.visit_event_based_gateway(element)
         if element.get("isForCompensation") == "true":
             self.problem("compensation handlers are not supported", element)
         if tag in _IMPLEMENTED_TASKS:
@@ -374,6 +376,27 @@ class _Inspector:
                 f"{self.label(element)} uses camunda:formRef (Camunda Forms): use generated form "
                 "fields (camunda:formData) or a formKey instead",
                 element,
+            )
+
+    def visit_event_based_gateway(self, gateway: etree._Element) -> None:
+        # SpiffWorkflow 3.2 gives every timer after one event-based gateway the due time of the first.
+        gateway_id = gateway.get("id")
+        targets = {
+            f.get("targetRef")
+            for f in self.root.iter(_bpmn("sequenceFlow"))
+            if f.get("sourceRef") == gateway_id
+        }
+        timers = [
+            e.get("id")
+            for e in self.root.iter(_bpmn("intermediateCatchEvent"))
+            if e.get("id") in targets and e.find(_bpmn("timerEventDefinition")) is not None
+        ]
+        if len(timers) > 1:
+            self.problem(
+                f"{self.label(gateway)} waits for {len(timers)} timers ({', '.join(sorted(t or '' for t in timers))}): "
+                "only one timer per event-based gateway is supported (they would share one due time); "
+                "use a boundary timer or a second gateway",
+                gateway,
             )
 
     def visit_process(self, process: etree._Element) -> None:

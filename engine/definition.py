@@ -49,6 +49,7 @@ class ParsedDocument:
     embedded: Mapping[str, Mapping[str, Any]]  # process id -> its embedded subprocess specs
     called: Mapping[str, tuple[str, ...]]  # process id -> keys of processes it calls
     decisions: tuple[str, ...] = ()
+    interrupting_starts: frozenset[str] = frozenset()
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -82,6 +83,7 @@ class Bundle:
     subprocess_specs: Mapping[str, Any]
     pins: Mapping[str, int]
     infos: tuple[DocumentInfo, ...] = field(default=())
+    interrupting_starts: frozenset[str] = frozenset()
 
 
 def _problem_from_validation(exc: SpiffWorkflowException) -> Problem:
@@ -89,6 +91,19 @@ def _problem_from_validation(exc: SpiffWorkflowException) -> Problem:
     line = getattr(exc, "line_number", None)
     message = str(exc.args[0]) if exc.args else str(exc)
     return Problem(message=message, element_id=element, line=line if isinstance(line, int) else None)
+
+
+def _interrupting_starts(root: etree._Element) -> frozenset[str]:
+    """Start events of event subprocesses that interrupt their scope (BPMN's default)."""
+    ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    found = set()
+    for sub in root.iter(f"{ns}subProcess"):
+        if sub.get("triggeredByEvent") != "true":
+            continue
+        for start in sub.findall(f"{ns}startEvent"):
+            if start.get("isInterrupting", "true") != "false" and start.get("id"):
+                found.add(start.get("id") or "")
+    return frozenset(found)
 
 
 class SpecLibrary:
@@ -171,7 +186,17 @@ class SpecLibrary:
             called[pid] = tuple(dict.fromkeys(targets))
         if problems:
             raise DeployError(problems)
-        return ParsedDocument(name, sha, kind, content, info, specs, embedded, called)
+        return ParsedDocument(
+            name,
+            sha,
+            kind,
+            content,
+            info,
+            specs,
+            embedded,
+            called,
+            interrupting_starts=_interrupting_starts(root),
+        )
 
     # -- registry --------------------------------------------------------------------------------
     def add_document(
@@ -246,6 +271,7 @@ class SpecLibrary:
         subprocess_specs: dict[str, Any] = {}
         resolved: dict[str, int] = {top.key: top.version}
         infos = [top.info]
+        interrupting = set(top.document.interrupting_starts)
         queue: list[ProcessDefinition] = [top]
         while queue:
             current = queue.pop()
@@ -262,8 +288,9 @@ class SpecLibrary:
                 resolved[target] = called.version
                 subprocess_specs[target] = called.spec
                 infos.append(called.info)
+                interrupting |= called.document.interrupting_starts
                 queue.append(called)
-        result = Bundle(top, subprocess_specs, resolved, tuple(infos))
+        result = Bundle(top, subprocess_specs, resolved, tuple(infos), frozenset(interrupting))
         with self._lock:
             self._bundles[cache_key] = result
         return result

@@ -13,11 +13,13 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -73,8 +75,41 @@ class _Step:
             data = self.runtime.evaluate_properties(info.properties.get(element or "", {}), task)
             self.events.append(DomainEvent(_event_type(definition.name), element, data))
         elif isinstance(spec, CatchingEvent) and isinstance(definition, TimerEventDefinition):
-            self.events.append(DomainEvent("termijn-verstreken", element, {"elementId": element}))
-            self.audit.append(AuditRecord("timer-fired", element, "system:timer", {}))
+            self._timer_fired(element)
+        elif isinstance(spec, CatchingEvent) and isinstance(definition, MultipleEventDefinition):
+            # An event-based gateway keeps the events of the catch events after it; see which one fired.
+            for seen in task.internal_data.get("seen_events", []):
+                if isinstance(seen.event_definition, TimerEventDefinition):
+                    idx = definition.event_definitions.index(seen.event_definition)
+                    self._timer_fired(spec.outputs[idx].bpmn_id)
+
+        if isinstance(spec, StartEvent) and element in self.bundle.interrupting_starts:
+            self._interrupt_scope(task)
+
+    def _interrupt_scope(self, start: Any) -> None:
+        """An interrupting event subprocess started: cancel everything else in its enclosing scope.
+
+        SpiffWorkflow 3.2 runs the event subprocess but leaves the scope running beside it.
+        """
+        subprocess = start.workflow
+        parent = subprocess.parent_workflow
+        if parent is None:
+            return
+        holder = parent.get_task_from_id(subprocess.parent_task_id)
+        keep = set()
+        node = holder
+        while node is not None:
+            keep.add(node.id)
+            node = node.parent
+        active = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        for task in parent.get_tasks(state=active, skip_subprocesses=True):
+            if task.id not in keep:
+                task.cancel()
+        self.audit.append(AuditRecord("scope-interrupted", start.task_spec.bpmn_id, "system", {}))
+
+    def _timer_fired(self, element: str | None) -> None:
+        self.events.append(DomainEvent("termijn-verstreken", element, {"elementId": element}))
+        self.audit.append(AuditRecord("timer-fired", element, "system:timer", {}))
 
     def run(self) -> None:
         try:
@@ -92,6 +127,22 @@ def _describe_library_error(exc: SpiffWorkflowException) -> str:
     return f"{element}: {message}" if element else message
 
 
+def _definitions_by_element(task: Any) -> list[tuple[str, Any]]:
+    """(element id, event definition) pairs a waiting task catches; a gateway catches for its outputs."""
+    spec = task.task_spec
+    definition = getattr(spec, "event_definition", None)
+    if not isinstance(spec, CatchingEvent) or definition is None:
+        return []
+    if isinstance(definition, MultipleEventDefinition):
+        outputs = list(spec.outputs)
+        pairs = []
+        for idx, item in enumerate(definition.event_definitions):
+            element = outputs[idx].bpmn_id if idx < len(outputs) else spec.bpmn_id
+            pairs.append((element, item))
+        return pairs
+    return [(spec.bpmn_id, definition)]
+
+
 def _open_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
     return [t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)]
 
@@ -107,7 +158,8 @@ def _parse_due(value: Any) -> datetime | None:
         parsed = TimerEventDefinition.get_datetime(str(value))
     except ValueError:
         return None
-    return parsed.astimezone(UTC)
+    # the library's patched datetime class must not leak out of the engine
+    return datetime.fromisoformat(parsed.astimezone(UTC).isoformat())
 
 
 class Runtime:
@@ -321,30 +373,27 @@ class Runtime:
 
     @staticmethod
     def _is_timer(task: Any) -> bool:
-        return isinstance(task.task_spec, CatchingEvent) and isinstance(
-            getattr(task.task_spec, "event_definition", None), TimerEventDefinition
-        )
+        return any(isinstance(d, TimerEventDefinition) for _, d in _definitions_by_element(task))
 
     def _message_waits(self, workflow: BpmnWorkflow) -> list[MessageWait]:
         waits = []
         for task in workflow.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if isinstance(task.task_spec, CatchingEvent) and isinstance(definition, MessageEventDefinition):
-                waits.append(MessageWait(definition.name, task.task_spec.bpmn_id, str(task.id)))
+            for element, definition in _definitions_by_element(task):
+                if isinstance(definition, MessageEventDefinition):
+                    waits.append(MessageWait(definition.name, element, str(task.id)))
         return waits
 
     def _timers(self, workflow: BpmnWorkflow) -> list[PendingTimer]:
         timers = []
         for task in workflow.get_tasks(state=TaskState.WAITING):
-            if not self._is_timer(task):
-                continue
-            due = _parse_due(task.internal_data.get("event_value"))
-            if due is None:
-                continue
-            kind = (
-                "cycle" if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition) else "timer"
-            )
-            timers.append(PendingTimer(str(task.id), task.task_spec.bpmn_id, due, kind))
+            for element, definition in _definitions_by_element(task):
+                if not isinstance(definition, TimerEventDefinition):
+                    continue
+                due = _parse_due(task.internal_data.get("event_value"))
+                if due is None:
+                    continue
+                kind = "cycle" if isinstance(definition, CycleTimerEventDefinition) else "timer"
+                timers.append(PendingTimer(str(task.id), element, due, kind))
         timers.sort(key=lambda t: (t.due_at, t.element_id or ""))
         return timers
 

@@ -53,8 +53,11 @@ def dump(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 def restore(state: dict[str, Any], spec: Any, subprocess_specs: Any) -> BpmnWorkflow:
     """Rebuild a workflow from :func:`dump` output and the specs it runs on."""
+    # The library pops keys while restoring: copy every dict it pops from, so a state can be reused.
+    top = dict(state)
+    top["subprocesses"] = {k: dict(v) for k, v in state.get("subprocesses", {}).items()}
     token = _restoring.set((spec, subprocess_specs))
     try:
-        return SERIALIZER.from_dict(dict(state))  # type: ignore[no-any-return]
+        return SERIALIZER.from_dict(top)  # type: ignore[no-any-return]
     finally:
         _restoring.reset(token)

@@ -19,6 +19,7 @@ from engine.result import StepResult
 from storage.errors import ConflictError, DuplicateInstanceError
 from storage.schema import (
     audit_entries,
+    closed_tasks,
     message_waits,
     outbox_events,
     process_instances,
@@ -167,7 +168,25 @@ def _write_indexes(
         }
         gone = existing_tasks - open_ids
         if gone:
+            gone_rows = conn.execute(
+                select(user_tasks.c.id, user_tasks.c.element_id).where(user_tasks.c.id.in_(gone))
+            ).all()
             conn.execute(delete(user_tasks).where(user_tasks.c.id.in_(gone)))
+            completed = {e.data.get("taskId") for e in result.events if e.type == "taak-afgerond"}
+            conn.execute(
+                insert(closed_tasks),
+                [
+                    {
+                        "id": r.id,
+                        "instance_id": instance_id,
+                        "element_id": r.element_id,
+                        "gemeente": gemeente,
+                        "outcome": "completed" if r.id in completed else "cancelled",
+                        "closed_at": result.at,
+                    }
+                    for r in gone_rows
+                ],
+            )
         gone_timers = set(existing_timers) - timer_ids
         if gone_timers:
             conn.execute(delete(timers).where(timers.c.id.in_(gone_timers)))
@@ -293,6 +312,10 @@ def find_active_instance(conn: Connection, process_key: str, business_key: str) 
 
 def get_task_row(conn: Connection, task_id: str) -> Any:
     return conn.execute(select(user_tasks).where(user_tasks.c.id == task_id)).first()
+
+
+def get_closed_task(conn: Connection, task_id: str) -> Any:
+    return conn.execute(select(closed_tasks).where(closed_tasks.c.id == task_id)).first()
 
 
 def get_timer_row(conn: Connection, timer_id: str) -> Any:

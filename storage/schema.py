@@ -156,6 +156,18 @@ user_tasks = Table(
     Index("ix_user_tasks_due_at", "due_at"),
 )
 
+closed_tasks = Table(
+    "closed_tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("instance_id", String(36), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("gemeente", String(32), nullable=True),
+    Column("outcome", String(16), nullable=False),
+    Column("closed_at", UTCDateTime(), nullable=False),
+    Index("ix_closed_tasks_instance_id", "instance_id"),
+)
+
 timers = Table(
     "timers",
     metadata,

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from engine.clock import Clock
 from engine.definition import ParsedDocument, ProcessDefinition, SpecLibrary
-from engine.errors import NotFoundError
+from engine.errors import NotFoundError, TaskNotOpenError
 from engine.result import StepResult
 from engine.runtime import Runtime
 from storage import repository as repo
@@ -199,12 +199,27 @@ class WorkflowService:
             self.load_definitions()
 
     def complete_task(
-        self, task_id: str, data: Mapping[str, Any], *, actor: str, user: str | None = None
+        self,
+        task_id: str,
+        data: Mapping[str, Any],
+        *,
+        actor: str,
+        user: str | None = None,
+        gemeente_scope: str | None = None,
     ) -> repo.InstanceRecord:
-        """Complete a task; a task claimed by someone other than ``user`` is a conflict."""
+        """Complete a task; a task claimed by someone other than ``user`` is a conflict.
+
+        A task that was open once but no longer is raises TaskNotOpenError; with ``gemeente_scope``,
+        a task of another gemeente is NotFound, exactly like one that never existed.
+        """
         with self.db.connect() as conn:
             row = repo.get_task_row(conn, task_id)
             if row is None:
+                closed = repo.get_closed_task(conn, task_id)
+                if closed is not None and (gemeente_scope is None or closed.gemeente == gemeente_scope):
+                    raise TaskNotOpenError(f"task {task_id} is no longer open")
+                raise NotFound(f"no open task {task_id}")
+            if gemeente_scope is not None and row.gemeente != gemeente_scope:
                 raise NotFound(f"no open task {task_id}")
             if row.assignee is not None and user is not None and row.assignee != user:
                 raise ConflictError(f"the task is claimed by {row.assignee}")

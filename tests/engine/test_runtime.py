@@ -168,3 +168,13 @@ def test_versions_keep_running_instances_on_their_version(runtime: Runtime, libr
     assert r1.version == 1
     same = library.add_document("aanvraag.bpmn", changed)
     assert {d.version for d in same} == {2}
+
+
+def test_loading_a_state_does_not_change_it(runtime: Runtime) -> None:
+    r = runtime.start("aanvraag", variables={"behandelaar": "x"})
+    r = runtime.complete_task(r.state, r.task("beoordelen").id, {"besluit": "ja"})  # a call activity is open
+    before = json.dumps(r.state, sort_keys=True)
+    runtime.describe(r.state)
+    runtime.describe(r.state)
+    assert json.dumps(r.state, sort_keys=True) == before
+    assert runtime.describe(r.state).task("uitvoeren")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from engine.clock import ManualClock
-from engine.errors import FormValidationError
+from engine.errors import FormValidationError, TaskNotOpenError
 from storage import repository as repo
 from storage.errors import ConflictError, NotFound
 from storage.schema import audit_entries, message_waits, outbox_events, process_instances, timers, user_tasks
@@ -60,8 +60,16 @@ def test_full_run_is_indexed_audited_and_outboxed(
     with pytest.raises(ConflictError):
         service.start("aanvraag", business_key="V1", gemeente="GM0344", actor="user:s")
 
-    rec = service.complete_task(task.id, {"besluit": "ja", "bedrag": 3}, actor="user:km")
+    with pytest.raises(NotFound):
+        service.complete_task(task.id, {"besluit": "ja"}, actor="user:km", gemeente_scope="GM0363")
+    rec = service.complete_task(
+        task.id, {"besluit": "ja", "bedrag": 3}, actor="user:km", gemeente_scope="GM0344"
+    )
     assert rec.revision == 2
+    with pytest.raises(TaskNotOpenError):
+        service.complete_task(task.id, {"besluit": "ja"}, actor="user:km")
+    with pytest.raises(NotFound):
+        service.complete_task(task.id, {"besluit": "ja"}, actor="user:km", gemeente_scope="GM0363")
     (task2,) = _tasks(db, rec.id)
     assert task2.element_id == "uitvoeren" and task2.lane == "COA" and task2.assignee == "cm"
     assert _count(db, timers) == 0

@@ -1,0 +1,251 @@
+"""Every list, count and single-row read of the HTTP API, with the tenant filter in the SQL.
+
+``gemeente`` arguments named ``scope`` confine a query to one gemeente's status holders; ``None``
+means the caller may see every gemeente. A row outside the scope is never read into Python, so a
+foreign id and a missing id cannot be told apart. Nothing here selects an instance's engine state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, Text, func, select, true
+
+from storage.schema import (
+    audit_entries,
+    documents,
+    process_definitions,
+    process_instances,
+    timers,
+    user_tasks,
+)
+
+#: Lane names as Camunda Modeler diagrams spell them, matched exactly so the lane index is used.
+LANE_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "gemeente": ("Gemeente", "gemeente", "GEMEENTE"),
+    "coa": ("COA", "coa", "Coa"),
+}
+
+INSTANCE_COLUMNS = (
+    process_instances.c.id,
+    process_instances.c.process_key,
+    process_instances.c.version,
+    process_instances.c.business_key,
+    process_instances.c.gemeente,
+    process_instances.c.scenario,
+    process_instances.c.status,
+    process_instances.c.created_at,
+    process_instances.c.updated_at,
+    process_instances.c.ended_at,
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows and the total number of rows matching the filters."""
+
+    rows: Sequence[Any]
+    total: int
+
+
+def _page(conn: Connection, query: Select[Any], order: Sequence[Any], offset: int, limit: int) -> Page:
+    total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = conn.execute(query.order_by(*order).offset(offset).limit(limit)).all() if total > offset else []
+    return Page(rows, int(total))
+
+
+def _scoped(column: Any, scope: str | None) -> ColumnElement[bool]:
+    return true() if scope is None else column == scope
+
+
+def lane_condition(lane: str | None) -> ColumnElement[bool]:
+    """Tasks in ``lane`` (``gemeente`` or ``coa``), or every task when ``lane`` is None."""
+    if lane is None:
+        return true()
+    return user_tasks.c.lane.in_(LANE_SPELLINGS[lane])
+
+
+def is_lane(value: str | None, lane: str) -> bool:
+    return value in LANE_SPELLINGS[lane]
+
+
+# -- instances ------------------------------------------------------------------------------------
+def list_instances(
+    conn: Connection,
+    *,
+    scope: str | None,
+    gemeente: str | None = None,
+    status: str | None = None,
+    scenario: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page:
+    query = select(*INSTANCE_COLUMNS).where(_scoped(process_instances.c.gemeente, scope))
+    if gemeente is not None:
+        query = query.where(process_instances.c.gemeente == gemeente)
+    if status is not None:
+        query = query.where(process_instances.c.status == status)
+    if scenario is not None:
+        query = query.where(process_instances.c.scenario == scenario)
+    order = (process_instances.c.created_at, process_instances.c.id)
+    return _page(conn, query, order, offset, limit)
+
+
+def get_instance(conn: Connection, instance_id: str, *, scope: str | None) -> Any:
+    """The instance's columns for the API (variables and active elements, no engine state)."""
+    return conn.execute(
+        select(*INSTANCE_COLUMNS, process_instances.c.variables, process_instances.c.active_elements).where(
+            process_instances.c.id == instance_id, _scoped(process_instances.c.gemeente, scope)
+        )
+    ).first()
+
+
+def list_history(conn: Connection, instance_id: str, *, offset: int = 0, limit: int = 50) -> Page:
+    query = select(audit_entries).where(audit_entries.c.instance_id == instance_id)
+    return _page(conn, query, (audit_entries.c.id,), offset, limit)
+
+
+# -- tasks ----------------------------------------------------------------------------------------
+def list_tasks(
+    conn: Connection,
+    *,
+    scope: str | None,
+    lane: str | None,
+    candidate_group: str | None = None,
+    assignee: str | None = None,
+    instance_id: str | None = None,
+    element_id: str | None = None,
+    due_before: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page:
+    """Open tasks in ``scope`` and ``lane`` matching every filter given."""
+    query = select(user_tasks).where(_scoped(user_tasks.c.gemeente, scope), lane_condition(lane))
+    if candidate_group is not None:
+        # candidate_groups is a JSON list of plain names ([A-Za-z0-9_.:-]); match the quoted name.
+        escaped = candidate_group.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        text = func.cast(user_tasks.c.candidate_groups, Text())
+        query = query.where(text.like(f'%"{escaped}"%', escape="\\"))
+    if assignee is not None:
+        query = query.where(user_tasks.c.assignee == assignee)
+    if instance_id is not None:
+        query = query.where(user_tasks.c.instance_id == instance_id)
+    if element_id is not None:
+        query = query.where(user_tasks.c.element_id == element_id)
+    if due_before is not None:
+        query = query.where(user_tasks.c.due_at < due_before)
+    return _page(conn, query, (user_tasks.c.created_at, user_tasks.c.id), offset, limit)
+
+
+def get_task(conn: Connection, task_id: str, *, scope: str | None) -> Any:
+    return conn.execute(
+        select(user_tasks).where(user_tasks.c.id == task_id, _scoped(user_tasks.c.gemeente, scope))
+    ).first()
+
+
+def tasks_of_instance(conn: Connection, instance_id: str) -> Sequence[Any]:
+    return conn.execute(
+        select(user_tasks)
+        .where(user_tasks.c.instance_id == instance_id)
+        .order_by(user_tasks.c.created_at, user_tasks.c.id)
+    ).all()
+
+
+def find_closed_task(conn: Connection, task_id: str, *, scope: str | None) -> str | None:
+    """The instance of a task that was open once and was completed, if the caller may see it.
+
+    Completed tasks leave the ``user_tasks`` index; the audit trail still names them. This read
+    runs only on the error path (acting on a task that is no longer open).
+    """
+    if len(task_id) != 36:
+        return None
+    detail = func.cast(audit_entries.c.detail, Text())
+    escaped = task_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return conn.execute(
+        select(audit_entries.c.instance_id)
+        .join(process_instances, process_instances.c.id == audit_entries.c.instance_id)
+        .where(
+            audit_entries.c.action == "task-completed",
+            detail.like(f"%{escaped}%", escape="\\"),
+            _scoped(process_instances.c.gemeente, scope),
+        )
+        .limit(1)
+    ).scalar()
+
+
+# -- timers ---------------------------------------------------------------------------------------
+def list_timers(
+    conn: Connection,
+    *,
+    scope: str | None,
+    instance_id: str | None = None,
+    due_before: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page:
+    query = select(timers.c.id, timers.c.instance_id, timers.c.element_id, timers.c.due_at).where(
+        _scoped(timers.c.gemeente, scope)
+    )
+    if instance_id is not None:
+        query = query.where(timers.c.instance_id == instance_id)
+    if due_before is not None:
+        query = query.where(timers.c.due_at < due_before)
+    return _page(conn, query, (timers.c.due_at, timers.c.id), offset, limit)
+
+
+def get_timer(conn: Connection, timer_id: str, *, scope: str | None) -> Any:
+    return conn.execute(
+        select(timers.c.id, timers.c.instance_id, timers.c.element_id, timers.c.due_at).where(
+            timers.c.id == timer_id, _scoped(timers.c.gemeente, scope)
+        )
+    ).first()
+
+
+def timers_of_instance(conn: Connection, instance_id: str) -> Sequence[Any]:
+    return conn.execute(
+        select(timers.c.id, timers.c.instance_id, timers.c.element_id, timers.c.due_at)
+        .where(timers.c.instance_id == instance_id)
+        .order_by(timers.c.due_at, timers.c.id)
+    ).all()
+
+
+# -- process definitions --------------------------------------------------------------------------
+_DEFINITION_COLUMNS = (
+    process_definitions.c.key,
+    process_definitions.c.version,
+    process_definitions.c.name,
+    process_definitions.c.document_sha256.label("sha256"),
+    process_definitions.c.deployed_at,
+)
+
+
+def list_definitions(conn: Connection, *, key: str | None = None, offset: int = 0, limit: int = 50) -> Page:
+    query = select(*_DEFINITION_COLUMNS)
+    if key is not None:
+        query = query.where(process_definitions.c.key == key)
+    order = (process_definitions.c.key, process_definitions.c.version.desc())
+    return _page(conn, query, order, offset, limit)
+
+
+def definition_versions(conn: Connection, key: str) -> Sequence[Any]:
+    """Every version of ``key``, newest first (empty when there is no such key)."""
+    return conn.execute(
+        select(*_DEFINITION_COLUMNS)
+        .where(process_definitions.c.key == key)
+        .order_by(process_definitions.c.version.desc())
+    ).all()
+
+
+def definition_document(conn: Connection, key: str, version: int | None = None) -> Any:
+    """The stored document (name, kind, content) of ``key`` at ``version`` (default: the newest)."""
+    query = (
+        select(documents.c.name, documents.c.kind, documents.c.content, process_definitions.c.version)
+        .join(documents, documents.c.sha256 == process_definitions.c.document_sha256)
+        .where(process_definitions.c.key == key)
+    )
+    if version is not None:
+        query = query.where(process_definitions.c.version == version)
+    return conn.execute(query.order_by(process_definitions.c.version.desc()).limit(1)).first()
