@@ -393,7 +393,8 @@ class _Inspector:
         ]
         if len(timers) > 1:
             self.problem(
-                f"{self.label(gateway)} waits for {len(timers)} timers ({', '.join(sorted(t or '' for t in timers))}): "
+                f"{self.label(gateway)} waits for {len(timers)} timers "
+                f"({', '.join(sorted(t or '' for t in timers))}): "
                 "only one timer per event-based gateway is supported (they would share one due time); "
                 "use a boundary timer or a second gateway",
                 gateway,
