@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.schema import organisations, outbox_events
 from storage.webhook_schema import deliveries, delivery_attempts, inbound_events, subscriptions
@@ -117,7 +118,7 @@ def list_subscriptions(
     conn: Connection, *, org_code: str | None, offset: int, limit: int
 ) -> tuple[list[SubscriptionRecord], int]:
     """Subscriptions that were not deleted, oldest first; ``org_code`` None lists every organisation."""
-    where = [subscriptions.c.deleted_at.is_(None)]
+    where: list[ColumnElement[bool]] = [subscriptions.c.deleted_at.is_(None)]
     if org_code is not None:
         where.append(subscriptions.c.org_code == org_code)
     total = conn.execute(select(func.count()).select_from(subscriptions).where(*where)).scalar_one()
@@ -406,7 +407,7 @@ def list_deliveries(
     attempts_per_delivery: int = 20,
 ) -> tuple[list[dict[str, Any]], int]:
     """A subscription's deliveries, newest first, each with its latest attempts (oldest first)."""
-    where = [deliveries.c.subscription_id == subscription_id]
+    where: list[ColumnElement[bool]] = [deliveries.c.subscription_id == subscription_id]
     if status is not None:
         where.append(deliveries.c.status == status)
     total = conn.execute(select(func.count()).select_from(deliveries).where(*where)).scalar_one()
@@ -535,7 +536,7 @@ def list_inbound_events(
     conn: Connection, *, status: str | None, offset: int, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Inbound events, newest first, as operators see them (no V-nummer, only its keyed hash)."""
-    where = [] if status is None else [inbound_events.c.status == status]
+    where: list[ColumnElement[bool]] = [] if status is None else [inbound_events.c.status == status]
     total = conn.execute(select(func.count()).select_from(inbound_events).where(*where)).scalar_one()
     rows = conn.execute(
         select(inbound_events)
