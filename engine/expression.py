@@ -1750,21 +1750,39 @@ def validate_expression(text: str) -> None:
     """Parse and check an expression statically; raise ExpressionError saying what is wrong.
 
     Accepts JUEL (``${...}``/``#{...}``), bare ISO 8601 timer values and the Python subset. Used at
-    deploy time on every condition, timer and property value; nothing is evaluated.
+    deploy time on every condition, timer and property value. A part that needs no variable (such
+    as ``10**10**10``) is tried once with the cost bounds, so an expression that can only fail is
+    refused at deploy rather than at run time.
     """
     source = _prepare(text)
     try:
         juel = _juel_source(source)
         if juel is not None:
             _parse_juel(juel)
+        elif is_iso_timer_literal(source):
             return
-        if is_iso_timer_literal(source):
-            return
-        _python_body(source)
+        else:
+            _python_body(source)
     except ExpressionError:
         raise
     except Exception as exc:  # noqa: BLE001 - nothing but ExpressionError may leave this module
         raise _wrap(exc) from exc
+    _try_constant(lambda: evaluate(source, {}, now=_DEPLOY_PROBE_TIME))
+
+
+_DEPLOY_PROBE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _try_constant(run: Any) -> None:
+    """Run a check evaluation with no variables; only errors of the expression itself count."""
+    try:
+        run()
+    except UnknownVariableError:
+        return
+    except ExpressionError as exc:
+        if "unknown variable" in str(exc) or "execution" in str(exc):
+            return
+        raise
 
 
 def evaluate(
@@ -1807,6 +1825,7 @@ def validate_script(text: str) -> None:
         raise
     except Exception as exc:  # noqa: BLE001 - nothing but ExpressionError may leave this module
         raise _wrap(exc) from exc
+    _try_constant(lambda: execute_script(text, {}, now=_DEPLOY_PROBE_TIME))
 
 
 def execute_script(text: str, variables: dict[str, Any], *, now: datetime | None = None) -> None:
