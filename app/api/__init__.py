@@ -7,6 +7,8 @@ from apiflask import APIFlask
 
 def register_api(app: APIFlask) -> None:
     """Register every blueprint and the shared request/response hooks."""
-    from app.api import health
+    from app.api import health, subscriptions, tvs
 
     app.register_blueprint(health.bp, url_prefix="/api/v1")
+    app.register_blueprint(subscriptions.bp, url_prefix="/api/v1")
+    app.register_blueprint(tvs.bp, url_prefix="/api/v1")
