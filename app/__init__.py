@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from apiflask import APIFlask
-from flask import current_app
-from sqlalchemy import Engine
+from flask import current_app, g
+from sqlalchemy import Connection, Engine
 
 from app.config import load_config
 from engine.clock import Clock, SystemClock
@@ -16,6 +16,7 @@ from storage.db import make_engine
 from storage.service import WorkflowService
 
 API_VERSION = "1.0.0"
+API_PREFIX = "/api/v1"
 
 
 @dataclass
@@ -33,6 +34,27 @@ def services() -> Services:
     return current_app.extensions["inburgering"]  # type: ignore[no-any-return]
 
 
+def db_connection(*, fresh: bool = False) -> Connection:
+    """This request's read connection, opened on first use and closed at teardown.
+
+    ``fresh=True`` ends the read transaction first, so that a read after a write of this request
+    sees that write (a SQLite read transaction keeps the snapshot it began with).
+    """
+    conn = g.get("_db_conn")
+    if conn is None:
+        conn = services().db.connect()
+        g._db_conn = conn
+    elif fresh and conn.in_transaction():
+        conn.rollback()
+    return conn  # type: ignore[no-any-return]
+
+
+def _close_connection(_exc: BaseException | None) -> None:
+    conn = g.pop("_db_conn", None)
+    if conn is not None:
+        conn.close()
+
+
 def build_services(
     config: Mapping[str, Any], clock: Clock | None = None, db: Engine | None = None
 ) -> Services:
@@ -44,20 +66,33 @@ def build_services(
 
 def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     """Build the app: defaults, then ``INBURGERING_*`` environment variables, then ``config``."""
+    from app.schemas import Problem
+
     settings = load_config(config)
     app = APIFlask(
         __name__,
         title="Doorlopende Lijn API",
         version=API_VERSION,
-        spec_path="/api/v1/openapi.json",
-        docs_path="/api/v1/docs",
+        spec_path=f"{API_PREFIX}/openapi.json",
+        docs_path=f"{API_PREFIX}/docs",
+    )
+    app.config.update(
+        HTTP_ERROR_SCHEMA=Problem,
+        VALIDATION_ERROR_SCHEMA=Problem,
+        VALIDATION_ERROR_DESCRIPTION="Validation failed: `errors` names every bad field",
+        AUTO_SERVERS=False,
+        SYNC_LOCAL_SPEC=False,
+        JSON_SORT_KEYS=False,
     )
     app.config.update(settings)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.strict_slashes = True
     if settings.get("SECRET_KEY"):
         app.secret_key = settings["SECRET_KEY"]
     app.extensions["inburgering"] = build_services(
         settings, clock=settings.get("CLOCK"), db=settings.get("DB_ENGINE")
     )
+    app.teardown_appcontext(_close_connection)
 
     from app.api import register_api
 

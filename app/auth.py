@@ -1,4 +1,10 @@
-"""Bearer-token authentication and the contract's role table."""
+"""Bearer-token authentication and the contract's role table.
+
+``auth`` is the APIFlask security scheme (documented as HTTP bearer in the OpenAPI document); a
+view states its roles with :func:`require_roles`, which answers 403 for any other role. The rules
+that depend on the row (own gemeente, lane of a task) live in the views, on rows read with the
+caller's gemeente already in the SQL.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from apiflask import HTTPTokenAuth
 from flask import g, request
 
 from app import services
@@ -13,6 +20,30 @@ from app.problems import ApiProblem
 from storage.orgs import Principal, principal_for_token
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+KLANTMANAGER = "klantmanager"
+CASEMANAGER = "casemanager"
+PROCESONTWERPER = "procesontwerper"
+BEHEERDER = "beheerder"
+SYSTEEM = "systeem"
+
+#: Who may read instances, tasks and timers (a klantmanager only of its own gemeente).
+READERS = (KLANTMANAGER, CASEMANAGER, BEHEERDER)
+#: Roles that see the business key (the V-nummer) of an instance.
+SEES_BUSINESS_KEY = frozenset({CASEMANAGER, BEHEERDER, SYSTEEM})
+
+auth = HTTPTokenAuth(scheme="Bearer", description="A token from `inburgering token create`")
+
+
+@auth.verify_token
+def _verify_token(token: str) -> Principal | None:
+    if not token or len(token) > 200:
+        return None
+    with services().db.connect() as conn:
+        principal = principal_for_token(conn, token.strip())
+    if principal is not None:
+        g.principal = principal
+    return principal
 
 
 def current_principal() -> Principal:
@@ -23,12 +54,14 @@ def current_principal() -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiProblem(401, "Unauthorized", "a bearer token is required")
-    with services().db.connect() as conn:
-        principal = principal_for_token(conn, token.strip())
+        raise ApiProblem(
+            401, "Unauthorized", "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    principal = _verify_token(token.strip())
     if principal is None:
-        raise ApiProblem(401, "Unauthorized", "the token is not valid")
-    g.principal = principal
+        raise ApiProblem(
+            401, "Unauthorized", "the token is not valid", headers={"WWW-Authenticate": "Bearer"}
+        )
     return principal
 
 
@@ -40,7 +73,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
             if principal.role not in roles:
-                raise ApiProblem(403, "Forbidden", f"role {principal.role} may not do this")
+                raise ApiProblem(403, "Forbidden", f"the role {principal.role} may not do this")
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -51,3 +84,17 @@ def require_roles(*roles: str) -> Callable[[F], F]:
 def may_see_gemeente(principal: Principal, gemeente: str | None) -> bool:
     """A gemeente's people are visible to that gemeente and to COA/systeem organisations only."""
     return principal.gemeente is None or principal.gemeente == gemeente
+
+
+def gemeente_scope(principal: Principal) -> str | None:
+    """The gemeente every read of this caller is confined to (None: all of them)."""
+    return principal.gemeente
+
+
+def task_lane_for(principal: Principal) -> str | None:
+    """The lane whose tasks this caller acts on (None: every lane, for the beheerder)."""
+    if principal.role == KLANTMANAGER:
+        return "gemeente"
+    if principal.role == CASEMANAGER:
+        return "coa"
+    return None

@@ -1,0 +1,89 @@
+"""What every API response shares: problem+json errors, ``API-Version``, body limits, the spec's shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask
+from apiflask.exceptions import HTTPError
+from flask import Response, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app import API_PREFIX, API_VERSION
+from app.problems import PROBLEM_MIMETYPE, http_problem, internal_error, problem_from_exception
+
+#: Endpoints that take a document body (BPMN/DMN XML) and so have the larger limit.
+DOCUMENT_ENDPOINTS = frozenset({"process_definitions.deploy"})
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_VERSION_HEADER = {
+    "description": "Version of this API",
+    "schema": {"type": "string", "example": API_VERSION},
+}
+_LINK_HEADER = {
+    "description": "RFC 8288 links to the first, previous, next and last pages",
+    "schema": {"type": "string"},
+}
+
+
+def register_hooks(app: APIFlask) -> None:
+    """Error processing, headers and limits for the whole app (API and pages alike)."""
+
+    @app.error_processor
+    def _http_error(error: HTTPError) -> Response:
+        headers = dict(error.headers) if error.headers else {}
+        return http_problem(error.status_code, error.message, error.detail, headers)
+
+    @app.errorhandler(Exception)
+    def _any_error(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):  # pragma: no cover - handled by the processor above
+            return http_problem(exc.code or 500, exc.name, exc.description, None)
+        response = problem_from_exception(exc)
+        return response if response is not None else internal_error(exc)
+
+    @app.before_request
+    def _limit_body() -> None:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        if request.endpoint not in DOCUMENT_ENDPOINTS:
+            limit = app.config["MAX_JSON_BYTES"]
+        request.max_content_length = limit
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge()
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["API-Version"] = API_VERSION
+        if request.path.startswith(API_PREFIX) and not request.path.endswith("/openapi.json"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.spec_processor
+    def _shape_spec(spec: Any) -> Any:
+        return shape_spec(spec) if isinstance(spec, dict) else spec
+
+
+def shape_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Errors as application/problem+json, ``API-Version`` on every response, ``Link`` on lists."""
+    from app.api.process_definitions import DEPLOY_BODY
+
+    deploy = spec.get("paths", {}).get(f"{API_PREFIX}/process-definitions", {}).get("post")
+    if deploy is not None:
+        deploy["requestBody"] = DEPLOY_BODY
+    components = spec.setdefault("components", {}).setdefault("headers", {})
+    components["API-Version"] = _VERSION_HEADER
+    components["Link"] = _LINK_HEADER
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for status, response in operation["responses"].items():
+                headers = response.setdefault("headers", {})
+                headers["API-Version"] = {"$ref": "#/components/headers/API-Version"}
+                content = response.get("content", {})
+                if status.startswith(("4", "5")):
+                    response["content"] = {PROBLEM_MIMETYPE: {"schema": _PROBLEM_REF}}
+                elif "application/json" in content:
+                    schema = content["application/json"].get("schema", {})
+                    if schema.get("$ref", "").endswith("Page"):
+                        headers["Link"] = {"$ref": "#/components/headers/Link"}
+    return spec

@@ -1,0 +1,154 @@
+"""Process instances: start (systeem), list and show (own gemeente only), history, terminate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import url_for
+
+from app import db_connection, services
+from app.api.common import errors, instance_detail, instance_summary, offset_of, paged
+from app.auth import BEHEERDER, READERS, SYSTEEM, auth, current_principal, require_roles
+from app.problems import ApiProblem, invalid, not_found
+from app.schemas import (
+    HistoryPage,
+    InstanceDetail,
+    InstanceListQuery,
+    InstancePage,
+    InstanceStartIn,
+    PageQuery,
+)
+from engine.errors import FormValidationError, NotFoundError
+from storage import listing
+from storage.orgs import Principal
+
+bp = APIBlueprint("process_instances", __name__, tag="Process instances")
+
+
+def detail_response(instance_id: str, principal: Principal) -> dict[str, Any]:
+    """The instance as ``GET /process-instances/{id}`` shows it to ``principal`` (404 if foreign)."""
+    conn = db_connection(fresh=True)
+    row = listing.get_instance(conn, instance_id, scope=principal.gemeente)
+    if row is None:
+        raise not_found()
+    return instance_detail(
+        row, listing.tasks_of_instance(conn, row.id), listing.timers_of_instance(conn, row.id), principal
+    )
+
+
+def prefixed(exc: FormValidationError, prefix: str) -> ApiProblem:
+    """Form problems as a 422 whose fields are paths in the request body."""
+    return ApiProblem(
+        422,
+        "Validation failed",
+        "the variables are not valid; see errors",
+        [{"field": f"{prefix}.{p.field}" if p.field else prefix, "message": p.message} for p in exc.problems],
+    )
+
+
+@bp.post("/process-instances")
+@bp.auth_required(auth)
+@require_roles(SYSTEEM)
+@bp.input(InstanceStartIn)
+@bp.output(InstanceDetail, status_code=201, description="Started and run to its first wait state")
+@bp.doc(
+    summary="Start an instance for a status holder",
+    description="`processKey` defaults to `doorlopende_lijn`. A second active instance with the same "
+    "`businessKey` and `processKey` answers 409.",
+    responses=errors(400, 403, 409, 413),
+)
+def start_instance(json_data: dict[str, Any]) -> Any:
+    principal = current_principal()
+    key, gemeente, variables = json_data["processKey"], json_data["gemeente"], json_data["variables"]
+    if "gemeente" in variables and variables["gemeente"] != gemeente:
+        raise invalid("variables.gemeente", "must equal gemeente")
+    workflow = services().workflow
+    try:
+        workflow.definition(key)
+    except NotFoundError:
+        raise invalid("processKey", "no process with this key is deployed") from None
+    try:
+        record = workflow.start(
+            key,
+            business_key=json_data["businessKey"],
+            gemeente=gemeente,
+            variables=variables,
+            actor=principal.actor,
+        )
+    except FormValidationError as exc:
+        raise prefixed(exc, "variables") from None
+    body = detail_response(record.id, principal)
+    return body, 201, {"Location": url_for(".get_instance", instance_id=record.id)}
+
+
+@bp.get("/process-instances")
+@bp.auth_required(auth)
+@require_roles(*READERS)
+@bp.input(InstanceListQuery, location="query")
+@bp.output(InstancePage)
+@bp.doc(
+    summary="Instances the caller may see",
+    description="A klantmanager sees only its own gemeente's instances, whatever the filters say.",
+    responses=errors(403),
+)
+def list_instances(query_data: dict[str, Any]) -> Any:
+    principal = current_principal()
+    number, size, offset = offset_of(query_data)
+    page = listing.list_instances(
+        db_connection(),
+        scope=principal.gemeente,
+        gemeente=query_data.get("gemeente"),
+        status=query_data.get("status"),
+        scenario=query_data.get("scenario"),
+        offset=offset,
+        limit=size,
+    )
+    return paged(page, number, size, lambda row: instance_summary(row, principal))
+
+
+@bp.get("/process-instances/<instance_id>")
+@bp.auth_required(auth)
+@require_roles(*READERS)
+@bp.output(InstanceDetail)
+@bp.doc(summary="One instance: active elements, variables, open tasks and timers", responses=errors(403, 404))
+def get_instance(instance_id: str) -> Any:
+    return detail_response(instance_id, current_principal())
+
+
+@bp.get("/process-instances/<instance_id>/history")
+@bp.auth_required(auth)
+@require_roles(*READERS)
+@bp.input(PageQuery, location="query")
+@bp.output(HistoryPage)
+@bp.doc(summary="The audit trail: who or what did which step, when", responses=errors(403, 404))
+def get_history(instance_id: str, query_data: dict[str, Any]) -> Any:
+    principal = current_principal()
+    conn = db_connection()
+    if listing.get_instance(conn, instance_id, scope=principal.gemeente) is None:
+        raise not_found()
+    number, size, offset = offset_of(query_data)
+    page = listing.list_history(conn, instance_id, offset=offset, limit=size)
+    return paged(page, number, size, _history_entry)
+
+
+@bp.post("/process-instances/<instance_id>/terminate")
+@bp.auth_required(auth)
+@require_roles(BEHEERDER)
+@bp.output(InstanceDetail, description="Terminated: every open task cancelled")
+@bp.doc(summary="Terminate an instance (beheerder)", responses=errors(403, 404, 409))
+def terminate_instance(instance_id: str) -> Any:
+    principal = current_principal()
+    services().workflow.terminate(instance_id, actor=principal.actor)
+    return detail_response(instance_id, principal)
+
+
+def _history_entry(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": row.at,
+        "actor": row.actor,
+        "action": row.action,
+        "elementId": row.element_id,
+        "detail": dict(row.detail or {}),
+    }

@@ -1,0 +1,153 @@
+"""User tasks: the worklist, a task with its form, claim, unclaim and complete.
+
+A klantmanager sees its own gemeente's tasks and acts on those in the Gemeente lane; a
+casemanager sees every task and acts on the COA lane; a beheerder acts on every lane. The worklist
+lists the tasks the caller may act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIBlueprint
+
+from app import db_connection, services
+from app.api.common import errors, offset_of, paged, task_detail, task_summary
+from app.api.process_instances import detail_response, prefixed
+from app.auth import BEHEERDER, READERS, auth, current_principal, require_roles, task_lane_for
+from app.problems import ApiProblem, not_found
+from app.schemas import CompleteIn, InstanceDetail, TaskDetail, TaskListQuery, TaskOut, TaskPage
+from engine.errors import FormValidationError
+from storage import listing
+from storage.errors import NotFound
+from storage.orgs import Principal
+
+bp = APIBlueprint("tasks", __name__, tag="Tasks")
+
+
+def _actionable(task_id: str, principal: Principal) -> Any:
+    """The open task if the caller may act on it: 404 unseen, 409 no longer open, 403 wrong lane."""
+    conn = db_connection()
+    row = listing.get_task(conn, task_id, scope=principal.gemeente)
+    if row is None:
+        if listing.find_closed_task(conn, task_id, scope=principal.gemeente) is not None:
+            raise ApiProblem(409, "Conflict", "the task is no longer open")
+        raise not_found()
+    lane = task_lane_for(principal)
+    if lane is not None and not listing.is_lane(row.lane, lane):
+        raise ApiProblem(403, "Forbidden", f"the role {principal.role} may not act on this lane's tasks")
+    return row
+
+
+def _user(principal: Principal) -> str:
+    """Who a claim is for: the token's (or tasklist user's) name within its organisation."""
+    return principal.name
+
+
+@bp.get("/tasks")
+@bp.auth_required(auth)
+@require_roles(*READERS)
+@bp.input(TaskListQuery, location="query")
+@bp.output(TaskPage)
+@bp.doc(
+    summary="Open user tasks the caller may act on",
+    description="Oldest first. A filter that matches nothing (also a foreign or unknown "
+    "`processInstanceId`) answers 200 with no items.",
+    responses=errors(403),
+)
+def list_tasks(query_data: dict[str, Any]) -> Any:
+    principal = current_principal()
+    number, size, offset = offset_of(query_data)
+    page = listing.list_tasks(
+        db_connection(),
+        scope=principal.gemeente,
+        lane=task_lane_for(principal),
+        candidate_group=query_data.get("candidateGroup"),
+        assignee=query_data.get("assignee"),
+        instance_id=query_data.get("processInstanceId"),
+        element_id=query_data.get("elementId"),
+        due_before=query_data.get("dueBefore"),
+        offset=offset,
+        limit=size,
+    )
+    return paged(page, number, size, task_summary)
+
+
+@bp.get("/tasks/<task_id>")
+@bp.auth_required(auth)
+@require_roles(*READERS)
+@bp.output(TaskDetail)
+@bp.doc(summary="An open task with its form", responses=errors(403, 404))
+def get_task(task_id: str) -> Any:
+    principal = current_principal()
+    row = listing.get_task(db_connection(), task_id, scope=principal.gemeente)
+    if row is None:
+        raise not_found()
+    return task_detail(row)
+
+
+@bp.post("/tasks/<task_id>/claim")
+@bp.auth_required(auth)
+@require_roles(*READERS)
+@bp.output(TaskOut, description="Claimed by the caller")
+@bp.doc(summary="Claim a task", responses=errors(403, 404, 409))
+def claim_task(task_id: str) -> Any:
+    principal = current_principal()
+    _actionable(task_id, principal)
+    try:
+        services().workflow.claim(task_id, _user(principal))
+    except NotFound:
+        raise ApiProblem(409, "Conflict", "the task is no longer open") from None
+    return _fresh(task_id, principal)
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@bp.auth_required(auth)
+@require_roles(*READERS)
+@bp.output(TaskOut, description="Unclaimed")
+@bp.doc(
+    summary="Give a claimed task back",
+    description="A task claimed by someone else answers 409 (a beheerder may unclaim any task).",
+    responses=errors(403, 404, 409),
+)
+def unclaim_task(task_id: str) -> Any:
+    principal = current_principal()
+    _actionable(task_id, principal)
+    try:
+        services().workflow.unclaim(task_id, _user(principal), force=principal.role == BEHEERDER)
+    except NotFound:
+        raise ApiProblem(409, "Conflict", "the task is no longer open") from None
+    return _fresh(task_id, principal)
+
+
+@bp.post("/tasks/<task_id>/complete")
+@bp.auth_required(auth)
+@require_roles(*READERS)
+@bp.input(CompleteIn)
+@bp.output(InstanceDetail, description="Completed; the instance as it now stands")
+@bp.doc(
+    summary="Complete a task with its form's variables",
+    description="No prior claim is needed, but a task claimed by someone else answers 409. The "
+    "variables are validated against the form (422 lists every bad field; nothing changes). A task "
+    "that is no longer open answers 409.",
+    responses=errors(400, 403, 404, 409, 413),
+)
+def complete_task(task_id: str, json_data: dict[str, Any]) -> Any:
+    principal = current_principal()
+    row = _actionable(task_id, principal)
+    try:
+        services().workflow.complete_task(
+            task_id, json_data["variables"], actor=principal.actor, user=_user(principal)
+        )
+    except FormValidationError as exc:
+        raise prefixed(exc, "variables") from None
+    except NotFound:
+        raise ApiProblem(409, "Conflict", "the task is no longer open") from None
+    return detail_response(row.instance_id, principal)
+
+
+def _fresh(task_id: str, principal: Principal) -> dict[str, Any]:
+    row = listing.get_task(db_connection(fresh=True), task_id, scope=principal.gemeente)
+    if row is None:
+        raise ApiProblem(409, "Conflict", "the task is no longer open")
+    return task_summary(row)

@@ -1,0 +1,287 @@
+"""The marshmallow schemas that validate requests, shape responses and generate the OpenAPI document.
+
+Request bodies reject unknown fields (422 naming each one); query strings ignore parameters they do
+not define. Times are RFC 3339 in UTC (``2027-01-04T09:00:00Z``); a time without an offset is
+refused.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from apiflask import Schema, fields
+from marshmallow import RAISE, validate
+
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,200}$"
+GEMEENTE_PATTERN = r"^GM[0-9]{4}$"
+KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$"
+STATUSES = ("active", "completed", "terminated")
+MAX_PAGE_SIZE = 200
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An aware date-time, written as RFC 3339 UTC with a ``Z``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="iso", default_timezone=None, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
+        return f"{text}Z"
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:  # pragma: no cover - AwareDateTime refuses naive values already
+            raise self.make_error("invalid_awareness")
+        return parsed.astimezone(UTC)
+
+
+class StrictSchema(Schema):
+    """A request body: unknown fields are an error."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def _text(pattern: str, max_length: int = 200, **kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(1, max_length), validate.Regexp(pattern)], **kwargs)
+
+
+# -- problems -------------------------------------------------------------------------------------
+class FieldProblem(Schema):
+    field = fields.String(
+        required=True, metadata={"description": "dotted path of the bad field or parameter"}
+    )
+    message = fields.String(required=True)
+    elementId = fields.String(metadata={"description": "diagram element (deploy problems)"})
+    line = fields.Integer(metadata={"description": "line in the document (deploy problems)"})
+
+
+class Problem(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.List(fields.Nested(FieldProblem), metadata={"description": "every bad field (422)"})
+
+
+# -- paging ---------------------------------------------------------------------------------------
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
+    pageSize = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE_SIZE))
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """A list response schema ``{items, page, pageSize, total}`` for ``item``."""
+    return type(
+        name,
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "page": fields.Integer(required=True),
+            "pageSize": fields.Integer(required=True),
+            "total": fields.Integer(required=True),
+        },
+    )
+
+
+# -- process definitions --------------------------------------------------------------------------
+class DeployQuery(Schema):
+    name = fields.String(
+        validate=[validate.Length(1, 200), validate.Regexp(r"^[A-Za-z0-9_. -]+$")],
+        metadata={"description": "file name of the document, e.g. doorlopende_lijn.bpmn"},
+    )
+
+
+class DeployedDefinition(Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+class DeployOut(Schema):
+    key = fields.String(required=True, metadata={"description": "the first process (or decision) key"})
+    version = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    definitions = fields.List(fields.Nested(DeployedDefinition), required=True)
+
+
+class DefinitionOut(Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    name = fields.String(allow_none=True)
+    sha256 = fields.String(required=True)
+    deployedAt = UtcDateTime(required=True)
+
+
+DefinitionPage = page_of(DefinitionOut, "DefinitionPage")
+
+
+class DefinitionListQuery(PageQuery):
+    key = _text(KEY_PATTERN)
+
+
+class DefinitionVersion(Schema):
+    version = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    deployedAt = UtcDateTime(required=True)
+
+
+class DefinitionDetail(Schema):
+    key = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    latestVersion = fields.Integer(required=True)
+    versions = fields.List(fields.Nested(DefinitionVersion), required=True)
+
+
+class XmlQuery(Schema):
+    version = fields.Integer(validate=validate.Range(1, 1_000_000))
+
+
+# -- tasks, timers --------------------------------------------------------------------------------
+class FormOption(Schema):
+    id = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class FormFieldOut(Schema):
+    id = fields.String(required=True)
+    label = fields.String(required=True)
+    type = fields.String(
+        required=True, validate=validate.OneOf(["string", "long", "boolean", "date", "enum"])
+    )
+    required = fields.Boolean(required=True)
+    options = fields.List(fields.Nested(FormOption), required=True)
+    constraints = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    default = fields.Raw(allow_none=True, required=True)
+
+
+class FormOut(Schema):
+    form_fields = fields.List(
+        fields.Nested(FormFieldOut), required=True, data_key="fields", attribute="fields"
+    )
+
+
+class TaskOut(Schema):
+    id = fields.String(required=True)
+    elementId = fields.String(required=True)
+    name = fields.String(required=True)
+    lane = fields.String(allow_none=True, required=True)
+    candidateGroups = fields.List(fields.String(), required=True)
+    assignee = fields.String(allow_none=True, required=True)
+    dueAt = UtcDateTime(allow_none=True, required=True)
+    createdAt = UtcDateTime(required=True)
+    processInstanceId = fields.String(required=True)
+    processKey = fields.String(required=True)
+
+
+class TaskDetail(TaskOut):
+    form = fields.Nested(FormOut, required=True)
+
+
+TaskPage = page_of(TaskOut, "TaskPage")
+
+
+class TaskListQuery(PageQuery):
+    candidateGroup = _text(ID_PATTERN, 100)
+    assignee = fields.String(validate=validate.Length(1, 200))
+    processInstanceId = fields.String(validate=validate.Length(1, 100))
+    elementId = _text(ID_PATTERN)
+    dueBefore = UtcDateTime()
+
+
+class CompleteIn(StrictSchema):
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
+
+
+class TimerOut(Schema):
+    id = fields.String(required=True)
+    processInstanceId = fields.String(required=True)
+    elementId = fields.String(required=True)
+    dueAt = UtcDateTime(required=True)
+
+
+TimerPage = page_of(TimerOut, "TimerPage")
+
+
+class TimerListQuery(PageQuery):
+    processInstanceId = fields.String(validate=validate.Length(1, 100))
+    dueBefore = UtcDateTime()
+
+
+class TimerPatchIn(StrictSchema):
+    dueAt = UtcDateTime(required=True)
+
+
+# -- instances ------------------------------------------------------------------------------------
+class InstanceStartIn(StrictSchema):
+    processKey = _text(KEY_PATTERN, load_default="doorlopende_lijn")
+    businessKey = fields.String(
+        required=True,
+        validate=validate.Length(1, 100),
+        metadata={"description": "the V-nummer of the status holder (never shown in URLs)"},
+    )
+    gemeente = _text(GEMEENTE_PATTERN, 6, required=True, metadata={"example": "GM0344"})
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
+
+
+class InstanceOut(Schema):
+    id = fields.String(required=True)
+    processKey = fields.String(required=True)
+    version = fields.Integer(required=True)
+    businessKey = fields.String(
+        allow_none=True,
+        metadata={"description": "shown to casemanager, beheerder and systeem only"},
+    )
+    gemeente = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    scenario = fields.String(allow_none=True, required=True)
+    createdAt = UtcDateTime(required=True)
+    updatedAt = UtcDateTime(required=True)
+    endedAt = UtcDateTime(allow_none=True, required=True)
+
+
+class InstanceDetail(InstanceOut):
+    activeElements = fields.List(fields.String(), required=True)
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)
+    openTasks = fields.List(fields.Nested(TaskOut), required=True)
+    timers = fields.List(fields.Nested(TimerOut), required=True)
+
+
+InstancePage = page_of(InstanceOut, "InstancePage")
+
+
+class InstanceListQuery(PageQuery):
+    gemeente = _text(GEMEENTE_PATTERN, 6)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    scenario = _text(r"^[A-Za-z0-9_-]{1,8}$", 8)
+
+
+class HistoryEntry(Schema):
+    id = fields.Integer(required=True)
+    at = UtcDateTime(required=True)
+    actor = fields.String(required=True)
+    action = fields.String(required=True)
+    elementId = fields.String(allow_none=True, required=True)
+    detail = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)
+
+
+HistoryPage = page_of(HistoryEntry, "HistoryPage")
+
+
+# -- messages -------------------------------------------------------------------------------------
+class MessageIn(StrictSchema):
+    messageName = _text(ID_PATTERN, required=True, metadata={"example": "huisvesting_gevonden"})
+    businessKey = fields.String(required=True, validate=validate.Length(1, 100))
+    processKey = _text(KEY_PATTERN)
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
+
+
+class MessageOut(Schema):
+    processInstanceId = fields.String(required=True)
