@@ -15,13 +15,13 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 EXPORTER_VERSION = "5.31.0"
 PLATFORM_VERSION = "7.21.0"
 
-COL_X0 = 270  # centre of column 0
-COL_W = 140  # column pitch
+COL_X0 = 280  # centre of column 0
+COL_W = 160  # column pitch
 POOL_X = 160
 LANE_X = 190
 
 SIZES = {
-    "task": (100, 80),
+    "task": (120, 80),
     "event": (36, 36),
     "gateway": (50, 50),
     "annotation": (190, 70),
@@ -240,7 +240,7 @@ class Diagram:
         for f in self.flows:
             f.points = self._route(f)
 
-    def _route(self, f: Flow) -> list[tuple[float, float]]:
+    def _sides(self, f: Flow) -> tuple[str, str]:
         s, t = self.nodes[f.source], self.nodes[f.target]
         exit_side = f.exit
         entry_side = f.entry
@@ -256,6 +256,11 @@ class Diagram:
                 entry_side = "t" if s.cy < t.cy else "b"
             else:
                 entry_side = "l"
+        return exit_side, entry_side
+
+    def _route(self, f: Flow) -> list[tuple[float, float]]:
+        s, t = self.nodes[f.source], self.nodes[f.target]
+        exit_side, entry_side = self._sides(f)
         sx, sy = s.port(exit_side)
         tx, ty = t.port(entry_side)
         if exit_side == "r" and entry_side == "l":
@@ -374,6 +379,30 @@ class Diagram:
             )
         w("    </bpmn:sequenceFlow>")
 
+    def _sides_used(self, node: Node) -> set[str]:
+        used: set[str] = set()
+        for f in self.flows:
+            if f.source == node.id:
+                used.add(self._sides(f)[0])
+            if f.target == node.id:
+                used.add(self._sides(f)[1])
+        if any(n.attached_to == node.id for n in self.nodes.values()):
+            used.add("b")
+        return used
+
+    def _label_bounds(self, node: Node) -> tuple[float, float, float, float]:
+        lw = 100
+        lines = max(1, (len(node.name) + 17) // 18)
+        lh = 14 * lines
+        if node.attached_to:  # right of the boundary event, under its host
+            return (node.x + node.w + 2, node.y + node.h - 4, lw, lh)
+        used = self._sides_used(node)
+        if "b" not in used:
+            return (node.cx - lw / 2, node.y + node.h + 5, lw, lh)
+        if "t" not in used:
+            return (node.cx - lw / 2, node.y - lh - 5, lw, lh)
+        return (node.x - lw + 5, node.y - lh - 2, lw, lh)
+
     def _di_xml(self, w, collab_id: str) -> None:  # type: ignore[no-untyped-def]
         max_x = max(n.x + n.w for n in self.nodes.values())
         for a in self.annotations:
@@ -405,9 +434,7 @@ class Diagram:
             extra = ' isMarkerVisible="true"' if node.tag == "exclusiveGateway" else ""
             label = None
             if node.kind != "task" and node.name:
-                lines = max(1, (len(node.name) + 17) // 18)
-                lw = 100
-                label = (node.cx - lw / 2, node.y + node.h + 5, lw, 14 * lines)
+                label = self._label_bounds(node)
             shape(node.id, node.x, node.y, node.w, node.h, extra, label)
         for a in self.annotations:
             aw, ah = SIZES["annotation"]
@@ -426,7 +453,7 @@ class Diagram:
                 if abs(x1 - x2) < 1:  # vertical segment: label to the right of it
                     lx, ly = x1 + 5, min(y1, y2) + abs(y2 - y1) / 2 - 7
                 else:
-                    lx, ly = min(x1, x2) + 8, y1 - 20
+                    lx, ly = min(x1, x2) + 22, y1 - 20
                 w("        <bpmndi:BPMNLabel>")
                 w(f'          <dc:Bounds x="{_n(lx)}" y="{_n(ly)}" width="{_n(lw)}" height="14" />')
                 w("        </bpmndi:BPMNLabel>")
@@ -436,11 +463,11 @@ class Diagram:
             aw, ah = SIZES["annotation"]
             ax = COL_X0 + COL_W * a.col - aw / 2
             ay = self.row_y[a.row] - ah / 2
-            sx, sy = target.cx, (target.y if ay < target.y else target.y + target.h)
+            sx, sy = target.x + 20, (target.y if ay < target.y else target.y + target.h)
             ty = ay + ah if ay < target.y else ay
             w(f'      <bpmndi:BPMNEdge id="{_di_id("Association_" + a.id)}" bpmnElement="Association_{a.id}">')
             w(f'        <di:waypoint x="{_n(sx)}" y="{_n(sy)}" />')
-            w(f'        <di:waypoint x="{_n(max(ax + 10, min(sx, ax + aw - 10)))}" y="{_n(ty)}" />')
+            w(f'        <di:waypoint x="{_n(sx)}" y="{_n(ty)}" />')
             w("      </bpmndi:BPMNEdge>")
         w("    </bpmndi:BPMNPlane>")
         w("  </bpmndi:BPMNDiagram>")

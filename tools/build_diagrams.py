@@ -93,7 +93,7 @@ class Builder:
         return self._node(tag, id, name, col, row, text, keys, body=body)
 
     def timer(self, tag, id, name, col, row, text, keys, kind, value, *, attached_to=None,  # noqa: A002
-              interrupting=True, at=0.5):
+              interrupting=True, at=0.75):
         body = [f'<bpmn:timerEventDefinition id="{self.d.def_id("TimerEventDefinition")}">',
                 f'  <bpmn:{kind} xsi:type="bpmn:tFormalExpression">{_xml_text(value)}</bpmn:{kind}>',
                 "</bpmn:timerEventDefinition>"]
@@ -104,7 +104,7 @@ class Builder:
             return self._node(tag, id, name, at, "", text, keys, attrs=attrs, body=body, attached_to=attached_to)
         return self._node(tag, id, name, col, row, text, keys, attrs=attrs, body=body)
 
-    def boundary_signal(self, id, name, host, text, keys, signal, at=0.5):  # noqa: A002
+    def boundary_signal(self, id, name, host, text, keys, signal, at=0.75):  # noqa: A002
         body = [f'<bpmn:signalEventDefinition id="{self.d.def_id("SignalEventDefinition")}" '
                 f'signalRef="{self.d.signal(signal)}" />']
         return self._node("boundaryEvent", id, name, at, "", text, keys, attrs={"attachedToRef": host},
@@ -254,10 +254,10 @@ def build_main() -> Diagram:
         process_doc="De doorlopende lijn van inburgering van COA-opvang naar gemeente (scenario 1, 2 en 3), "
                     "volgens bijlage I van de notitie van 13 april 2021.",
         lanes=[
-            ("lane_coa", "COA", [("h0", 110), ("h1", 110), ("v0", 120), ("v1", 110), ("v2", 80)],
+            ("lane_coa", "COA", [("h0", 120), ("h1", 120), ("v0", 130), ("v1", 120), ("v2", 90), ("v3", 50)],
              doc(file, "lane_coa", "Het COA: opvang, casemanager, voorinburgering en het klantprofiel in TVS.",
                  "klantprofiel")),
-            ("lane_gemeente", "Gemeente", [("g0", 130), ("g1", 110), ("g2", 110), ("g3", 110), ("g4", 110),
+            ("lane_gemeente", "Gemeente", [("gt", 40), ("g0", 130), ("g1", 110), ("g2", 110), ("g3", 110), ("g4", 110),
                                             ("g5", 90)],
              doc(file, "lane_gemeente", "De gemeente waaraan de vergunninghouder gekoppeld is (klantmanager).",
                  "regie")),
@@ -286,7 +286,7 @@ def build_main() -> Diagram:
             "Niet-onderbrekende termijn: 12 weken (P84D) na de koppeling is er nog geen huisvesting. De "
             "termijn opent een escalatietaak en meldt dit aan de gemeente; het wachten op huisvesting gaat "
             "door.", ["huisvesting"], "timeDuration", "P84D", attached_to="huisvesting_afwachten",
-            interrupting=False, at=0.5)
+            interrupting=False, at=0.75)
     b.throw_message("huisvesting_termijn_gemeld", "Termijn huisvesting verstreken gemeld", 4.2, "h1",
                     "Meldt de gemeente (bericht huisvesting_termijn_verstreken) dat de termijn van ongeveer "
                     "twaalf weken voor huisvesting verstreken is.", ["huisvesting"],
@@ -335,7 +335,7 @@ def build_main() -> Diagram:
            ["voorinburgering", "aanbod_begeleiding", "onderdelen"], "voorbereiding_inburgering")
     b.boundary_signal("huisvesting_onderbreekt", "Huisvesting gevonden", "voorinburgering",
                       "Zodra de vergunninghouder gehuisvest kan worden, wordt de voorinburgering onderbroken.",
-                      ["onderbreken", "voorrang"], SIGNAL_HUISVESTING, at=0.5)
+                      ["onderbreken", "voorrang"], SIGNAL_HUISVESTING, at=0.75)
     b.script("programma_onderbroken", "Onderbreking vastleggen", 11, "v1",
              "Het COA legt vast dat de voorinburgering is onderbroken omdat de inburgering in de gemeente "
              "voorrang heeft.", ["onderbreken", "voorrang"],
@@ -424,7 +424,7 @@ def build_main() -> Diagram:
            FORM_SCENARIO, "gemeente", due="${dateTime().plusDays(14).toDate()}")
     b.timer("boundaryEvent", "termijn_scenariokeuze", "2 weken verstreken", 0, "",
             "Geen bericht binnen 2 weken (P14D): scenario 3 geldt en het COA biedt voorinburgering aan.",
-            ["geen_bericht"], "timeDuration", "P14D", attached_to="scenario_kiezen", at=0.5)
+            ["geen_bericht"], "timeDuration", "P14D", attached_to="scenario_kiezen", at=0.75)
     b.script("scenario_3_bij_termijn", "Scenario 3 vastleggen (geen bericht)", 4, "g1",
              "Zonder bericht van de gemeente geldt scenario 3.", ["geen_bericht"],
              ["scenario = '3'", "bijTermijn = True", "afwijkendVanBeleid = False",
@@ -461,7 +461,7 @@ def build_main() -> Diagram:
            ["bijzonderheden"], FORM_BIJZONDERHEDEN, "gemeente")
     b.timer("boundaryEvent", "termijn_bijzonderheden", "Keuzetermijn voorbij", 0, "",
             "Na 2 weken (P14D) vervalt de optionele taak.", ["bijzonderheden", "keuze"], "timeDuration", "P14D",
-            attached_to="contact_bijzonderheden", at=0.5)
+            attached_to="contact_bijzonderheden", at=0.75)
     b.end("bijzonderheden_besproken", "Bijzonderheden besproken", 4.3, "g4",
           "Het contact over bijzonderheden heeft plaatsgevonden.", "bijzonderheden")
     b.end("bijzonderheden_vervallen", "Niet nodig geweest", 4.3, "g5",
@@ -493,7 +493,7 @@ def build_main() -> Diagram:
     f("programma_aanbieden", "voorinburgering", name="Aanbieden", default=True, exit="r")
     f("programma_aanbieden", "geen_aanbod_scenario_1", name="Scenario 1", condition="${scenario == '1'}", exit="t")
     f("programma_aanbieden", "samenvoegen_aanbod", name="Al gehuisvest",
-      condition="${scenario != '1' and huisvestingVoorStart}", exit="b", entry="b", via_row="v2")
+      condition="${scenario != '1' and huisvestingVoorStart}", exit="b", entry="b", via_row="v3")
     f("voorinburgering", "samenvoegen_programma")
     f("huisvesting_onderbreekt", "programma_onderbroken")
     f("programma_onderbroken", "samenvoegen_programma", exit="r", entry="b")
@@ -519,7 +519,7 @@ def build_main() -> Diagram:
     f("reguliere_start_nodig", "start_na_huisvesting", name="Scenario 3", condition="${scenario == '3'}",
       exit="r")
     f("reguliere_start_nodig", "samenvoegen_regulier", name="Scenario 2", condition="${scenario == '2'}",
-      exit="t", entry="t", via_row="v2")
+      exit="t", entry="t", via_row="gt")
     f("reguliere_start_nodig", "doorlopende_lijn_afgerond", name="Scenario 1 (al gestart)",
       condition="${scenario == '1'}", exit="b")
     f("start_na_huisvesting", "samenvoegen_regulier")
@@ -547,7 +547,7 @@ def build_main() -> Diagram:
 
     d.annotate(Annotation("notitie_dagelijkse_begeleiding",
                           "Dagelijkse begeleiding door het COA loopt door zolang de bewoner in het azc verblijft.",
-                          11.5, "v2", "voorinburgering"))
+                          10.45, "v2", "voorinburgering"))
     USES["coa_begeleidt"].append((file, "notitie_dagelijkse_begeleiding"))
     USES["aanbod_begeleiding"].append((file, "notitie_dagelijkse_begeleiding"))
     return d
