@@ -74,16 +74,29 @@ def _check_role(conn: Connection, org_code: str, role: str) -> Any:
     return org
 
 
-def create_token(conn: Connection, org_code: str, role: str, name: str, now: datetime) -> str:
-    """Create a bearer token; only its hash is stored. Returns the token (shown once)."""
+def create_token(
+    conn: Connection, org_code: str, role: str, name: str, now: datetime, *, token: str | None = None
+) -> str:
+    """Create a bearer token; only its hash is stored. Returns the token (shown once).
+
+    ``token`` stores a token made elsewhere (the demo derives its tokens from the secret key);
+    by default a random one is made.
+    """
     _check_role(conn, org_code, role)
-    token = "dl_" + secrets.token_urlsafe(32)
+    token = token or "dl_" + secrets.token_urlsafe(32)
     conn.execute(
         insert(api_tokens).values(
             token_hash=hash_token(token), org_code=org_code, role=role, name=name, created_at=now
         )
     )
     return token
+
+
+def token_exists(conn: Connection, token: str) -> bool:
+    return (
+        conn.execute(select(api_tokens.c.id).where(api_tokens.c.token_hash == hash_token(token))).first()
+        is not None
+    )
 
 
 def principal_for_token(conn: Connection, token: str) -> Principal | None:

@@ -1,0 +1,288 @@
+"""The ``inburgering`` command: serve, worker, database, diagrams, organisations, tokens and users."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from app.config import load_config
+from engine.clock import SystemClock
+from engine.definition import SpecLibrary
+from engine.errors import DeployError, EngineError
+from storage.db import make_engine
+from storage.errors import StorageError
+from storage.migrate import upgrade
+from storage.orgs import ORG_KINDS, ROLES, add_organisation, add_user, create_token
+from storage.service import WorkflowService
+
+DOCUMENT_SUFFIXES = (".bpmn", ".dmn")
+
+
+class CliError(Exception):
+    """A problem the command reports on stderr before exiting with status 1."""
+
+
+def _engine(config: dict[str, Any]) -> Engine:
+    return make_engine(config["DATABASE_URL"])
+
+
+def collect_documents(paths: Iterable[Path]) -> list[Path]:
+    """Every .bpmn/.dmn file named or inside a named folder, DMN first (they are called by BPMN)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.suffix.lower() in DOCUMENT_SUFFIXES)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise CliError(f"{path}: no such file or folder")
+    return sorted(found, key=lambda p: (p.suffix.lower() != ".dmn", str(p)))
+
+
+def _problem_lines(name: str, exc: DeployError) -> list[str]:
+    lines = []
+    for p in exc.problems:
+        where = f"{name}:{p.line}" if p.line else name
+        element = f" [{p.element_id}]" if p.element_id else ""
+        lines.append(f"{where}:{element} {p.message}")
+    return lines
+
+
+def deploy_documents(service: WorkflowService, files: Sequence[tuple[str, bytes]], actor: str) -> list[str]:
+    """Deploy each document (callers after the processes they call); return the problems."""
+    pending = list(files)
+    problems: dict[str, list[str]] = {}
+    while pending:
+        progress = False
+        for name, content in list(pending):
+            try:
+                outcome = service.deploy(name, content, actor=actor)
+            except DeployError as exc:
+                problems[name] = _problem_lines(name, exc)
+                continue
+            pending.remove((name, content))
+            problems.pop(name, None)
+            progress = True
+            state = "deployed" if outcome.created else "unchanged"
+            for key, version in outcome.definitions:
+                print(f"{key}\t{version}\t{state}")
+        if not progress:
+            break
+    return [line for name, _ in pending for line in problems.get(name, [])]
+
+
+def bundled_documents() -> list[tuple[str, bytes]]:
+    """The diagrams shipped in the ``bpmn`` package (empty when it has none)."""
+    try:
+        folder = resources.files("bpmn")
+    except ModuleNotFoundError:
+        return []
+    entries = [e for e in folder.iterdir() if e.name.lower().endswith(DOCUMENT_SUFFIXES)]
+    entries.sort(key=lambda e: (not e.name.lower().endswith(".dmn"), e.name))
+    return [(e.name, e.read_bytes()) for e in entries]
+
+
+# -- commands -------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    import os
+
+    from app import build_services
+    from app.server import Server
+
+    if not os.environ.get("INBURGERING_PUBLIC_BASE_URL"):
+        config["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
+    services = build_services(config)
+    try:
+        upgrade(services.db)
+        problems = deploy_documents(services.workflow, bundled_documents(), actor="system:serve")
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            return 1
+        if args.demo:
+            from app.demo import seed
+
+            seed(services)
+    finally:
+        services.db.dispose()
+    run_worker = not args.no_worker
+    print(
+        f"Serving on http://{args.host}:{args.port} ({'with' if run_worker else 'without'} worker)",
+        flush=True,
+    )
+    Server(
+        config,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        run_worker=run_worker,
+    ).run()
+    return 0
+
+
+def cmd_worker(_args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from app.worker import run_worker
+
+    run_worker(config)
+    return 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace, config: dict[str, Any]) -> int:
+    engine = _engine(config)
+    upgrade(engine)
+    engine.dispose()
+    print("database is up to date")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    files = [(p.name, p.read_bytes()) for p in collect_documents(args.paths)]
+    engine = _engine(config)
+    try:
+        problems = deploy_documents(WorkflowService(engine, SystemClock()), files, actor="system:cli")
+    finally:
+        engine.dispose()
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace, _config: dict[str, Any]) -> int:
+    library = SpecLibrary()
+    problems: list[str] = []
+    paths = collect_documents(args.paths)
+    for path in paths:
+        try:
+            library.add_document(path.name, path.read_bytes())
+        except DeployError as exc:
+            problems.extend(_problem_lines(str(path), exc))
+    for p in library.missing_calls(library.definitions()):
+        problems.append(f"{p.element_id}: {p.message}")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    print(f"{len(paths)} document(s) OK")
+    return 0
+
+
+def cmd_org_add(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    engine = _engine(config)
+    try:
+        with engine.begin() as conn:
+            add_organisation(conn, args.code, args.name, args.kind, SystemClock().now())
+    finally:
+        engine.dispose()
+    print(f"organisation {args.code} added")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    engine = _engine(config)
+    try:
+        with engine.begin() as conn:
+            token = create_token(conn, args.org, args.role, args.name, SystemClock().now())
+    finally:
+        engine.dispose()
+    print(f"token for {args.role} of {args.org} ({args.name}); it is shown only now:")
+    print(token)
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from werkzeug.security import generate_password_hash
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Again: "):
+            raise CliError("the passwords differ")
+    if len(password) < 8:
+        raise CliError("the password needs at least 8 characters")
+    engine = _engine(config)
+    try:
+        with engine.begin() as conn:
+            add_user(
+                conn,
+                args.username,
+                args.org,
+                args.role,
+                generate_password_hash(password),
+                SystemClock().now(),
+            )
+    finally:
+        engine.dispose()
+    print(f"user {args.username} added")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inburgering", description="Doorlopende Lijn workflow service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, deploy the bundled diagrams and serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="do not fire timers or deliver webhooks")
+    serve.add_argument("--demo", action="store_true", help="seed demo organisations, callers and cases")
+    serve.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
+    serve.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("worker", help="fire timers and deliver webhooks only").set_defaults(func=cmd_worker)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
+    deploy.add_argument("paths", nargs="+", type=Path)
+    deploy.set_defaults(func=cmd_deploy)
+
+    lint = sub.add_parser("lint", help="validate diagrams as deploy would, without deploying")
+    lint.add_argument("paths", nargs="+", type=Path)
+    lint.set_defaults(func=cmd_lint)
+
+    org = sub.add_parser("org", help="organisations").add_subparsers(dest="org_command", required=True)
+    org_add = org.add_parser("add", help="add an organisation")
+    org_add.add_argument("code")
+    org_add.add_argument("--name", required=True)
+    org_add.add_argument("--kind", required=True, choices=ORG_KINDS)
+    org_add.set_defaults(func=cmd_org_add)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    token_create = token.add_parser("create", help="create a token (printed once)")
+    token_create.add_argument("--org", required=True)
+    token_create.add_argument("--role", required=True, choices=ROLES)
+    token_create.add_argument("--name", required=True)
+    token_create.set_defaults(func=cmd_token_create)
+
+    user = sub.add_parser("user", help="tasklist users").add_subparsers(dest="user_command", required=True)
+    user_add = user.add_parser("add", help="add a tasklist user")
+    user_add.add_argument("username")
+    user_add.add_argument("--org", required=True)
+    user_add.add_argument("--role", required=True, choices=ROLES)
+    user_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user_add.set_defaults(func=cmd_user_add)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    config = load_config()
+    try:
+        return int(args.func(args, config))
+    except (CliError, StorageError, EngineError, ValueError, OSError) as exc:
+        print(f"inburgering: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
