@@ -163,7 +163,7 @@ def fill_form(form: list[dict[str, Any]], overrides: Mapping[str, Any], today: A
         if name in overrides:
             values[name] = overrides[name]
         elif field.get("required") and field.get("default") is None:
-            kind = field.get("type")
+            kind = str(field.get("type"))
             options = field.get("options") or []
             values[name] = {
                 "enum": options[0]["id"] if options else None,
