@@ -93,6 +93,22 @@ def _problem_from_validation(exc: SpiffWorkflowException) -> Problem:
     return Problem(message=message, element_id=element, line=line if isinstance(line, int) else None)
 
 
+def _annotate_business_rules(specs: Iterable[Any], root: etree._Element) -> None:
+    """Give business rule task specs the Camunda result mapping the library does not read."""
+    cam = "{http://camunda.org/schema/1.0/bpmn}"
+    rules = {
+        e.get("id"): e for e in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}businessRuleTask")
+    }
+    for spec in specs:
+        if spec is None:
+            continue
+        for task_spec in spec.task_specs.values():
+            element = rules.get(getattr(task_spec, "bpmn_id", None))
+            if element is not None:
+                task_spec.result_variable = element.get(f"{cam}resultVariable")
+                task_spec.map_decision_result = element.get(f"{cam}mapDecisionResult") or "resultList"
+
+
 def _interrupting_starts(root: etree._Element) -> frozenset[str]:
     """Start events of event subprocesses that interrupt their scope (BPMN's default)."""
     ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -127,9 +143,22 @@ class SpecLibrary:
         if kind == "dmn":
             if problems:
                 raise DeployError(problems)
+            if len(info.decision_ids) > 1:
+                raise DeployError(
+                    [
+                        Problem(
+                            f"the document holds {len(info.decision_ids)} decisions "
+                            f"({', '.join(info.decision_ids)}): this engine evaluates one decision table per "
+                            "DMN document, without required decisions; save each decision table in a file "
+                            "of its own"
+                        )
+                    ]
+                )
             parser = CamundaParser()
             try:
                 parser.add_dmn_xml(root, filename=name)
+                for decision in info.decision_ids:
+                    parser.get_engine(decision, None)
             except (ValidationException, SpiffWorkflowException) as exc:
                 raise DeployError([_problem_from_validation(exc)]) from exc
             except Exception as exc:  # noqa: BLE001 - the library raises bare exceptions on bad DMN
@@ -142,12 +171,24 @@ class SpecLibrary:
             problems.append(_problem_from_validation(exc))
         if not info.executable_process_ids:
             problems.append(Problem('the document has no executable process (isExecutable="true")'))
+        with self._lock:
+            dmn_docs = list({id(d): d for d in self._dmn.values()}.values())
+            known_decisions = set(self._dmn)
+        for task in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}businessRuleTask"):
+            ref = task.get("{http://camunda.org/schema/1.0/bpmn}decisionRef")
+            if ref and ref not in known_decisions:
+                problems.append(
+                    Problem(
+                        f"business rule task refers to decision '{ref}', which is not deployed: "
+                        "deploy its DMN document first",
+                        element_id=task.get("id"),
+                        line=task.sourceline,
+                    )
+                )
         if problems:
             raise DeployError(problems)
 
         parser = CamundaParser()
-        with self._lock:
-            dmn_docs = list({id(d): d for d in self._dmn.values()}.values())
         try:
             for dmn in dmn_docs:
                 parser.add_dmn_xml(etree.fromstring(dmn.content, etree.XMLParser(resolve_entities=False)))
@@ -170,6 +211,7 @@ class SpecLibrary:
                 problems.append(Problem(f"cannot be parsed: {exc}", element_id=pid))
                 continue
             specs[pid] = spec
+            _annotate_business_rules([spec, *subs.values()], root)
             embedded[pid] = {
                 k: v for k, v in subs.items() if v is not None and k not in info.called_elements.values()
             }
@@ -262,6 +304,8 @@ class SpecLibrary:
         else on their latest version.
         """
         top = self.get(key, version)
+        if top.document.kind != "bpmn":
+            raise NotFoundError(f"'{key}' is a decision, not a process")
         pins = dict(pins or {})
         cache_key = (top.key, top.version, tuple(sorted(pins.items())))
         with self._lock:

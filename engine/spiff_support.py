@@ -6,6 +6,7 @@
 * Camunda message events put a correlated payload under ``<task>_Response``; a Camunda designer
   expects the message's variables in the process, so we merge a dict payload into the task data.
 * A Camunda message throw without ``camunda:expression`` evaluates ``None``; we throw an empty payload.
+* DMN cells are pasted into Python by the library; we evaluate them as FEEL unary tests instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.camunda.specs import event_definitions as _camunda_events
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
 _current_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("engine_now", default=None)
 
@@ -72,6 +75,47 @@ def _throw_without_expression(self: Any, my_task: Any) -> None:
     my_task.workflow.top_workflow.catch(event)
 
 
+def _dmn_evaluate(self: Any, input_expr: Any, match_expr: Any, task: Any) -> bool:
+    """A decision table cell as a FEEL simple unary test, every value through the safe evaluator."""
+    from engine import feel
+
+    if match_expr is None:
+        return True
+    script_engine = task.workflow.script_engine
+    value = script_engine.evaluate(task, input_expr) if input_expr is not None else None
+    return feel.matches(str(match_expr), value, lambda text: script_engine.evaluate(task, text))
+
+
+def _decision_value(result: Any, mapping: str) -> Any:
+    """Camunda's ``mapDecisionResult`` applied to the library's decision result."""
+    rows: list[dict[str, Any]]
+    if isinstance(result, dict) and result and all(isinstance(v, list) for v in result.values()):
+        keys = list(result)
+        rows = [dict(zip(keys, values, strict=False)) for values in zip(*result.values(), strict=False)]
+    elif isinstance(result, dict):
+        rows = [result] if result else []
+    else:
+        rows = list(result or [])
+    if mapping == "singleEntry":
+        return next(iter(rows[0].values())) if rows and rows[0] else None
+    if mapping == "singleResult":
+        return rows[0] if rows else None
+    if mapping == "collectEntries":
+        return [next(iter(row.values())) for row in rows if row]
+    return rows
+
+
+def _business_rule_run_hook(self: Any, my_task: Any) -> bool:
+    """Evaluate the decision; with ``camunda:resultVariable`` store the result as Camunda does."""
+    result = self.dmnEngine.result(my_task)
+    variable = getattr(self, "result_variable", None)
+    if variable:
+        my_task.data[variable] = _decision_value(result, getattr(self, "map_decision_result", "resultList"))
+    else:
+        my_task.data.update(result if isinstance(result, dict) else {})
+    return True
+
+
 _installed = False
 
 
@@ -85,4 +129,6 @@ def install() -> None:
     cls.update_internal_data = _merge_update_internal_data  # type: ignore[method-assign]
     cls.update_task_data = _merge_update_task_data  # type: ignore[method-assign]
     cls.throw = _throw_without_expression  # type: ignore[method-assign]
+    DMNEngine.evaluate = _dmn_evaluate  # type: ignore[method-assign]
+    CamundaBusinessRuleTask._run_hook = _business_rule_run_hook  # type: ignore[method-assign]
     _installed = True
