@@ -1,0 +1,256 @@
+"""The worker: APScheduler jobs that fire due timers and deliver webhooks.
+
+Two entry points, one set of jobs:
+
+* :func:`start_in_process` runs them on a ``BackgroundScheduler`` inside ``inburgering serve``;
+* :func:`run_worker` runs them on a ``BlockingScheduler`` as ``inburgering worker``.
+
+The jobs are thin and every tick is harmless twice over: the database claim decides which worker
+fires which timer. The timer job runs every ``TIMER_POLL_SECONDS`` (default 1) and sooner when it
+knows better: after each sweep it looks up the next due time and moves its own next run forward to
+it, and with a full batch it runs again at once until the backlog is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from app import Services, build_services
+from app.config import load_config
+from app.worker_sweep import (
+    DEFAULT_BATCH,
+    DEFAULT_LEASE,
+    SweepReport,
+    make_worker_id,
+    retry_delay,
+    sweep_timers,
+)
+
+__all__ = [
+    "SweepReport",
+    "WorkerHandle",
+    "make_worker_id",
+    "retry_delay",
+    "run_worker",
+    "start_in_process",
+    "sweep_timers",
+]
+
+logger = logging.getLogger("inburgering.worker")
+
+TIMER_JOB = "timers"
+WEBHOOK_JOB = "webhooks"
+
+Deliver = Callable[..., int]
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What the jobs need from the configuration."""
+
+    poll_seconds: float = 1.0
+    batch: int = DEFAULT_BATCH
+    lease: timedelta = DEFAULT_LEASE
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> WorkerSettings:
+        poll = float(config.get("TIMER_POLL_SECONDS") or 1.0)
+        if poll <= 0:
+            raise ValueError("INBURGERING_TIMER_POLL_SECONDS must be positive")
+        batch = int(config.get("TIMER_BATCH") or DEFAULT_BATCH)
+        lease = float(config.get("TIMER_LEASE_SECONDS") or DEFAULT_LEASE.total_seconds())
+        return cls(poll_seconds=poll, batch=max(batch, 1), lease=timedelta(seconds=lease))
+
+
+def load_deliver() -> Deliver | None:
+    """``webhooks.dispatch.deliver_pending`` when that module exists, else None."""
+    try:
+        module = importlib.import_module("webhooks.dispatch")
+    except ModuleNotFoundError as exc:
+        if exc.name in {"webhooks", "webhooks.dispatch"}:
+            return None
+        raise
+    deliver: Deliver | None = getattr(module, "deliver_pending", None)
+    return deliver
+
+
+class TimerJob:
+    """The timer job: one sweep per tick, then ask the scheduler for an earlier tick when one is due.
+
+    The earlier tick is applied by a listener once the run has finished: setting it from inside the
+    run would race the executor's ``max_instances`` bookkeeping and the tick could be skipped.
+    """
+
+    def __init__(
+        self, scheduler: BaseScheduler, services: Services, worker_id: str, settings: WorkerSettings
+    ) -> None:
+        self.scheduler = scheduler
+        self.services = services
+        self.worker_id = worker_id
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._wanted: datetime | None = None
+
+    def __call__(self) -> SweepReport | None:
+        try:
+            report = sweep_timers(
+                self.services,
+                worker_id=self.worker_id,
+                batch=self.settings.batch,
+                lease=self.settings.lease,
+            )
+        except Exception:
+            logger.exception("timer sweep failed; retrying at the next poll")
+            return None
+        if report.claimed >= self.settings.batch:
+            wanted: datetime | None = datetime.now(UTC)  # more may be due: go on at once
+        else:
+            wanted = report.next_due_at
+        with self._lock:
+            self._wanted = wanted
+        return report
+
+    def after_run(self, event: JobExecutionEvent) -> None:
+        if event.job_id != TIMER_JOB:
+            return
+        with self._lock:
+            wanted, self._wanted = self._wanted, None
+        if wanted is None:
+            return
+        job = self.scheduler.get_job(TIMER_JOB)
+        if job is None or job.next_run_time is None:
+            return
+        if wanted < job.next_run_time:
+            self.scheduler.modify_job(TIMER_JOB, next_run_time=max(wanted, datetime.now(UTC)))
+
+
+class WebhookJob:
+    """The webhook delivery job: thin, like the timer job; the outbox claim decides who delivers."""
+
+    def __init__(
+        self, scheduler: BaseScheduler, services: Services, worker_id: str, deliver: Deliver
+    ) -> None:
+        self.scheduler = scheduler
+        self.services = services
+        self.worker_id = worker_id
+        self.deliver = deliver
+        self._again = False
+
+    def __call__(self) -> int:
+        svc = self.services
+        try:
+            count = int(self.deliver(svc.db, svc.clock, svc.config, worker_id=self.worker_id) or 0)
+        except Exception:
+            logger.exception("webhook delivery failed; retrying at the next poll")
+            return 0
+        if count:
+            logger.info("webhook delivery: %d attempted", count)
+        self._again = count > 0
+        return count
+
+    def after_run(self, event: JobExecutionEvent) -> None:
+        if event.job_id == WEBHOOK_JOB and self._again:
+            self._again = False
+            if self.scheduler.get_job(WEBHOOK_JOB) is not None:
+                self.scheduler.modify_job(WEBHOOK_JOB, next_run_time=datetime.now(UTC))
+
+
+def add_jobs(
+    scheduler: BaseScheduler, services: Services, *, worker_id: str | None = None
+) -> tuple[TimerJob, WebhookJob | None]:
+    """Register the timer job (and the webhook job when its module exists) on ``scheduler``."""
+    worker_id = worker_id or make_worker_id()
+    settings = WorkerSettings.from_config(services.config)
+    common: dict[str, Any] = {
+        "trigger": "interval",
+        "seconds": settings.poll_seconds,
+        "max_instances": 1,
+        "coalesce": True,
+        "misfire_grace_time": None,
+        "next_run_time": datetime.now(UTC),
+        "replace_existing": True,
+    }
+    timer_job = TimerJob(scheduler, services, worker_id, settings)
+    scheduler.add_job(timer_job, id=TIMER_JOB, name="fire due timers", **common)
+    scheduler.add_listener(timer_job.after_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    webhook_job = None
+    deliver = load_deliver()
+    if deliver is not None:
+        webhook_job = WebhookJob(scheduler, services, worker_id, deliver)
+        scheduler.add_job(webhook_job, id=WEBHOOK_JOB, name="deliver webhooks", **common)
+        scheduler.add_listener(webhook_job.after_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    logger.info(
+        "worker %s: timers every %.3g s (batch %d, lease %d s)%s",
+        worker_id,
+        settings.poll_seconds,
+        settings.batch,
+        settings.lease.total_seconds(),
+        ", webhook delivery on" if webhook_job else "",
+    )
+    return timer_job, webhook_job
+
+
+class WorkerHandle:
+    """A running in-process worker; ``shutdown()`` stops it (waiting for a running sweep)."""
+
+    def __init__(self, scheduler: BackgroundScheduler, worker_id: str) -> None:
+        self.scheduler = scheduler
+        self.worker_id = worker_id
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+
+
+def _scheduler_options() -> dict[str, Any]:
+    return {"timezone": UTC}
+
+
+def start_in_process(app: Any) -> WorkerHandle:
+    """Start the jobs on a background scheduler inside the app's process (``inburgering serve``)."""
+    services: Services = app.extensions["inburgering"]
+    scheduler = BackgroundScheduler(daemon=True, **_scheduler_options())
+    worker_id = make_worker_id()
+    add_jobs(scheduler, services, worker_id=worker_id)
+    scheduler.start()
+    return WorkerHandle(scheduler, worker_id)
+
+
+def run_worker(config: dict[str, Any]) -> None:
+    """Run the jobs in the foreground until SIGINT or SIGTERM (``inburgering worker``)."""
+    services = build_services(load_config(config))
+    scheduler = BlockingScheduler(**_scheduler_options())
+    add_jobs(scheduler, services)
+
+    def stop(signum: int, _frame: Any) -> None:
+        logger.info("worker stopping (signal %d)", signum)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    with contextlib.suppress(ValueError):  # not the main thread: the caller handles signals
+        signal.signal(signal.SIGTERM, stop)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+    finally:
+        services.db.dispose()
+        logger.info("worker stopped")

@@ -1,0 +1,255 @@
+"""One sweep of the timer worker: claim due timers, advance their instances, release.
+
+The database claim decides who works (``storage.timer_store``); the instance's optimistic revision
+check makes a second firing of the same timer a no-op. A sweep is therefore safe to run from any
+number of threads, processes and machines at once, and a crashed sweep loses nothing: its claims
+lapse after the lease and another worker takes the timers over.
+
+Nothing here logs a business key: log lines carry counts, timer ids, element ids and instance ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+
+from engine.clock import Clock
+from storage import timer_store
+from storage.db import write_connection
+from storage.errors import ConflictError
+from storage.service import WorkflowService
+
+if TYPE_CHECKING:
+    from app import Services
+
+logger = logging.getLogger("inburgering.worker")
+
+DEFAULT_BATCH = 50
+DEFAULT_LEASE = timedelta(seconds=60)
+RETRY_BASE = timedelta(seconds=5)
+RETRY_CAP = timedelta(hours=1)
+
+ClaimHook = Callable[[Sequence[timer_store.ClaimedTimer]], None]
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep did. ``max_lateness`` is how late the latest-firing timer was (None: none fired)."""
+
+    fired: int
+    conflicts: int
+    errors: int
+    max_lateness: timedelta | None
+    claimed: int = 0
+    released: int = 0
+    next_due_at: datetime | None = None
+
+
+def make_worker_id() -> str:
+    """A name for this worker process, unique across hosts and restarts (fits ``claimed_by``)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def retry_delay(
+    attempts: int,
+    *,
+    base: timedelta = RETRY_BASE,
+    cap: timedelta = RETRY_CAP,
+    jitter: bool = False,
+    rng: random.Random | None = None,
+) -> timedelta:
+    """Exponential backoff after ``attempts`` earlier failures: base, 2x base, 4x base ... up to cap.
+
+    With ``jitter`` the delay is drawn from [delay/2, delay], so failing workers do not retry in step.
+    """
+    exponent = min(max(attempts, 0), 32)
+    delay = min(base * (2**exponent), cap)
+    if jitter:
+        draw = (rng or random).random()  # noqa: S311 - spreading retries, not a secret
+        delay = delay / 2 + delay / 2 * draw
+    return delay
+
+
+def _unpack(
+    target: Services | tuple[Engine, WorkflowService, Clock],
+) -> tuple[Engine, WorkflowService, Clock]:
+    if isinstance(target, tuple):
+        return target
+    return target.db, target.workflow, target.clock
+
+
+def _group(claimed: Sequence[timer_store.ClaimedTimer]) -> dict[str, list[timer_store.ClaimedTimer]]:
+    groups: dict[str, list[timer_store.ClaimedTimer]] = {}
+    for timer in claimed:
+        groups.setdefault(timer.instance_id, []).append(timer)
+    return groups
+
+
+@dataclass
+class _Outcome:
+    fired_at: datetime | None = None  # the step's time, when our step went through
+    conflicts: int = 0
+    error: BaseException | None = None
+
+
+class _Sweep:
+    def __init__(self, db: Engine, workflow: WorkflowService, clock: Clock, worker_id: str) -> None:
+        self.db = db
+        self.workflow = workflow
+        self.clock = clock
+        self.worker_id = worker_id
+
+    def claim(self, batch: int, lease: timedelta) -> list[timer_store.ClaimedTimer]:
+        now = self.clock.now()
+        with write_connection(self.db) as conn, conn.begin():
+            return timer_store.claim_due_timers(conn, now, self.worker_id, now + lease, batch)
+
+    def pending(self, ids: Sequence[str]) -> dict[str, datetime]:
+        with self.db.connect() as conn:
+            return timer_store.pending_timer_ids(conn, ids)
+
+    def still_due(self, items: Sequence[timer_store.ClaimedTimer]) -> bool:
+        """After a conflict: is any of our timers still pending and due (so firing is still needed)?"""
+        now = self.clock.now()
+        pending = self.pending([t.id for t in items])
+        return any(t.id in pending and pending[t.id] <= now for t in items)
+
+    def fire_instance(self, instance_id: str, items: Sequence[timer_store.ClaimedTimer]) -> _Outcome:
+        outcome = _Outcome()
+        for attempt in range(2):
+            started = self.clock.now()
+            try:
+                self.workflow.fire_due(instance_id)
+            except ConflictError:
+                # Another worker or a user wrote the instance first. Reload: if our timers are gone,
+                # someone else fired (or cancelled) them and there is nothing left to do.
+                outcome.conflicts += 1
+                if attempt == 1 or not self.still_due(items):
+                    return outcome
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad instance must not stop the sweep
+                outcome.error = exc
+                return outcome
+            outcome.fired_at = started
+            return outcome
+        return outcome  # pragma: no cover - the loop always returns
+
+    def settle(
+        self, claimed: Sequence[timer_store.ClaimedTimer], outcomes: dict[str, _Outcome]
+    ) -> tuple[int, timedelta | None, int, int]:
+        """Count what fired, record failures with a backoff, release every other claim of ours."""
+        pending = self.pending([t.id for t in claimed])
+        now = self.clock.now()
+        fired = 0
+        errors = 0
+        max_lateness: timedelta | None = None
+        failures: list[tuple[timer_store.ClaimedTimer, str]] = []
+        release: list[str] = []
+        for timer in claimed:
+            outcome = outcomes[timer.instance_id]
+            if outcome.error is not None:
+                failures.append((timer, f"{type(outcome.error).__name__}: {outcome.error}"))
+            elif timer.id not in pending:
+                if outcome.fired_at is not None:
+                    fired += 1
+                    lateness = max(outcome.fired_at - timer.due_at, timedelta(0))
+                    max_lateness = lateness if max_lateness is None else max(max_lateness, lateness)
+            elif outcome.fired_at is not None and pending[timer.id] == timer.due_at <= now:
+                # Our step went through but the engine did not fire the timer: do not spin on it.
+                failures.append((timer, "the engine did not fire this timer at its due time"))
+            else:
+                release.append(timer.id)
+        released = 0
+        if failures or release:
+            with write_connection(self.db) as conn, conn.begin():
+                released = timer_store.release_timers(conn, release, self.worker_id)
+                for timer, message in failures:
+                    retry_at = now + retry_delay(timer.attempts, jitter=True)
+                    if timer_store.record_timer_failure(conn, timer.id, self.worker_id, message, retry_at):
+                        errors += 1
+        for timer, _message in failures:
+            error = outcomes[timer.instance_id].error
+            logger.warning(
+                "timer %s (element %s, instance %s) failed on attempt %d: %s; retrying later",
+                timer.id,
+                timer.element_id,
+                timer.instance_id,
+                timer.attempts + 1,
+                type(error).__name__ if error is not None else "not fired",
+            )
+        return fired, max_lateness, errors, released
+
+    def next_due(self) -> datetime | None:
+        with self.db.connect() as conn:
+            return timer_store.next_due_at(conn, self.clock.now())
+
+
+def sweep_timers(
+    target: Services | tuple[Engine, WorkflowService, Clock],
+    *,
+    worker_id: str,
+    batch: int = DEFAULT_BATCH,
+    lease: timedelta = DEFAULT_LEASE,
+    threads: int = 1,
+    on_claimed: ClaimHook | None = None,
+) -> SweepReport:
+    """Fire up to ``batch`` due timers once: claim, advance each instance, release.
+
+    ``target`` is the app's :class:`~app.Services` or a ``(db, workflow, clock)`` tuple; ``now`` comes
+    from that clock. With ``threads`` > 1 the instances of the batch are advanced concurrently (each
+    step waits mostly on the database). ``on_claimed`` is called with the claimed timers before any
+    fires (a hook for tests and instrumentation; it does nothing by default).
+    """
+    db, workflow, clock = _unpack(target)
+    sweep = _Sweep(db, workflow, clock, worker_id)
+    claimed = sweep.claim(batch, lease)
+    if on_claimed is not None:
+        on_claimed(claimed)
+    groups = _group(claimed)
+    outcomes: dict[str, _Outcome] = {}
+    if threads > 1 and len(groups) > 1:
+        workflow.load_definitions()  # once, before the threads share the library
+        with ThreadPoolExecutor(max_workers=min(threads, len(groups)), thread_name_prefix="timer") as pool:
+            futures = {i: pool.submit(sweep.fire_instance, i, items) for i, items in groups.items()}
+            outcomes = {i: f.result() for i, f in futures.items()}
+    else:
+        for instance_id, items in groups.items():
+            outcomes[instance_id] = sweep.fire_instance(instance_id, items)
+    fired, max_lateness, errors, released = sweep.settle(claimed, outcomes) if claimed else (0, None, 0, 0)
+    report = SweepReport(
+        fired=fired,
+        conflicts=sum(o.conflicts for o in outcomes.values()),
+        errors=errors,
+        max_lateness=max_lateness,
+        claimed=len(claimed),
+        released=released,
+        next_due_at=sweep.next_due(),
+    )
+    _log(report)
+    return report
+
+
+def _log(report: SweepReport) -> None:
+    level = logging.INFO if report.claimed else logging.DEBUG
+    if not logger.isEnabledFor(level):
+        return
+    late: Any = "-" if report.max_lateness is None else f"{report.max_lateness.total_seconds():.3f}s"
+    logger.log(
+        level,
+        "timer sweep: fired %d, latest %s late, conflicts %d, errors %d, claimed %d",
+        report.fired,
+        late,
+        report.conflicts,
+        report.errors,
+        report.claimed,
+    )
