@@ -411,8 +411,16 @@ class Diagram:
         w(f'  <bpmndi:BPMNDiagram id="BPMNDiagram_{self.process_id}">')
         w(f'    <bpmndi:BPMNPlane id="BPMNPlane_{self.process_id}" bpmnElement="{collab_id}">')
 
-        def shape(element: str, x: float, y: float, width: float, height: float, extra: str = "",
-                  label: tuple[float, float, float, float] | None = None, empty_label: bool = False) -> None:
+        def shape(
+            element: str,
+            x: float,
+            y: float,
+            width: float,
+            height: float,
+            extra: str = "",
+            label: tuple[float, float, float, float] | None = None,
+            empty_label: bool = False,
+        ) -> None:
             w(f'      <bpmndi:BPMNShape id="{_di_id(element)}" bpmnElement="{element}"{extra}>')
             w(f'        <dc:Bounds x="{_n(x)}" y="{_n(y)}" width="{_n(width)}" height="{_n(height)}" />')
             if label:
@@ -424,12 +432,26 @@ class Diagram:
                 w("        <bpmndi:BPMNLabel />")
             w("      </bpmndi:BPMNShape>")
 
-        shape(self.participant_id, POOL_X, self.pool_y, pool_w, self.pool_h, ' isHorizontal="true"',
-              empty_label=True)
+        shape(
+            self.participant_id,
+            POOL_X,
+            self.pool_y,
+            pool_w,
+            self.pool_h,
+            ' isHorizontal="true"',
+            empty_label=True,
+        )
         for lane_id, _name, _rows, _doc in self.lanes:
             top, height = self.lane_bounds[lane_id]
-            shape(lane_id, LANE_X, top, pool_w - (LANE_X - POOL_X), height, ' isHorizontal="true"',
-                  empty_label=True)
+            shape(
+                lane_id,
+                LANE_X,
+                top,
+                pool_w - (LANE_X - POOL_X),
+                height,
+                ' isHorizontal="true"',
+                empty_label=True,
+            )
         for node in self.nodes.values():
             extra = ' isMarkerVisible="true"' if node.tag == "exclusiveGateway" else ""
             label = None
@@ -465,7 +487,8 @@ class Diagram:
             ay = self.row_y[a.row] - ah / 2
             sx, sy = target.x + 20, (target.y if ay < target.y else target.y + target.h)
             ty = ay + ah if ay < target.y else ay
-            w(f'      <bpmndi:BPMNEdge id="{_di_id("Association_" + a.id)}" bpmnElement="Association_{a.id}">')
+            edge_id = _di_id("Association_" + a.id)
+            w(f'      <bpmndi:BPMNEdge id="{edge_id}" bpmnElement="Association_{a.id}">')
             w(f'        <di:waypoint x="{_n(sx)}" y="{_n(sy)}" />')
             w(f'        <di:waypoint x="{_n(sx)}" y="{_n(ty)}" />')
             w("      </bpmndi:BPMNEdge>")
@@ -489,12 +512,14 @@ def _plain(text: str) -> str:
 def form_xml(fields: list[FormField]) -> list[str]:
     lines = ["<camunda:formData>"]
     for f in fields:
-        default = f' defaultValue={attr(f.default)}' if f.default is not None else ""
+        default = f" defaultValue={attr(f.default)}" if f.default is not None else ""
         constraints = list(f.constraints)
         if f.required:
             constraints.insert(0, ("required", None))
         if not constraints and not f.options:
-            lines.append(f'  <camunda:formField id="{f.id}" label={attr(f.label)} type="{f.type}"{default} />')
+            lines.append(
+                f'  <camunda:formField id="{f.id}" label={attr(f.label)} type="{f.type}"{default} />'
+            )
             continue
         lines.append(f'  <camunda:formField id="{f.id}" label={attr(f.label)} type="{f.type}"{default}>')
         if constraints:

@@ -6,7 +6,10 @@ and footnote numbers; ``tools/build_diagrams.py --check-seed PATH`` verifies tha
 
 from __future__ import annotations
 
-NOTE = "Notitie samenwerkingsafspraken gemeenten en COA t.b.v. de doorlopende lijn van inburgering, 13 april 2021"
+NOTE = (
+    "Notitie samenwerkingsafspraken gemeenten en COA t.b.v. de doorlopende lijn van inburgering, "
+    "13 april 2021"
+)
 
 QUOTES: dict[str, tuple[str, str]] = {
     "regie": (

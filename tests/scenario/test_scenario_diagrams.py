@@ -1,0 +1,144 @@
+"""The shipped diagrams as files: they deploy, lint clean, keep the contract ids and their pictures."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+
+import pytest
+from lxml import etree
+from scenario_support import BPMN_DIR, ROOT
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
+FILES = sorted(BPMN_DIR.glob("*.bpmn"))
+
+
+def _root(name: str) -> etree._Element:
+    return etree.fromstring((BPMN_DIR / name).read_bytes())
+
+
+def _by_id(root: etree._Element, element_id: str) -> etree._Element:
+    (found,) = root.xpath(f"//*[@id='{element_id}']")
+    return found
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_diagram_deploys_through_the_hardened_intake(path) -> None:
+    definition = pytest.importorskip("engine.definition", reason="the engine is not there yet")
+    library = definition.SpecLibrary()
+    for other in FILES:  # called processes must be known to resolve call activities
+        if other != path:
+            library.add_document(other.name, other.read_bytes())
+    library.add_document(path.name, path.read_bytes())
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_saved_as_camunda_modeler_5_for_camunda_7(path) -> None:
+    root = etree.fromstring(path.read_bytes())
+    assert root.get("exporter") == "Camunda Modeler"
+    assert root.get("exporterVersion", "").startswith("5.")
+    assert root.get("{http://camunda.org/schema/modeler/1.0}executionPlatform") == "Camunda Platform"
+    assert root.get("{http://camunda.org/schema/modeler/1.0}executionPlatformVersion", "").startswith("7.")
+    processes = root.findall(f"{BPMN}process")
+    assert processes and all(p.get("isExecutable") == "true" for p in processes)
+    assert all(p.get(f"{CAMUNDA}historyTimeToLive") for p in processes)
+    assert len(root.findall(f"{BPMN}collaboration/{BPMN}participant")) == len(processes)
+    flow_nodes = [
+        e
+        for p in processes
+        for e in p.iter()
+        if isinstance(e.tag, str)
+        and e.get("id")
+        and e.tag.startswith(BPMN)
+        and e.tag[len(BPMN) :] not in ("laneSet", "documentation", "text")
+        and not e.tag.endswith("EventDefinition")
+        and not e.tag.endswith("Expression")
+    ]
+    undocumented = [
+        e.get("id")
+        for e in flow_nodes
+        if e.tag != f"{BPMN}textAnnotation"
+        and e.tag != f"{BPMN}association"
+        and not (e.findtext(f"{BPMN}documentation") or "").strip()
+    ]
+    assert undocumented == []
+    for task in root.iter(f"{BPMN}userTask"):
+        assert task.find(f"{BPMN}extensionElements/{CAMUNDA}formData") is not None, task.get("id")
+        assert task.get(f"{CAMUNDA}candidateGroups") in ("gemeente", "coa")
+    for script in root.iter(f"{BPMN}scriptTask"):
+        assert script.get("scriptFormat") == "python"
+
+
+def test_contract_ids() -> None:
+    main = _root("doorlopende_lijn.bpmn")
+    assert main.find(f"{BPMN}process").get("id") == "doorlopende_lijn"
+    lanes = {
+        lane.get("name"): {r.text for r in lane.findall(f"{BPMN}flowNodeRef")}
+        for lane in main.iter(f"{BPMN}lane")
+    }
+    assert {"scenario_kiezen", "driegesprek"} <= lanes["Gemeente"]
+    assert "voorinburgering" in lanes["COA"]
+    options = [
+        v.get("id")
+        for v in _by_id(main, "scenario_kiezen").iter(f"{CAMUNDA}value")
+        if v.getparent().get("id") == "scenario"
+    ]
+    assert options == ["1", "2", "3"]
+    timer = _by_id(main, "termijn_scenariokeuze")
+    assert timer.get("attachedToRef") == "scenario_kiezen" and timer.get("cancelActivity") != "false"
+    assert timer.findtext(f".//{BPMN}timeDuration") == "P14D"
+    assert _by_id(main, "start_voorinburgering").findtext(f".//{BPMN}timeDuration") == "P14D"
+    housing = _by_id(main, "termijn_huisvesting")
+    assert housing.get("cancelActivity") == "false" and housing.findtext(f".//{BPMN}timeDuration") == "P84D"
+    assert (
+        _by_id(main, "driegesprek_plannen").findtext(f".//{BPMN}timeDate")
+        == "${dateTime(verhuisdatum).minusWeeks(2).toDate()}"
+    )
+    assert _by_id(main, "voorinburgering").tag == f"{BPMN}callActivity"
+    messages = {m.get("name") for m in main.iter(f"{BPMN}message")}
+    assert {"huisvesting_gevonden", "verhuisd", "klantprofiel_gedeeld", "scenario_vastgesteld"} <= messages
+    for name in ("scenario_1.bpmn", "scenario_2.bpmn", "scenario_3.bpmn"):
+        root = _root(name)
+        assert root.xpath("//*[@id='brede_intake']") and root.xpath("//*[@id='pip_opstellen']")
+        leerroute = [v.get("id") for v in _by_id(root, "pip_opstellen").iter(f"{CAMUNDA}value")]
+        assert leerroute == ["b1", "onderwijs", "z"]
+
+
+def test_only_the_programme_and_its_timer_are_named_after_voorinburgering() -> None:
+    ids = [i for path in FILES for i in etree.fromstring(path.read_bytes()).xpath("//@id")]
+    assert sorted(i for i in ids if "voorinburgering" in i) == ["start_voorinburgering", "voorinburgering"]
+    assert not {"Start", "End"} & set(ids)
+
+
+def test_pictures_are_rendered_from_the_current_diagrams() -> None:
+    listed = {}
+    for line in (ROOT / "docs" / "diagrams" / "SOURCES.sha256").read_text().splitlines():
+        digest, name = line.split()
+        listed[name] = digest
+    current = {f"bpmn/{p.name}": hashlib.sha256(p.read_bytes()).hexdigest() for p in FILES}
+    assert listed == current, "pictures out of step: run `node tools/render_diagrams.mjs`"
+    for path in FILES:
+        for ext in ("svg", "png"):
+            assert (ROOT / "docs" / "diagrams" / f"{path.stem}.{ext}").exists()
+
+
+def test_readme_names_every_diagram_and_its_pictures() -> None:
+    readme = (BPMN_DIR / "README.md").read_text(encoding="utf-8")
+    for path in FILES:
+        assert path.name in readme
+        assert f"docs/diagrams/{path.stem}.png" in readme
+    table = re.search(r"seed-table:start.*?\n(.*)<!-- seed-table:end", readme, re.S)
+    assert table and table.group(1).count("\n|") >= 20
+
+
+def test_bpmn_moddle_reports_no_warnings() -> None:
+    if not (ROOT / "node_modules" / "bpmn-moddle").exists() or shutil.which("node") is None:
+        pytest.skip("node_modules is not installed (run `npm ci`); `make lint` runs this check too")
+    files = [str(p.relative_to(ROOT)) for p in FILES]
+    run = subprocess.run(
+        ["node", "tools/check_moddle.mjs", *files], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
