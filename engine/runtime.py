@@ -143,8 +143,19 @@ def _definitions_by_element(task: Any) -> list[tuple[str, Any]]:
     return [(spec.bpmn_id, definition)]
 
 
-def _open_user_tasks(workflow: BpmnWorkflow) -> list[Any]:
-    return [t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)]
+def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """Every task of the workflow and its subprocesses, in tree order (one cheap pass, no filters)."""
+    tasks = list(workflow.tasks.values())
+    for subprocess in workflow.subprocesses.values():
+        tasks.extend(subprocess.tasks.values())
+    return tasks
+
+
+def _open_user_tasks(workflow: BpmnWorkflow, tasks: list[Any] | None = None) -> list[Any]:
+    tasks = _all_tasks(workflow) if tasks is None else tasks
+    ready = [t for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+    ready.sort(key=lambda t: t.last_state_change)
+    return ready
 
 
 def _parse_due(value: Any) -> datetime | None:
@@ -375,17 +386,21 @@ class Runtime:
     def _is_timer(task: Any) -> bool:
         return any(isinstance(d, TimerEventDefinition) for _, d in _definitions_by_element(task))
 
-    def _message_waits(self, workflow: BpmnWorkflow) -> list[MessageWait]:
+    def _message_waits(self, workflow: BpmnWorkflow, tasks: list[Any] | None = None) -> list[MessageWait]:
         waits = []
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in _all_tasks(workflow) if tasks is None else tasks:
+            if task.state != TaskState.WAITING:
+                continue
             for element, definition in _definitions_by_element(task):
                 if isinstance(definition, MessageEventDefinition):
                     waits.append(MessageWait(definition.name, element, str(task.id)))
         return waits
 
-    def _timers(self, workflow: BpmnWorkflow) -> list[PendingTimer]:
+    def _timers(self, workflow: BpmnWorkflow, tasks: list[Any] | None = None) -> list[PendingTimer]:
         timers = []
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in _all_tasks(workflow) if tasks is None else tasks:
+            if task.state != TaskState.WAITING:
+                continue
             for element, definition in _definitions_by_element(task):
                 if not isinstance(definition, TimerEventDefinition):
                     continue
@@ -450,18 +465,14 @@ class Runtime:
         return meta
 
     def _variables(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        if workflow.is_completed():
-            merged = dict(workflow.data)
-            if workflow.last_task is not None:
-                merged.update(workflow.last_task.data)
-            return _json_dict(merged)
-        merged = {}
-        tasks = sorted(
-            (t for t in workflow.get_tasks(state=_OPEN | TaskState.COMPLETED, skip_subprocesses=True)),
-            key=lambda t: t.last_state_change,
-        )
-        for task in tasks:
-            merged.update(task.data)
+        """The process variables: the latest completed task's data, then every open branch's."""
+        merged: dict[str, Any] = dict(workflow.data)
+        if workflow.last_task is not None:
+            merged.update(workflow.last_task.data)
+        if not workflow.is_completed():
+            open_tasks = [t for t in workflow.tasks.values() if t.state & _OPEN]
+            for task in sorted(open_tasks, key=lambda t: t.last_state_change):
+                merged.update(task.data)
         return _json_dict(merged)
 
     def _result(
@@ -476,7 +487,8 @@ class Runtime:
         terminated: bool = False,
         describe_only: bool = False,
     ) -> StepResult:
-        open_tasks = [self._open_task(bundle, t, now) for t in _open_user_tasks(workflow)]
+        tasks = _all_tasks(workflow)
+        open_tasks = [self._open_task(bundle, t, now) for t in _open_user_tasks(workflow, tasks)]
         events = list(step.events)
         if not describe_only:
             if completed_task is not None:
@@ -502,7 +514,9 @@ class Runtime:
             events.append(DomainEvent("proces-afgerond", bundle.top.key, {}))
             step.audit.append(AuditRecord("completed", bundle.top.key, step.actor, {}))
         active = []
-        for task in workflow.get_tasks(state=_OPEN):
+        for task in tasks:
+            if not task.state & _OPEN:
+                continue
             element = getattr(task.task_spec, "bpmn_id", None)
             if element and element not in active:
                 active.append(element)
@@ -521,8 +535,8 @@ class Runtime:
             version=bundle.top.version,
             variables=self._variables(workflow),
             open_tasks=tuple(open_tasks),
-            timers=tuple(self._timers(workflow)) if status == "active" else (),
-            message_waits=tuple(self._message_waits(workflow)) if status == "active" else (),
+            timers=tuple(self._timers(workflow, tasks)) if status == "active" else (),
+            message_waits=tuple(self._message_waits(workflow, tasks)) if status == "active" else (),
             events=tuple(events),
             active_elements=tuple(active) if status == "active" else (),
             audit=tuple(step.audit),

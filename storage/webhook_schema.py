@@ -56,6 +56,9 @@ deliveries = Table(
     Column("last_status", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The retry budget (about a day) runs from the first attempt: a delivery waiting behind an earlier
+    # one of the same instance has not used any of it.
+    Column("first_attempt_at", UTCDateTime(), nullable=True),
     Column("delivered_at", UTCDateTime(), nullable=True),
     UniqueConstraint("subscription_id", "event_id"),
     Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),

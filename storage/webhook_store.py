@@ -52,7 +52,7 @@ class ClaimedDelivery:
     instance_id: str
     seq: int
     attempts: int
-    created_at: datetime
+    first_attempt_at: datetime
     event_data: dict[str, Any]
     event_time: datetime
     lease_expired_before: bool
@@ -274,6 +274,7 @@ def claim_deliveries(
                 claimed_until=lease_until,
                 next_attempt_at=lease_until,
                 attempts=deliveries.c.attempts + 1,
+                first_attempt_at=func.coalesce(deliveries.c.first_attempt_at, now),
             )
         ).rowcount
         if changed == 1:
@@ -315,7 +316,7 @@ def claim_deliveries(
             instance_id=r.instance_id,
             seq=r.seq,
             attempts=r.attempts,
-            created_at=r.created_at,
+            first_attempt_at=r.first_attempt_at,
             event_data=dict(r.event_data or {}),
             event_time=r.event_time,
             lease_expired_before=expired[r.id],

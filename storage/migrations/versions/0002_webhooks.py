@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("last_status", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("first_attempt_at", UTCDateTime(), nullable=True),
         sa.Column("delivered_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["subscription_id"],
