@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -138,9 +138,17 @@ def update_instance(
         conn, record.id, result, gemeente=record.gemeente, business_key=record.business_key, fresh=False
     )
     _write_history(conn, record.id, result, gemeente=record.gemeente, actor=actor, now=now)
-    stored = get_instance(conn, record.id)
-    assert stored is not None
-    return stored
+    return replace(
+        record,
+        revision=values["revision"],
+        status=values["status"],
+        scenario=values["scenario"],
+        state=result.state,
+        variables=result.variables,
+        active_elements=values["active_elements"],
+        updated_at=now,
+        ended_at=values.get("ended_at", record.ended_at),
+    )
 
 
 def _write_indexes(
