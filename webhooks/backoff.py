@@ -18,7 +18,7 @@ MAX_DELAY = timedelta(hours=4)
 JITTER = 0.2
 #: 15 attempts: 9 doubling delays (about 4.3 h) then 5 delays of 4 h make about 24 hours.
 MAX_ATTEMPTS = 15
-#: A delivery that still fails this long after it was created is dead, whatever the attempt count.
+#: A delivery that still fails this long after its first attempt is dead, whatever the attempt count.
 MAX_AGE = timedelta(hours=24)
 #: Bounds on an honoured ``Retry-After`` (a 429 answer).
 MIN_RETRY_AFTER = timedelta(seconds=1)
@@ -35,9 +35,9 @@ def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
     return delay * rng.uniform(1 - JITTER, 1 + JITTER)
 
 
-def is_exhausted(attempts: int, created_at: datetime, now: datetime) -> bool:
+def is_exhausted(attempts: int, first_attempt_at: datetime, now: datetime) -> bool:
     """True when a delivery that just failed has had its chances and becomes dead."""
-    return attempts >= MAX_ATTEMPTS or now - created_at >= MAX_AGE
+    return attempts >= MAX_ATTEMPTS or now - first_attempt_at >= MAX_AGE
 
 
 def retry_after(header: str | None, now: datetime) -> timedelta | None:

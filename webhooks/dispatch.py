@@ -146,7 +146,7 @@ def _record(
 
 
 def _retry_at(delivery: store.ClaimedDelivery, answer: sender.Response, now: datetime) -> datetime | None:
-    if retry.is_exhausted(delivery.attempts, delivery.created_at, now):
+    if retry.is_exhausted(delivery.attempts, delivery.first_attempt_at, now):
         return None
     wait = retry.retry_after(answer.retry_after, now) if answer.status_code == 429 else None
     return now + (wait if wait is not None else retry.backoff(delivery.attempts, _rng))

@@ -62,7 +62,6 @@ def app_config(db: Engine, clock: ManualClock, **extra: Any) -> dict[str, Any]:
 
 def make_app(db: Engine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> Any:
     import app.api
-
     from app import create_app
 
     # Only the resources these tests use, so that they do not depend on unrelated blueprints.
@@ -89,9 +88,7 @@ def parties(db: Engine, clock: ManualClock) -> Parties:
 @pytest.fixture
 def workflow(db: Engine, clock: ManualClock) -> WorkflowService:
     service = WorkflowService(db, clock)
-    service.deploy(
-        "doorlopende_lijn.bpmn", (FIXTURES / "doorlopende_lijn.bpmn").read_bytes(), actor="test"
-    )
+    service.deploy("doorlopende_lijn.bpmn", (FIXTURES / "doorlopende_lijn.bpmn").read_bytes(), actor="test")
     return service
 
 
@@ -121,7 +118,9 @@ def koppeling(v_nummer: str = V_A, gemeente: str = GM_A) -> bytes:
     )
 
 
-def signed(body: bytes, at: datetime, webhook_id: str | None = None, secret: str = TVS_SECRET) -> dict[str, str]:
+def signed(
+    body: bytes, at: datetime, webhook_id: str | None = None, secret: str = TVS_SECRET
+) -> dict[str, str]:
     headers = sign_headers(secret, webhook_id or f"msg_{uuid.uuid4().hex}", at, body)
     return {**headers, "Content-Type": "application/cloudevents+json"}
 

@@ -111,11 +111,37 @@ def test_a_timestamp_more_than_five_minutes_off_is_refused(
             "specversion",
         ),
         (tvs_event("nl.coa.tvs.onbekend", {"vNummer": V_A}), "type"),
-        (tvs_event("nl.coa.tvs.koppeling", {"vNummer": "V123", "gemeente": GM_A, "azc": "A", "koppeldatum": "2027-01-04"}), "data.vNummer"),
-        (tvs_event("nl.coa.tvs.koppeling", {"vNummer": V_A, "gemeente": "0363", "azc": "A", "koppeldatum": "2027-01-04"}), "data.gemeente"),
-        (tvs_event("nl.coa.tvs.koppeling", {"vNummer": V_A, "gemeente": GM_A, "azc": "A", "koppeldatum": "04-01-2027"}), "data.koppeldatum"),
-        (tvs_event("nl.coa.tvs.koppeling", {"vNummer": V_A, "gemeente": GM_A, "koppeldatum": "2027-01-04"}), "data.azc"),
-        (tvs_event("nl.coa.tvs.huisvesting-gevonden", {"vNummer": V_A, "verhuisdatum": "2027-02-30"}), "data.verhuisdatum"),
+        (
+            tvs_event(
+                "nl.coa.tvs.koppeling",
+                {"vNummer": "V123", "gemeente": GM_A, "azc": "A", "koppeldatum": "2027-01-04"},
+            ),
+            "data.vNummer",
+        ),
+        (
+            tvs_event(
+                "nl.coa.tvs.koppeling",
+                {"vNummer": V_A, "gemeente": "0363", "azc": "A", "koppeldatum": "2027-01-04"},
+            ),
+            "data.gemeente",
+        ),
+        (
+            tvs_event(
+                "nl.coa.tvs.koppeling",
+                {"vNummer": V_A, "gemeente": GM_A, "azc": "A", "koppeldatum": "04-01-2027"},
+            ),
+            "data.koppeldatum",
+        ),
+        (
+            tvs_event(
+                "nl.coa.tvs.koppeling", {"vNummer": V_A, "gemeente": GM_A, "koppeldatum": "2027-01-04"}
+            ),
+            "data.azc",
+        ),
+        (
+            tvs_event("nl.coa.tvs.huisvesting-gevonden", {"vNummer": V_A, "verhuisdatum": "2027-02-30"}),
+            "data.verhuisdatum",
+        ),
         (tvs_event("nl.coa.tvs.verhuisd", {"vNummer": 1234567890, "datum": "2027-03-01"}), "data.vNummer"),
     ],
 )
@@ -136,7 +162,11 @@ def test_messages_advance_the_instance(client: Any, db: Engine, clock: ManualClo
     found = tvs_event("nl.coa.tvs.huisvesting-gevonden", {"vNummer": V_A, "verhuisdatum": "2027-03-01"})
     answer = post(client, found, signed(found, clock.now()))
     assert answer.status_code == 202
-    assert answer.json == {"webhookId": answer.json["webhookId"], "status": "correlated", "processInstanceId": started}
+    assert answer.json == {
+        "webhookId": answer.json["webhookId"],
+        "status": "correlated",
+        "processInstanceId": started,
+    }
     moved = tvs_event("nl.coa.tvs.verhuisd", {"vNummer": V_A, "datum": "2027-03-02"})
     assert post(client, moved, signed(moved, clock.now())).status_code == 202
     with db.connect() as conn:
@@ -167,9 +197,12 @@ def test_an_event_for_an_unknown_status_holder_is_422_and_kept_for_an_operator(
     assert item["status"] == "rejected"
     assert len(item["subjectHash"]) == 64
     assert V_B not in listed.get_data(as_text=True)
-    assert client.get("/api/v1/webhooks/tvs/events?status=processed", headers=parties.auth("beheerder")).json[
-        "total"
-    ] == 0
+    assert (
+        client.get("/api/v1/webhooks/tvs/events?status=processed", headers=parties.auth("beheerder")).json[
+            "total"
+        ]
+        == 0
+    )
     assert client.get("/api/v1/webhooks/tvs/events", headers=parties.auth("km_a")).status_code == 403
     assert client.get("/api/v1/webhooks/tvs/events").status_code == 401
     bad = client.get("/api/v1/webhooks/tvs/events?status=weg", headers=parties.auth("beheerder"))
