@@ -27,6 +27,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import Engine
 
 from app import Services, build_services
 from app.config import load_config
@@ -38,6 +39,7 @@ from app.worker_sweep import (
     retry_delay,
     sweep_timers,
 )
+from storage import timer_store
 
 __all__ = [
     "SweepReport",
@@ -64,15 +66,18 @@ class WorkerSettings:
     poll_seconds: float = 1.0
     batch: int = DEFAULT_BATCH
     lease: timedelta = DEFAULT_LEASE
+    threads: int = 1
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> WorkerSettings:
+    def from_config(cls, config: Mapping[str, Any], db: Engine) -> WorkerSettings:
+        """Read ``TIMER_POLL_SECONDS``, ``TIMER_BATCH``, ``TIMER_LEASE_SECONDS`` and ``TIMER_THREADS``."""
         poll = float(config.get("TIMER_POLL_SECONDS") or 1.0)
         if poll <= 0:
             raise ValueError("INBURGERING_TIMER_POLL_SECONDS must be positive")
         batch = int(config.get("TIMER_BATCH") or DEFAULT_BATCH)
         lease = float(config.get("TIMER_LEASE_SECONDS") or DEFAULT_LEASE.total_seconds())
-        return cls(poll_seconds=poll, batch=max(batch, 1), lease=timedelta(seconds=lease))
+        threads = int(config.get("TIMER_THREADS") or timer_store.parallel_steps(db))
+        return cls(poll, max(batch, 1), timedelta(seconds=lease), max(threads, 1))
 
 
 def load_deliver() -> Deliver | None:
@@ -111,6 +116,7 @@ class TimerJob:
                 worker_id=self.worker_id,
                 batch=self.settings.batch,
                 lease=self.settings.lease,
+                threads=self.settings.threads,
             )
         except Exception:
             logger.exception("timer sweep failed; retrying at the next poll")
@@ -173,7 +179,7 @@ def add_jobs(
 ) -> tuple[TimerJob, WebhookJob | None]:
     """Register the timer job (and the webhook job when its module exists) on ``scheduler``."""
     worker_id = worker_id or make_worker_id()
-    settings = WorkerSettings.from_config(services.config)
+    settings = WorkerSettings.from_config(services.config, services.db)
     common: dict[str, Any] = {
         "trigger": "interval",
         "seconds": settings.poll_seconds,
@@ -193,11 +199,12 @@ def add_jobs(
         scheduler.add_job(webhook_job, id=WEBHOOK_JOB, name="deliver webhooks", **common)
         scheduler.add_listener(webhook_job.after_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     logger.info(
-        "worker %s: timers every %.3g s (batch %d, lease %d s)%s",
+        "worker %s: timers every %.3g s (batch %d, lease %d s, %d threads)%s",
         worker_id,
         settings.poll_seconds,
         settings.batch,
         settings.lease.total_seconds(),
+        settings.threads,
         ", webhook delivery on" if webhook_job else "",
     )
     return timer_job, webhook_job
