@@ -467,12 +467,13 @@ def claim_inbound_event(
     subject_hash: str | None,
     now: datetime,
     lease_until: datetime,
-) -> str:
+) -> tuple[str, str | None]:
     """Store an inbound event, or find it stored, and say what the caller should do with it.
 
     ``"process"``: the caller holds it (new, or an earlier attempt failed or was lost) and must
     process it and call :func:`finish_inbound_event`. ``"done"``: it was processed or rejected
     before; nothing more happens. ``"busy"``: another request is processing it right now.
+    The second value is the instance a finished event started or advanced.
     """
     try:
         with conn.begin_nested():
@@ -488,14 +489,16 @@ def claim_inbound_event(
                     claimed_until=lease_until,
                 )
             )
-        return "process"
+        return "process", None
     except IntegrityError:
         pass
     row = conn.execute(
-        select(inbound_events.c.status).where(inbound_events.c.webhook_id == webhook_id)
+        select(inbound_events.c.status, inbound_events.c.instance_id).where(
+            inbound_events.c.webhook_id == webhook_id
+        )
     ).first()
     if row is None or row.status in ("processed", "rejected"):
-        return "done"
+        return "done", None if row is None else row.instance_id
     changed = conn.execute(
         update(inbound_events)
         .where(
@@ -505,7 +508,7 @@ def claim_inbound_event(
         )
         .values(claimed_until=lease_until)
     ).rowcount
-    return "process" if changed == 1 else "busy"
+    return ("process" if changed == 1 else "busy"), None
 
 
 def finish_inbound_event(

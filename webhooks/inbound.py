@@ -177,7 +177,7 @@ class TvsReceiver:
         except InvalidEventError as exc:
             return Outcome(422, title="Invalid event", detail=exc.detail, errors=exc.errors)
         with write_connection(self.db) as conn, conn.begin():
-            verdict = store.claim_inbound_event(
+            verdict, instance_id = store.claim_inbound_event(
                 conn,
                 webhook_id=webhook_id,
                 event_id=event.id,
@@ -188,7 +188,9 @@ class TvsReceiver:
                 lease_until=now + PROCESSING_LEASE,
             )
         if verdict == "done":
-            return Outcome(202, {"webhookId": webhook_id, "status": "duplicate"})
+            return Outcome(
+                202, {"webhookId": webhook_id, "status": "duplicate", "processInstanceId": instance_id}
+            )
         if verdict == "busy":
             return Outcome(
                 409, title="Conflict", detail="this event is being processed; retry later", retry_after=5
