@@ -1,8 +1,8 @@
 """The marshmallow schemas that validate requests, shape responses and generate the OpenAPI document.
 
-Request bodies reject unknown fields (422 naming each one); query strings ignore parameters they do
-not define. Times are RFC 3339 in UTC (``2027-01-04T09:00:00Z``); a time without an offset is
-refused.
+Request bodies and query strings reject fields and parameters they do not define (422 naming each
+one), so that a misspelt filter never silently widens a list. Times are RFC 3339 in UTC
+(``2027-01-04T09:00:00Z``); a time without an offset is refused.
 """
 
 from __future__ import annotations

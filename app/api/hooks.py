@@ -76,6 +76,8 @@ def shape_spec(spec: dict[str, Any]) -> dict[str, Any]:
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            if "requestBody" in operation:
+                operation["requestBody"]["required"] = True
             for status, response in operation["responses"].items():
                 headers = response.setdefault("headers", {})
                 headers["API-Version"] = {"$ref": "#/components/headers/API-Version"}

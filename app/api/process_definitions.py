@@ -6,6 +6,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 from flask import Response, request
+from marshmallow import RAISE
 
 from app import db_connection, services
 from app.api.common import errors, offset_of, paged
@@ -36,7 +37,7 @@ DEPLOY_BODY = {
 @bp.post("/process-definitions")
 @bp.auth_required(auth)
 @require_roles(*DESIGNERS)
-@bp.input(DeployQuery, location="query")
+@bp.input(DeployQuery, location="query", unknown=RAISE)
 @bp.output(DeployOut, status_code=201, description="Deployed as a new version")
 @bp.doc(
     summary="Deploy a BPMN or DMN document",
@@ -77,7 +78,7 @@ def deploy(query_data: dict[str, Any]) -> Any:
 @bp.get("/process-definitions")
 @bp.auth_required(auth)
 @require_roles(*DESIGNERS)
-@bp.input(DefinitionListQuery, location="query")
+@bp.input(DefinitionListQuery, location="query", unknown=RAISE)
 @bp.output(DefinitionPage)
 @bp.doc(summary="Deployed definitions, every version", responses=errors(403))
 def list_definitions(query_data: dict[str, Any]) -> Any:
@@ -106,7 +107,7 @@ def get_definition(key: str) -> Any:
 @bp.get("/process-definitions/<key>/xml")
 @bp.auth_required(auth)
 @require_roles(*DESIGNERS)
-@bp.input(XmlQuery, location="query")
+@bp.input(XmlQuery, location="query", unknown=RAISE)
 @bp.doc(
     summary="The deployed XML (for Camunda Modeler)",
     description="The newest version unless `version` is given.",

@@ -6,6 +6,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 from flask import url_for
+from marshmallow import RAISE
 
 from app import db_connection, services
 from app.api.common import errors, instance_detail, instance_summary, offset_of, paged
@@ -85,7 +86,7 @@ def start_instance(json_data: dict[str, Any]) -> Any:
 @bp.get("/process-instances")
 @bp.auth_required(auth)
 @require_roles(*READERS)
-@bp.input(InstanceListQuery, location="query")
+@bp.input(InstanceListQuery, location="query", unknown=RAISE)
 @bp.output(InstancePage)
 @bp.doc(
     summary="Instances the caller may see",
@@ -119,7 +120,7 @@ def get_instance(instance_id: str) -> Any:
 @bp.get("/process-instances/<instance_id>/history")
 @bp.auth_required(auth)
 @require_roles(*READERS)
-@bp.input(PageQuery, location="query")
+@bp.input(PageQuery, location="query", unknown=RAISE)
 @bp.output(HistoryPage)
 @bp.doc(summary="The audit trail: who or what did which step, when", responses=errors(403, 404))
 def get_history(instance_id: str, query_data: dict[str, Any]) -> Any:

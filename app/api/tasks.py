@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint
+from marshmallow import RAISE
 
 from app import db_connection, services
 from app.api.common import errors, offset_of, paged, task_detail, task_summary
@@ -47,7 +48,7 @@ def _user(principal: Principal) -> str:
 @bp.get("/tasks")
 @bp.auth_required(auth)
 @require_roles(*READERS)
-@bp.input(TaskListQuery, location="query")
+@bp.input(TaskListQuery, location="query", unknown=RAISE)
 @bp.output(TaskPage)
 @bp.doc(
     summary="Open user tasks the caller may act on",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint
+from marshmallow import RAISE
 
 from app import db_connection, services
 from app.api.common import errors, offset_of, paged, timer_shape
@@ -20,7 +21,7 @@ bp = APIBlueprint("timers", __name__, tag="Timers")
 @bp.get("/timers")
 @bp.auth_required(auth)
 @require_roles(*READERS)
-@bp.input(TimerListQuery, location="query")
+@bp.input(TimerListQuery, location="query", unknown=RAISE)
 @bp.output(TimerPage)
 @bp.doc(summary="Pending timers, soonest first", responses=errors(403))
 def list_timers(query_data: dict[str, Any]) -> Any:
