@@ -20,7 +20,6 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +139,9 @@ def stored_samples(stored: int, history: int, window: int, workdir: Path) -> lis
     clock = ManualClock()
     service = WorkflowService(db, clock)
     service.deploy(DIAGRAM.name, DIAGRAM.read_bytes(), actor="bench")
-    probe = service.start("werklus", business_key="V-probe", gemeente="GM0344", variables=START, actor="bench")
+    probe = service.start(
+        "werklus", business_key="V-probe", gemeente="GM0344", variables=START, actor="bench"
+    )
     template = {
         "process_key": "werklus",
         "version": 1,
@@ -156,13 +157,17 @@ def stored_samples(stored: int, history: int, window: int, workdir: Path) -> lis
         "ended_at": None,
     }
     _seed_instances(db, template, max(0, stored - 1))
-    record = service.start("werklus", business_key="V-bench", gemeente="GM0344", variables=START, actor="bench")
+    record = service.start(
+        "werklus", business_key="V-bench", gemeente="GM0344", variables=START, actor="bench"
+    )
 
     def open_task(instance_id: str) -> str:
         with db.connect() as conn:
             return str(
                 conn.execute(
-                    user_tasks.select().with_only_columns(user_tasks.c.id).where(user_tasks.c.instance_id == instance_id)
+                    user_tasks.select()
+                    .with_only_columns(user_tasks.c.id)
+                    .where(user_tasks.c.instance_id == instance_id)
                 ).scalar_one()
             )
 
@@ -195,7 +200,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     counts = [int(c) for c in args.instances.split(",")]
     out: dict[str, Any] = {"history": [], "instances": []}
     lines = ["| case | floor ms | ours ms | ratio |", "|---|---|---|---|"]
-    measure: Callable[[int], float]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for history in histories:
@@ -203,10 +207,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             engine, size = engine_samples(history, args.window)
             stored = _median_ms(stored_samples(1, history, args.window, workdir))
             out["history"].append(
-                {"history": history, "floor_ms": floor, "engine_ms": _median_ms(engine), "stored_ms": stored,
-                 "state_bytes": size}
+                {
+                    "history": history,
+                    "floor_ms": floor,
+                    "engine_ms": _median_ms(engine),
+                    "stored_ms": stored,
+                    "state_bytes": size,
+                }
             )
-            lines.append(_row(f"engine, history {history} ({size // 1024} KB state)", floor, _median_ms(engine)))
+            lines.append(
+                _row(f"engine, history {history} ({size // 1024} KB state)", floor, _median_ms(engine))
+            )
             lines.append(_row(f"stored + SQLite commit, history {history}", floor, stored))
         floor = _median_ms(floor_samples(1, args.window))
         for count in counts:
