@@ -52,7 +52,8 @@ class Page:
 
 
 def _page(conn: Connection, query: Select[Any], order: Sequence[Any], offset: int, limit: int) -> Page:
-    total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    counted = query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    total = conn.execute(counted).scalar_one()
     rows = conn.execute(query.order_by(*order).offset(offset).limit(limit)).all() if total > offset else []
     return Page(rows, int(total))
 
@@ -123,7 +124,8 @@ def list_tasks(
     limit: int = 50,
 ) -> Page:
     """Open tasks in ``scope`` and ``lane`` matching every filter given."""
-    query = select(user_tasks).where(_scoped(user_tasks.c.gemeente, scope), lane_condition(lane))
+    columns = [c for c in user_tasks.c if c.name != "form"]  # the worklist never shows forms
+    query = select(*columns).where(_scoped(user_tasks.c.gemeente, scope), lane_condition(lane))
     if candidate_group is not None:
         # candidate_groups is a JSON list of plain names ([A-Za-z0-9_.:-]); match the quoted name.
         escaped = candidate_group.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

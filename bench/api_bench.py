@@ -1,0 +1,256 @@
+"""API latency and throughput against the production server (gunicorn, app/server.py) on SQLite.
+
+For each size (10k and 100k stored instances by default) it seeds a fresh database quickly: one
+instance of tests/fixtures/aanvraag.bpmn is started through the real engine, and its stored row,
+open task and timers are copied in bulk with fresh ids (the ids inside the engine state are
+replaced too, so every copy can be completed). Then concurrent clients (threads with keep-alive
+http.client connections) measure, as a klantmanager of one gemeente:
+
+* ``GET /api/v1/tasks`` (the worklist, first page of 50), and
+* ``POST /api/v1/tasks/{id}/complete`` (each client completes distinct tasks).
+
+Prints a table and writes bench/results/api.json. Run: ``python -m bench api`` or
+``python -m bench.api_bench --sizes 10000,100000 --clients 8``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "aanvraag.bpmn"
+RESULTS = ROOT / "bench" / "results" / "api.json"
+GEMEENTEN = ("GM0344", "GM0363")
+
+
+def seed(path: Path, size: int) -> str:
+    """A migrated database with ``size`` instances; returns a klantmanager token for GM0344."""
+    from engine.clock import SystemClock
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+    from storage.orgs import add_organisation, create_token
+    from storage.service import WorkflowService
+
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    clock = SystemClock()
+    service = WorkflowService(engine, clock)
+    service.deploy("aanvraag.bpmn", FIXTURE.read_bytes(), actor="bench")
+    with engine.begin() as conn:
+        add_organisation(conn, "COA", "COA", "coa", clock.now())
+        for code in GEMEENTEN:
+            add_organisation(conn, code, code, "gemeente", clock.now())
+        token = create_token(conn, "GM0344", "klantmanager", "bench", clock.now())
+    template = service.start("aanvraag", business_key="V0", gemeente="GM0344", variables={}, actor="bench")
+    engine.dispose()
+
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    inst = dict(db.execute("SELECT * FROM process_instances WHERE id = ?", (template.id,)).fetchone())
+    task = dict(db.execute("SELECT * FROM user_tasks WHERE instance_id = ?", (template.id,)).fetchone())
+    timer_rows = [dict(r) for r in db.execute("SELECT * FROM timers WHERE instance_id = ?", (template.id,))]
+    state_text = inst["state"]
+    created = datetime.fromisoformat(str(inst["created_at"]))
+    db.execute("DELETE FROM timers")
+    db.execute("DELETE FROM user_tasks")
+    db.execute("DELETE FROM process_instances")
+    old_ids = [task["id"]] + [t["id"] for t in timer_rows]
+    chunk = 2000
+    for start in range(0, size, chunk):
+        instances, tasks, timers = [], [], []
+        for n in range(start, min(size, start + chunk)):
+            new_ids = [str(uuid.uuid4()) for _ in old_ids]
+            text = state_text
+            for old, new in zip(old_ids, new_ids, strict=True):
+                text = text.replace(old, new)
+            instance_id = str(uuid.uuid4())
+            gemeente = GEMEENTEN[n % 2]
+            at = str(created + timedelta(seconds=n))
+            instances.append(
+                {
+                    **inst,
+                    "id": instance_id,
+                    "business_key": f"V{n:08d}",
+                    "gemeente": gemeente,
+                    "state": text,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+            tasks.append(
+                {**task, "id": new_ids[0], "instance_id": instance_id, "gemeente": gemeente, "created_at": at}
+            )
+            for row, new in zip(timer_rows, new_ids[1:], strict=True):
+                timers.append({**row, "id": new, "instance_id": instance_id, "gemeente": gemeente})
+        for table, rows in (("process_instances", instances), ("user_tasks", tasks), ("timers", timers)):
+            columns = list(rows[0])
+            db.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [tuple(r[c] for c in columns) for r in rows],
+            )
+        db.commit()
+    db.execute("ANALYZE")
+    db.commit()
+    db.close()
+    return token
+
+
+def task_ids(path: Path, limit: int) -> list[str]:
+    db = sqlite3.connect(path)
+    ids = [r[0] for r in db.execute("SELECT id FROM user_tasks WHERE gemeente = 'GM0344' LIMIT ?", (limit,))]
+    db.close()
+    return ids
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(path: Path, port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+    code = (
+        "from app.server import Server; "
+        f"Server(host='127.0.0.1', port={port}, workers={workers}, threads={threads}, "
+        "run_worker=False, access_log=False).run()"
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def run_clients(
+    port: int, clients: int, jobs: list[list[tuple[str, str, bytes | None]]], token: str
+) -> dict[str, Any]:
+    """Each client runs its own job list; returns latency percentiles (ms) and throughput."""
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def client(work: list[tuple[str, str, bytes | None]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, bad = [], []
+        for method, url, body in work:
+            t0 = time.perf_counter()
+            conn.request(method, url, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - t0) * 1000)
+            if response.status != 200:
+                bad.append(response.status)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors.extend(bad)
+
+    threads = [threading.Thread(target=client, args=(jobs[i],)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    q = statistics.quantiles(latencies, n=100)
+    return {
+        "requests": len(latencies),
+        "errors": len(errors),
+        "p50_ms": round(q[49], 2),
+        "p95_ms": round(q[94], 2),
+        "p99_ms": round(q[98], 2),
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+    }
+
+
+def bench_size(size: int, clients: int, requests: int, workers: int, threads: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="api-bench-") as tmp:
+        path = Path(tmp) / "bench.db"
+        t0 = time.perf_counter()
+        token = seed(path, size)
+        seeded = time.perf_counter() - t0
+        ids = task_ids(path, clients * requests)
+        port = free_port()
+        server = start_server(path, port, workers, threads)
+        try:
+            warm = [[("GET", "/api/v1/tasks", None)] * 20 for _ in range(clients)]
+            run_clients(port, clients, warm, token)
+            worklist = [[("GET", "/api/v1/tasks", None)] * requests for _ in range(clients)]
+            get_tasks = run_clients(port, clients, worklist, token)
+            body = json.dumps({"variables": {"besluit": "nee"}}).encode()
+            complete_jobs = [
+                [("POST", f"/api/v1/tasks/{tid}/complete", body) for tid in ids[i::clients][:requests]]
+                for i in range(clients)
+            ]
+            complete = run_clients(port, clients, complete_jobs, token)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return {"instances": size, "seed_seconds": round(seeded, 1), "get_tasks": get_tasks, "complete": complete}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description="API latency against the production server")
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=200, help="per client and operation")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    runs = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        runs.append(bench_size(size, args.clients, args.requests, args.workers, args.threads))
+        print_table(runs[-1:], args)
+    result = {
+        "server": f"gunicorn gthread {args.workers} workers x {args.threads} threads, SQLite",
+        "clients": args.clients,
+        "cpus": os.cpu_count(),
+        "runs": runs,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def print_table(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    print(
+        f"{'instances':>10} {'operation':<16} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}"
+    )
+    for run in runs:
+        for name in ("get_tasks", "complete"):
+            r = run[name]
+            label = "GET /tasks" if name == "get_tasks" else "POST complete"
+            print(
+                f"{run['instances']:>10} {label:<16} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} "
+                f"{r['throughput_rps']:>8} {r['errors']:>6}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
