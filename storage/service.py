@@ -287,6 +287,17 @@ class WorkflowService:
         record = self.get(instance_id)
         return self._step(record, lambda s: self.runtime.terminate(s, actor=actor), actor=actor)
 
+    def purge_history(self, *, limit: int = 500) -> int:
+        """Remove finished instances past their process's ``historyTimeToLive``."""
+        from storage.retention import purge_finished
+
+        self.load_definitions()
+        ttls = history_ttls(self.library)
+        if not ttls:
+            return 0
+        with write_connection(self.db) as conn, conn.begin():
+            return purge_finished(conn, self.clock.now(), ttls, limit=limit)
+
     def _timer_instance(self, timer_id: str) -> repo.InstanceRecord:
         with self.db.connect() as conn:
             row = repo.get_timer_row(conn, timer_id)
@@ -294,3 +305,18 @@ class WorkflowService:
         if record is None:
             raise NotFound(f"no pending timer {timer_id}")
         return record
+
+
+def history_ttls(library: SpecLibrary) -> dict[str, int]:
+    """Days to keep finished instances per process key, from each key's latest version."""
+    from storage.retention import ttl_days
+
+    out: dict[str, int] = {}
+    for definition in library.definitions():
+        if definition.document.kind != "bpmn":
+            continue
+        latest = library.get(definition.key)
+        days = ttl_days(latest.info.history_ttl.get(definition.key))
+        if days is not None:
+            out[definition.key] = days
+    return out
