@@ -121,9 +121,8 @@ def _user_writes(db: Engine, errors: list[BaseException]) -> None:
         errors.append(exc)
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 def test_four_postgres_workers_fire_each_timer_once_through_a_sigkill(db: Engine) -> None:
-    if db.dialect.name != "postgresql":
-        pytest.skip("this test is about PostgreSQL; the SQLite fleet has its own test")
     _fleet(db, workers=4)
 
 

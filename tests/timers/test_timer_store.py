@@ -80,9 +80,9 @@ def test_failure_backoff_keeps_the_timer_from_everyone_until_retry(db: Engine) -
         assert len(conn.execute(select(timers.c.last_error)).scalar_one()) == timer_store.MAX_ERROR_LENGTH
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 def test_postgres_claims_skip_rows_locked_by_a_concurrent_claim(db: Engine) -> None:
-    if db.dialect.name != "postgresql":
-        pytest.skip("SKIP LOCKED is the PostgreSQL path; SQLite serialises claims with BEGIN IMMEDIATE")
+    # SKIP LOCKED is the PostgreSQL path; SQLite serialises claims with BEGIN IMMEDIATE.
     seed_timers(db, [T0 + timedelta(seconds=i) for i in range(6)])
     now = T0 + timedelta(minutes=1)
     with write_connection(db) as slow, slow.begin():
