@@ -16,18 +16,14 @@ from sqlalchemy import ColumnElement, Connection, Select, Text, func, select, tr
 
 from storage.schema import (
     audit_entries,
+    closed_tasks,
     documents,
+    lane_key,
     process_definitions,
     process_instances,
     timers,
     user_tasks,
 )
-
-#: Lane names as Camunda Modeler diagrams spell them, matched exactly so the lane index is used.
-LANE_SPELLINGS: dict[str, tuple[str, ...]] = {
-    "gemeente": ("Gemeente", "gemeente", "GEMEENTE"),
-    "coa": ("COA", "coa", "Coa"),
-}
 
 INSTANCE_COLUMNS = (
     process_instances.c.id,
@@ -66,11 +62,11 @@ def lane_condition(lane: str | None) -> ColumnElement[bool]:
     """Tasks in ``lane`` (``gemeente`` or ``coa``), or every task when ``lane`` is None."""
     if lane is None:
         return true()
-    return user_tasks.c.lane.in_(LANE_SPELLINGS[lane])
+    return user_tasks.c.lane_key == lane
 
 
 def is_lane(value: str | None, lane: str) -> bool:
-    return value in LANE_SPELLINGS[lane]
+    return lane_key(value) == lane
 
 
 # -- instances ------------------------------------------------------------------------------------
@@ -157,24 +153,11 @@ def tasks_of_instance(conn: Connection, instance_id: str) -> Sequence[Any]:
 
 
 def find_closed_task(conn: Connection, task_id: str, *, scope: str | None) -> str | None:
-    """The instance of a task that was open once and was completed, if the caller may see it.
-
-    Completed tasks leave the ``user_tasks`` index; the audit trail still names them. This read
-    runs only on the error path (acting on a task that is no longer open).
-    """
-    if len(task_id) != 36:
-        return None
-    detail = func.cast(audit_entries.c.detail, Text())
-    escaped = task_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """The instance of a task that was open once (completed or cancelled), if the caller may see it."""
     return conn.execute(
-        select(audit_entries.c.instance_id)
-        .join(process_instances, process_instances.c.id == audit_entries.c.instance_id)
-        .where(
-            audit_entries.c.action == "task-completed",
-            detail.like(f"%{escaped}%", escape="\\"),
-            _scoped(process_instances.c.gemeente, scope),
+        select(closed_tasks.c.instance_id).where(
+            closed_tasks.c.id == task_id, _scoped(closed_tasks.c.gemeente, scope)
         )
-        .limit(1)
     ).scalar()
 
 

@@ -20,6 +20,7 @@ from storage.errors import ConflictError, DuplicateInstanceError
 from storage.schema import (
     audit_entries,
     closed_tasks,
+    lane_key,
     message_waits,
     outbox_events,
     process_instances,
@@ -206,6 +207,7 @@ def _write_indexes(
             "element_id": t.element_id,
             "name": t.name,
             "lane": t.lane,
+            "lane_key": lane_key(t.lane),
             "candidate_groups": list(t.candidate_groups),
             "assignee": t.assignee,
             "due_at": t.due_at,

@@ -33,6 +33,11 @@ metadata = MetaData(
 )
 
 
+def lane_key(lane: str | None) -> str | None:
+    """The lane as the worklist filters on it: case and surrounding spaces do not matter."""
+    return lane.strip().lower() if lane else None
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC on every dialect; always read back as an aware UTC datetime."""
 
@@ -143,6 +148,7 @@ user_tasks = Table(
     Column("element_id", String(200), nullable=False),
     Column("name", String(300), nullable=False),
     Column("lane", String(100), nullable=True),
+    Column("lane_key", String(100), nullable=True),
     Column("candidate_groups", JSON, nullable=False),
     Column("assignee", String(200), nullable=True),
     Column("due_at", UTCDateTime(), nullable=True),
@@ -151,8 +157,10 @@ user_tasks = Table(
     Column("form", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_user_tasks_instance_id", "instance_id"),
-    Index("ix_user_tasks_gemeente_created", "gemeente", "created_at"),
-    Index("ix_user_tasks_lane_created", "lane", "created_at"),
+    Index("ix_user_tasks_gemeente_lane_key_created", "gemeente", "lane_key", "created_at", "id"),
+    Index("ix_user_tasks_lane_key_created", "lane_key", "created_at", "id"),
+    Index("ix_user_tasks_gemeente_created", "gemeente", "created_at", "id"),
+    Index("ix_user_tasks_created", "created_at", "id"),
     Index("ix_user_tasks_due_at", "due_at"),
 )
 

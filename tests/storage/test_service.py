@@ -197,7 +197,10 @@ def test_timers_fire_reschedule_and_terminate(
     rec = service.fire_due(rec.id)
     assert rec.status == "completed"
     rec2 = service.start("aanvraag", business_key="V7", gemeente="GM0344", actor="s")
+    (open_task,) = _tasks(db, rec2.id)
     rec2 = service.terminate(rec2.id, actor="beheerder")
+    with pytest.raises(TaskNotOpenError):  # cancelled, not unknown: 409 in the API
+        service.complete_task(open_task.id, {"besluit": "ja"}, actor="km", gemeente_scope="GM0344")
     assert rec2.status == "terminated"
     with db.connect() as conn:
         assert (
