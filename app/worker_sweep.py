@@ -144,6 +144,32 @@ class _Sweep:
             return outcome
         return outcome  # pragma: no cover - the loop always returns
 
+    def fire_batch(
+        self, instance_ids: Sequence[str], groups: dict[str, list[timer_store.ClaimedTimer]]
+    ) -> dict[str, _Outcome]:
+        """Advance a batch of instances in one transaction; retry conflicted ones one by one."""
+        started = self.clock.now()
+        try:
+            results = self.workflow.fire_due_many(instance_ids)
+        except Exception as exc:  # noqa: BLE001 - the whole write failed: every instance failed
+            return {i: _Outcome(error=exc) for i in instance_ids}
+        outcomes: dict[str, _Outcome] = {}
+        for instance_id in instance_ids:
+            result = results[instance_id]
+            if result.error is not None:
+                outcomes[instance_id] = _Outcome(error=result.error)
+            elif result.conflict:
+                retried = (
+                    self.fire_instance(instance_id, groups[instance_id])
+                    if self.still_due(groups[instance_id])
+                    else _Outcome()
+                )
+                retried.conflicts += 1
+                outcomes[instance_id] = retried
+            else:
+                outcomes[instance_id] = _Outcome(fired_at=started)
+        return outcomes
+
     def settle(
         self, claimed: Sequence[timer_store.ClaimedTimer], outcomes: dict[str, _Outcome]
     ) -> tuple[int, timedelta | None, int, int]:
@@ -217,14 +243,16 @@ def sweep_timers(
         on_claimed(claimed)
     groups = _group(claimed)
     outcomes: dict[str, _Outcome] = {}
-    if threads > 1 and len(groups) > 1:
-        workflow.load_definitions()  # once, before the threads share the library
-        with ThreadPoolExecutor(max_workers=min(threads, len(groups)), thread_name_prefix="timer") as pool:
-            futures = {i: pool.submit(sweep.fire_instance, i, items) for i, items in groups.items()}
-            outcomes = {i: f.result() for i, f in futures.items()}
-    else:
-        for instance_id, items in groups.items():
-            outcomes[instance_id] = sweep.fire_instance(instance_id, items)
+    if groups:
+        workflow.load_definitions()  # once, before threads share the library
+        ids = list(groups)
+        chunks = [ids[i::threads] for i in range(min(max(threads, 1), len(ids)))]
+        if len(chunks) > 1:
+            with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="timer") as pool:
+                for part in pool.map(lambda chunk: sweep.fire_batch(chunk, groups), chunks):
+                    outcomes.update(part)
+        else:
+            outcomes = sweep.fire_batch(ids, groups)
     fired, max_lateness, errors, released = sweep.settle(claimed, outcomes) if claimed else (0, None, 0, 0)
     report = SweepReport(
         fired=fired,

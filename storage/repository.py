@@ -73,6 +73,13 @@ def get_instance(conn: Connection, instance_id: str) -> InstanceRecord | None:
     return _record(row) if row is not None else None
 
 
+def get_instances(conn: Connection, instance_ids: Sequence[str]) -> list[InstanceRecord]:
+    if not instance_ids:
+        return []
+    rows = conn.execute(select(process_instances).where(process_instances.c.id.in_(list(instance_ids)))).all()
+    return [_record(row) for row in rows]
+
+
 def insert_instance(
     conn: Connection,
     result: StepResult,

@@ -7,7 +7,7 @@ wins, the other gets a ConflictError and nothing of it is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,17 @@ class DeployOutcome:
     definitions: tuple[tuple[str, int], ...]
 
 
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What happened to one instance of a batch step."""
+
+    record: repo.InstanceRecord | None = None
+    at: datetime | None = None
+    changed: bool = True
+    conflict: bool = False
+    error: BaseException | None = None
+
+
 class WorkflowService:
     """Instances and definitions, on one database, one library and one clock."""
 
@@ -48,13 +59,13 @@ class WorkflowService:
     def load_definitions(self) -> None:
         """Bring every stored document the library lacks into it (DMN first, oldest first)."""
         with self.db.connect() as conn:
+            stored = set(conn.execute(select(documents.c.sha256)).scalars())
+            new = stored - self._loaded
+            if not new:
+                return
             rows = conn.execute(
                 select(documents.c.sha256, documents.c.name, documents.c.kind, documents.c.content)
-                .where(
-                    documents.c.sha256.not_in(self._loaded)
-                    if self._loaded
-                    else documents.c.sha256.is_not(None)
-                )
+                .where(documents.c.sha256.in_(new))
                 .order_by((documents.c.kind == "bpmn"), documents.c.deployed_at)
             ).all()
             versions: dict[str, dict[str, int]] = {}
@@ -63,7 +74,7 @@ class WorkflowService:
                     process_definitions.c.key,
                     process_definitions.c.version,
                     process_definitions.c.document_sha256,
-                )
+                ).where(process_definitions.c.document_sha256.in_(new))
             ):
                 versions.setdefault(r.document_sha256, {})[r.key] = r.version
         for row in rows:
@@ -282,6 +293,45 @@ class WorkflowService:
         """Advance an instance whose timers are due (the worker's job)."""
         record = self.get(instance_id)
         return self._step(record, lambda s: self.runtime.fire_due_timers(s, actor=actor), actor=actor)
+
+    def fire_due_many(
+        self, instance_ids: Sequence[str], *, actor: str = "system:timer"
+    ) -> dict[str, BatchOutcome]:
+        """Advance many instances with due timers, written in one transaction (one commit per batch).
+
+        Each instance is written under its own savepoint: a conflict or failure of one leaves the
+        others written. An instance where nothing happened is not written at all.
+        """
+        with self.db.connect() as conn:
+            records = repo.get_instances(conn, instance_ids)
+        outcomes: dict[str, BatchOutcome] = {}
+        stepped: list[tuple[repo.InstanceRecord, StepResult]] = []
+        for record in records:
+            if record.status != "active":
+                outcomes[record.id] = BatchOutcome(conflict=True)
+                continue
+            try:
+                self._ensure_loaded(record)
+                result = self.runtime.fire_due_timers(record.state, actor=actor)
+            except Exception as exc:  # noqa: BLE001 - one bad instance must not stop the batch
+                outcomes[record.id] = BatchOutcome(error=exc)
+                continue
+            if not result.events and not result.audit:
+                outcomes[record.id] = BatchOutcome(record=record, changed=False)
+                continue
+            stepped.append((record, result))
+        if stepped:
+            with write_connection(self.db) as conn, conn.begin():
+                for record, result in stepped:
+                    try:
+                        with conn.begin_nested():
+                            written = repo.update_instance(conn, record, result, actor=actor, now=result.at)
+                        outcomes[record.id] = BatchOutcome(record=written, at=result.at)
+                    except ConflictError:
+                        outcomes[record.id] = BatchOutcome(conflict=True)
+        for missing in set(instance_ids) - set(outcomes):
+            outcomes[missing] = BatchOutcome(conflict=True)
+        return outcomes
 
     def terminate(self, instance_id: str, *, actor: str) -> repo.InstanceRecord:
         record = self.get(instance_id)

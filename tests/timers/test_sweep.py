@@ -246,10 +246,10 @@ def test_failure_is_recorded_released_with_backoff_and_retried(
     rec = _start(service)
     clock.advance(hours=1)
 
-    def broken(instance_id, **kwargs):
+    def broken(state, **kwargs):
         raise RuntimeError(f"boom for {V_NUMMER} {BSN}")
 
-    monkeypatch.setattr(service, "fire_due", broken)
+    monkeypatch.setattr(service.runtime, "fire_due_timers", broken)
     with caplog.at_level(logging.DEBUG, logger="inburgering.worker"):
         report = sweep()
     assert (report.claimed, report.fired, report.errors) == (1, 0, 1)
