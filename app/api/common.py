@@ -20,6 +20,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     413: "The request body is too large",
     415: "The body is not of a supported media type",
     422: "Validation failed: `errors` names every bad field",
+    503: "Not configured for this (no TVS_WEBHOOK_SECRET), or processing failed: retry",
 }
 
 

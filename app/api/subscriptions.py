@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields
-from marshmallow import validate
+from marshmallow import RAISE, validate
 
 from app import services
 from app.api.common import errors, link_header
@@ -128,7 +128,7 @@ def _visible(subscription_id: str) -> store.SubscriptionRecord:
     description="Events are CloudEvents 1.0 (NL GOV profile) signed per Standard Webhooks with the "
     "returned secret. A gemeente's subscription receives only events about its own status holders. "
     "The URL must be https and resolve to a public address.",
-    responses=errors(403, 422),
+    responses=errors(400, 403, 422),
 )
 def create_subscription(json_data: dict[str, Any]) -> Any:
     svc = services()
@@ -157,7 +157,7 @@ def create_subscription(json_data: dict[str, Any]) -> Any:
 @bp.get("/subscriptions")
 @bp.auth_required(auth)
 @require_roles(*MANAGERS)
-@bp.input(PageQuery, location="query")
+@bp.input(PageQuery, location="query", unknown=RAISE)
 @bp.output(SubscriptionPage)
 @bp.doc(summary="Subscriptions the caller manages", responses=errors(403))
 def list_subscriptions(query_data: dict[str, Any]) -> Any:
@@ -200,7 +200,7 @@ def delete_subscription(subscription_id: str) -> Any:
 @bp.get("/subscriptions/<subscription_id>/deliveries")
 @bp.auth_required(auth)
 @require_roles(*MANAGERS)
-@bp.input(DeliveryListQuery, location="query")
+@bp.input(DeliveryListQuery, location="query", unknown=RAISE)
 @bp.output(DeliveryPage)
 @bp.doc(
     summary="Deliveries of a subscription, newest first",

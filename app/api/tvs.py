@@ -6,7 +6,7 @@ from typing import Any
 
 from apiflask import APIBlueprint, Schema, fields
 from flask import request
-from marshmallow import validate
+from marshmallow import RAISE, validate
 
 from app import services
 from app.api.common import errors, link_header
@@ -76,7 +76,7 @@ InboundEventPage = page_of(InboundEventOut, "InboundEventPage")
     "status holder for whom nothing waits: 422, and stored for an operator "
     "(`GET /webhooks/tvs/events?status=rejected`).",
     security=[],
-    responses=errors(401, 409, 413, 422),
+    responses=errors(401, 409, 413, 422, 503),
 )
 def receive_tvs_event() -> Any:
     svc = services()
@@ -106,7 +106,7 @@ def receive_tvs_event() -> Any:
 @bp.get("/webhooks/tvs/events")
 @bp.auth_required(auth)
 @require_roles(BEHEERDER)
-@bp.input(InboundListQuery, location="query")
+@bp.input(InboundListQuery, location="query", unknown=RAISE)
 @bp.output(InboundEventPage)
 @bp.doc(
     summary="Inbound TVS events, newest first (operators)",

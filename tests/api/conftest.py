@@ -80,7 +80,15 @@ class Api:
 
 
 def make_api(engine: Engine, clock: ManualClock) -> Api:
-    app = create_app({"DB_ENGINE": engine, "CLOCK": clock, "TESTING": True, "DATABASE_URL": str(engine.url)})
+    app = create_app(
+        {
+            "DB_ENGINE": engine,
+            "CLOCK": clock,
+            "TESTING": True,
+            "DATABASE_URL": str(engine.url),
+            "TVS_WEBHOOK_SECRET": "whsec_" + "dGVzdC1zZWNyZXQtZm9yLXR2cy13ZWJob29rcw==",
+        }
+    )
     api = Api(app=app, client=app.test_client(), clock=clock, db=engine)
     with engine.begin() as conn:
         for code, name, kind in ORGS:

@@ -35,10 +35,7 @@ def _conformance_api() -> Api:
 
 
 API = _conformance_api()
-# The inbound TVS webhook and the subscriptions have their own tests (tests/webhooks).
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", API.app).exclude(
-    path_regex=r"^/api/v1/(webhooks|subscriptions)"
-)
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", API.app)
 
 
 BOUNDED = settings(
