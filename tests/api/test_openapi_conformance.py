@@ -41,6 +41,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", API.app)
 BOUNDED = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,
