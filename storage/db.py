@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 DEFAULT_URL = "sqlite:///var/inburgering.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -56,6 +59,26 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def write_connection(engine: Engine) -> Any:
-    """A connection whose transactions are write transactions (``BEGIN IMMEDIATE`` on SQLite)."""
-    return engine.connect().execution_options(write=True)
+_write_locks: dict[int, threading.RLock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def _write_lock(engine: Engine) -> threading.RLock:
+    with _write_locks_guard:
+        return _write_locks.setdefault(id(engine), threading.RLock())
+
+
+@contextlib.contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose transactions are write transactions (``BEGIN IMMEDIATE`` on SQLite).
+
+    SQLite has one writer at a time. Threads of one process queue on a lock here, so they wait in
+    order instead of sleeping in SQLite's busy handler (whose growing sleeps make long tails);
+    other processes still wait on the busy timeout. PostgreSQL writers do not queue here.
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.connect().execution_options(write=True) as conn:
+            yield conn
+        return
+    with _write_lock(engine), engine.connect().execution_options(write=True) as conn:
+        yield conn
