@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from engine.clock import Clock
 from engine.definition import ParsedDocument, ProcessDefinition, SpecLibrary
@@ -99,8 +100,6 @@ class WorkflowService:
 
     def _store_document(self, doc: ParsedDocument, *, actor: str) -> DeployOutcome:
         now = self.clock.now()
-        from sqlalchemy.exc import IntegrityError
-
         with write_connection(self.db) as conn, conn.begin():
             existing = conn.execute(
                 select(documents.c.sha256).where(documents.c.sha256 == doc.sha256)
