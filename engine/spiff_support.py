@@ -7,14 +7,17 @@
   expects the message's variables in the process, so we merge a dict payload into the task data.
 * A Camunda message throw without ``camunda:expression`` evaluates ``None``; we throw an empty payload.
 * DMN cells are pasted into Python by the library; we evaluate them as FEEL unary tests instead.
+* ISO durations add days, weeks, months and years on the Europe/Amsterdam calendar, as Camunda does,
+  not as multiples of 24 hours.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+from calendar import monthrange
 from collections.abc import Iterator
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
@@ -22,6 +25,8 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.camunda.specs import event_definitions as _camunda_events
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+
+from engine.clock import LOCAL_ZONE
 
 _current_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("engine_now", default=None)
 
@@ -116,6 +121,32 @@ def _business_rule_run_hook(self: Any, my_task: Any) -> bool:
     return True
 
 
+_library_timedelta_from_start = _timer_module.TimerEventDefinition.get_timedelta_from_start
+
+
+def _calendar_timedelta_from_start(
+    parsed_duration: dict[str, Any], start: datetime | None = None
+) -> timedelta:
+    """ISO durations as Camunda reads them: years, months, weeks and days on the Amsterdam calendar.
+
+    ``P14D`` from 20 March 09:00 ends on 3 April 09:00 wall-clock time, across a daylight-saving
+    change; hours, minutes and seconds are elapsed time. The library would add 14 x 24 hours.
+    """
+    start = start or current_now()
+    parsed = dict(parsed_duration)
+    years, months = parsed.pop("years", 0), parsed.pop("months", 0)
+    weeks, days = parsed.pop("weeks", 0), parsed.pop("days", 0)
+    if any(isinstance(v, float) and not v.is_integer() for v in (years, months, weeks, days)):
+        return _library_timedelta_from_start(dict(parsed_duration), start)  # type: ignore[no-any-return]
+    local = start.astimezone(LOCAL_ZONE).replace(tzinfo=None)
+    shift, month_index = divmod(local.month - 1 + int(years) * 12 + int(months), 12)
+    year, month = local.year + shift, month_index + 1
+    local = local.replace(year=year, month=month, day=min(local.day, monthrange(year, month)[1]))
+    local += timedelta(days=int(days) + 7 * int(weeks))
+    end = local.replace(tzinfo=LOCAL_ZONE).astimezone(UTC) + timedelta(**parsed)
+    return end - start
+
+
 _installed = False
 
 
@@ -130,5 +161,8 @@ def install() -> None:
     cls.update_task_data = _merge_update_task_data  # type: ignore[method-assign]
     cls.throw = _throw_without_expression  # type: ignore[method-assign]
     DMNEngine.evaluate = _dmn_evaluate  # type: ignore[method-assign]
+    _timer_module.TimerEventDefinition.get_timedelta_from_start = staticmethod(  # type: ignore[method-assign]
+        _calendar_timedelta_from_start
+    )
     CamundaBusinessRuleTask._run_hook = _business_rule_run_hook  # type: ignore[method-assign]
     _installed = True

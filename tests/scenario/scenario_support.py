@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from engine.clock import LOCAL_ZONE
+
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = ROOT / "bpmn"
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -82,9 +84,9 @@ class Journey:
     def correlate(self, message: str, **variables: Any) -> Any:
         return self._record(self.runtime.correlate(self.result.state, message, variables))
 
-    def on_day(self, day: float) -> Any:
-        """Move the clock to ``day`` days after the koppeling and fire what is due."""
-        target = T0 + timedelta(days=day)
+    def on_day(self, n: float) -> Any:
+        """Move the clock to ``n`` days after the koppeling and fire what is due."""
+        target = day(n)
         if target > self.clock.now():
             self.clock.set(target)
         return self._record(self.runtime.fire_due_timers(self.result.state))
@@ -138,7 +140,10 @@ class Journey:
 
 
 def day(n: float) -> datetime:
-    return T0 + timedelta(days=n)
+    """``n`` days after the koppeling: whole days on the Amsterdam calendar, as timers count them."""
+    whole = int(n)
+    local = T0.astimezone(LOCAL_ZONE).replace(tzinfo=None) + timedelta(days=whole)
+    return local.replace(tzinfo=LOCAL_ZONE).astimezone(UTC) + timedelta(days=n - whole)
 
 
 def amsterdam_midnight_utc(date_text: str) -> datetime:

@@ -73,16 +73,19 @@ def test_an_hour_apart_in_utc_a_day_apart_in_amsterdam(
     assert due["2027-04-12"] - due["2027-04-11"] == timedelta(hours=23)  # the short day of spring
 
 
-def test_duration_timer_across_the_spring_change_is_elapsed_time(
+def test_duration_timer_across_the_spring_change_keeps_the_wall_clock(
     service: WorkflowService, db: Engine, clock: ManualClock, sweep: Sweep
 ) -> None:
-    # P14D started on 20 March 09:00 Amsterdam (CET) is due 14 x 24 hours later: 3 April 10:00 CEST.
+    # P14D started on 20 March 09:00 Amsterdam (CET) is due on 3 April 09:00 CEST, as in Camunda:
+    # 14 calendar days, one hour less than 14 x 24 hours. PT1H stays elapsed time.
     start = datetime(2027, 3, 20, 9, 0, tzinfo=LOCAL_ZONE)
     clock.set(start)
     rec = service.start("aanvraag", business_key=None, gemeente=None, actor="s")
     with db.connect() as conn:
         due = {r.element_id: r.due_at for r in repo.timers_for_instance(conn, rec.id)}
-    assert due["verlopen"] == start.astimezone(UTC) + timedelta(days=14)
+    assert due["verlopen"] == datetime(2027, 4, 3, 9, 0, tzinfo=LOCAL_ZONE)
+    assert due["verlopen"] == start.astimezone(UTC) + timedelta(days=14, hours=-1)
+    assert due["herinnering"] == start.astimezone(UTC) + timedelta(hours=1)
     clock.set(due["verlopen"])
     assert sweep().fired == 2
     assert service.get(rec.id).status == "completed"
