@@ -45,6 +45,8 @@ def _sqlite_begin(conn: Any) -> None:
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """Create an Engine for ``url`` with the settings each dialect needs."""
     url = database_url(url)
+    # Bound parameters can hold a V-nummer (the business key): keep them out of error messages/logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -209,3 +209,17 @@ def test_timers_fire_reschedule_and_terminate(
         )
     with pytest.raises(ConflictError):
         service.terminate(rec2.id, actor="beheerder")
+
+
+def test_database_errors_do_not_carry_bound_values(db: Engine) -> None:
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.schema import organisations
+
+    row = {"code": "GM0344", "name": "V1234567890", "kind": "gemeente", "created_at": T0}
+    with db.begin() as conn:
+        conn.execute(insert(organisations).values(**row))
+    with pytest.raises(IntegrityError) as err, db.begin() as conn:
+        conn.execute(insert(organisations).values(**row))
+    assert "V1234567890" not in str(err.value)
