@@ -29,7 +29,7 @@ subscriptions = Table(
     Column("url", Text, nullable=False),
     Column("event_types", JSON, nullable=False),
     # The signing secret is shared with the receiver, so it must be stored as such (not hashed).
-    Column("secret", String(100), nullable=False),
+    Column("secret", String(500), nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("disabled_reason", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),

@@ -24,6 +24,7 @@ from webhooks import backoff as retry
 from webhooks import sender, signing
 from webhooks.errors import UnsafeTargetError
 from webhooks.events import DEFAULT_SOURCE, build_event
+from webhooks.sealing import SealError, unseal
 from webhooks.targets import resolve
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,14 @@ def _send(delivery: store.ClaimedDelivery, clock: Clock, config: Mapping[str, An
         source=str(config.get("EVENT_SOURCE") or DEFAULT_SOURCE),
         base_url=str(config.get("PUBLIC_BASE_URL") or ""),
     )
+    try:
+        secret = unseal(delivery.secret, config.get("SECRET_KEY"))
+    except SealError as exc:
+        return sender.Response(None, None, f"cannot sign: {exc}", 0)
     headers = {
         "Content-Type": message.headers.get("content-type", "application/cloudevents+json"),
         "User-Agent": USER_AGENT,
-        **signing.sign_headers(delivery.secret, delivery.event_id, clock.now(), message.body),
+        **signing.sign_headers(secret, delivery.event_id, clock.now(), message.body),
     }
     return sender.post(target, message.body, headers)
 
@@ -149,4 +154,7 @@ def _retry_at(delivery: store.ClaimedDelivery, answer: sender.Response, now: dat
     if retry.is_exhausted(delivery.attempts, delivery.first_attempt_at, now):
         return None
     wait = retry.retry_after(answer.retry_after, now) if answer.status_code == 429 else None
-    return now + (wait if wait is not None else retry.backoff(delivery.attempts, _rng))
+    planned = now + (wait if wait is not None else retry.backoff(delivery.attempts, _rng))
+    # The last chance comes when the retry window closes, not a jittered delay after it.
+    first = delivery.first_attempt_at or now
+    return min(planned, first + retry.MAX_AGE)

@@ -22,6 +22,7 @@ from storage.db import write_connection
 from storage.orgs import Principal
 from webhooks.errors import UnsafeTargetError
 from webhooks.events import FULL_EVENT_TYPES
+from webhooks.sealing import seal
 from webhooks.signing import new_secret
 from webhooks.targets import MAX_URL_LENGTH, resolve
 
@@ -147,7 +148,7 @@ def create_subscription(json_data: dict[str, Any]) -> Any:
             org_code=principal.org_code,
             url=url,
             event_types=event_types,
-            secret=secret,
+            secret=seal(secret, svc.config.get("SECRET_KEY")),
             actor=principal.actor,
             now=svc.clock.now(),
         )

@@ -45,13 +45,17 @@ class Parties:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
+#: The service's secret key in these tests; the delivery worker needs it to unseal signing secrets.
+SECRET_KEY = "test-secret-key"
+
+
 def app_config(db: Engine, clock: ManualClock, **extra: Any) -> dict[str, Any]:
     return {
         "DATABASE_URL": db.url.render_as_string(hide_password=False),
         "DB_ENGINE": db,
         "CLOCK": clock,
         "TVS_WEBHOOK_SECRET": TVS_SECRET,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": SECRET_KEY,
         "WEBHOOKS_ALLOW_INSECURE": True,
         "PUBLIC_BASE_URL": BASE_URL,
         "DEPLOY_BUNDLED": False,

@@ -15,7 +15,11 @@ def main(argv: list[str]) -> int:
     url, schema, now, worker_id = argv
     kwargs = {"connect_args": {"options": f"-csearch_path={schema}"}} if schema != "-" else {}
     db = make_engine(url, **kwargs)
-    config = {"WEBHOOKS_ALLOW_INSECURE": True, "PUBLIC_BASE_URL": "https://dl.example.nl"}
+    config = {
+        "WEBHOOKS_ALLOW_INSECURE": True,
+        "PUBLIC_BASE_URL": "https://dl.example.nl",
+        "SECRET_KEY": "test-secret-key",
+    }
     made = deliver_pending(db, ManualClock(datetime.fromisoformat(now)), config, worker_id=worker_id)
     print(made, flush=True)
     return 0
