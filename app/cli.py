@@ -112,6 +112,12 @@ def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
     finally:
         services.db.dispose()
     run_worker = not args.no_worker
+    if not config.get("SECRET_KEY"):
+        print(
+            "warning: INBURGERING_SECRET_KEY is not set: webhook signing secrets are stored unsealed "
+            "(fine for local development, not for production)",
+            file=sys.stderr,
+        )
     print(
         f"Serving on http://{args.host}:{args.port} ({'with' if run_worker else 'without'} worker)",
         flush=True,
