@@ -173,9 +173,15 @@ def _write_indexes(
     existing_tasks: set[str] = set()
     existing_timers: dict[str, datetime] = {}
     if not fresh:
-        existing_tasks = set(
-            conn.execute(select(user_tasks.c.id).where(user_tasks.c.instance_id == instance_id)).scalars()
-        )
+        existing_elements = {
+            r.id: r.element_id
+            for r in conn.execute(
+                select(user_tasks.c.id, user_tasks.c.element_id).where(
+                    user_tasks.c.instance_id == instance_id
+                )
+            )
+        }
+        existing_tasks = set(existing_elements)
         existing_timers = {
             r.id: r.due_at
             for r in conn.execute(
@@ -184,23 +190,20 @@ def _write_indexes(
         }
         gone = existing_tasks - open_ids
         if gone:
-            gone_rows = conn.execute(
-                select(user_tasks.c.id, user_tasks.c.element_id).where(user_tasks.c.id.in_(gone))
-            ).all()
             conn.execute(delete(user_tasks).where(user_tasks.c.id.in_(gone)))
             completed = {e.data.get("taskId") for e in result.events if e.type == "taak-afgerond"}
             conn.execute(
                 insert(closed_tasks),
                 [
                     {
-                        "id": r.id,
+                        "id": task_id,
                         "instance_id": instance_id,
-                        "element_id": r.element_id,
+                        "element_id": existing_elements[task_id],
                         "gemeente": gemeente,
-                        "outcome": "completed" if r.id in completed else "cancelled",
+                        "outcome": "completed" if task_id in completed else "cancelled",
                         "closed_at": result.at,
                     }
-                    for r in gone_rows
+                    for task_id in sorted(gone)
                 ],
             )
         gone_timers = set(existing_timers) - timer_ids
