@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint lint-py lint-bpmn typecheck pytest bench clean
+.PHONY: run test lint lint-py lint-bpmn typecheck pytest chromium bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,10 @@ lint-bpmn: $(STAMP) $(NODE_STAMP)
 
 lint: lint-py typecheck lint-bpmn
 
-pytest: $(STAMP)
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+pytest: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint pytest

@@ -97,4 +97,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     from app.api import register_api
 
     register_api(app)
+    from app.tasklist import register_tasklist
+
+    register_tasklist(app)
     return app

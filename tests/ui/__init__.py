@@ -1,0 +1,1 @@
+"""Tasklist (web UI) tests."""

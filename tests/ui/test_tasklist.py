@@ -1,0 +1,315 @@
+"""The web tasklist: login, CSRF, tenant isolation, form rendering and validation, and a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
+
+from engine.clock import ManualClock
+from storage.orgs import add_user
+from tests.api.conftest import Api, make_api
+from tests.conftest import T0
+
+PASSWORD = "geheim-wachtwoord"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+USERS = {
+    "km.utrecht": ("GM0344", "klantmanager"),
+    "km.amsterdam": ("GM0363", "klantmanager"),
+    "cm.coa": ("COA", "casemanager"),
+    "po.coa": ("COA", "procesontwerper"),
+}
+
+
+def add_users(api: Api) -> None:
+    password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+    with api.db.begin() as conn:
+        for username, (org, role) in USERS.items():
+            add_user(conn, username, org, role, password_hash, T0)
+
+
+@pytest.fixture
+def ui(sqlite_db: Engine, clock: ManualClock) -> Api:
+    api = make_api(sqlite_db, clock)
+    add_users(api)
+    return api
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def login(api: Api, username: str, password: str = PASSWORD) -> Any:
+    page = api.client.get("/tasklist/inloggen")
+    return api.client.post(
+        "/tasklist/inloggen",
+        data={"gebruikersnaam": username, "wachtwoord": password, "csrf_token": csrf_of(page.text)},
+    )
+
+
+def task_page(api: Api, task_id: str) -> Any:
+    return api.client.get(f"/tasklist/taken/{task_id}")
+
+
+def post_task(api: Api, task_id: str, **data: str) -> Any:
+    page = task_page(api, task_id)
+    return api.client.post(f"/tasklist/taken/{task_id}", data={"csrf_token": csrf_of(page.text), **data})
+
+
+def test_root_and_worklist_need_a_login(ui: Api) -> None:
+    assert ui.client.get("/").headers["Location"].endswith("/tasklist")
+    response = ui.client.get("/tasklist")
+    assert response.status_code == 302
+    assert "/tasklist/inloggen" in response.headers["Location"]
+
+
+def test_login_fails_with_a_wrong_password_or_unknown_user(ui: Api) -> None:
+    for username, password in (("km.utrecht", "fout"), ("niemand", PASSWORD)):
+        response = login(ui, username, password)
+        assert response.status_code == 401
+        assert "Onbekende gebruikersnaam of onjuist wachtwoord." in response.text
+    assert ui.client.get("/tasklist").status_code == 302
+
+
+def test_a_role_without_a_worklist_cannot_log_in(ui: Api) -> None:
+    response = login(ui, "po.coa")
+    assert response.status_code == 401
+    assert "kunt u de tasklist niet gebruiken" in response.text
+
+
+def test_login_succeeds_sets_a_safe_cookie_and_logout_ends_it(ui: Api) -> None:
+    response = login(ui, "km.utrecht")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/tasklist")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = ui.client.get("/tasklist")
+    assert page.status_code == 200 and "Werklijst" in page.text and "km.utrecht" in page.text
+    response = ui.client.post("/tasklist/uitloggen", data={"csrf_token": csrf_of(page.text)})
+    assert response.status_code == 303
+    assert ui.client.get("/tasklist").status_code == 302
+
+
+def test_every_post_needs_the_csrf_token(ui: Api) -> None:
+    ui.client.get("/tasklist/inloggen")
+    response = ui.client.post(
+        "/tasklist/inloggen", data={"gebruikersnaam": "km.utrecht", "wachtwoord": PASSWORD}
+    )
+    assert response.status_code == 400
+    assert "Het formulier is verlopen" in response.text
+    assert login(ui, "km.utrecht").status_code == 303
+    task = ui.open_task(ui.start("V1000001"))
+    for token in ("", "verkeerd"):
+        response = ui.client.post(
+            f"/tasklist/taken/{task['id']}", data={"actie": "claimen", "csrf_token": token}
+        )
+        assert response.status_code == 400
+    assert ui.get(f"/tasks/{task['id']}", "km").get_json()["assignee"] is None
+
+
+def test_the_worklist_shows_own_tasks_in_dutch_without_the_v_nummer(ui: Api) -> None:
+    task = ui.open_task(ui.start("V1000001"))
+    login(ui, "km.utrecht")
+    page = ui.client.get("/tasklist")
+    assert "Aanvraag beoordelen" in page.text
+    assert "Gemeente" in page.text and "GM0344" in page.text
+    assert "07-01-2027 10:00" in page.text  # due in three days, shown in Amsterdam time
+    assert task["id"] in page.text
+    detail = task_page(ui, task["id"])
+    assert detail.status_code == 200
+    for html in (page.text, detail.text):
+        assert "V1000001" not in html
+    assert '<select id="veld-besluit" name="besluit"' in detail.text
+    assert '<option value="nee">Nee</option>' in detail.text
+    assert (
+        'type="number" step="1"' in detail.text and 'min="0"' in detail.text and 'max="1000"' in detail.text
+    )
+    assert 'maxlength="50"' in detail.text
+    assert detail.headers["Cache-Control"] == "no-store"
+
+
+def test_a_klantmanager_never_sees_another_gemeentes_task(ui: Api) -> None:
+    foreign = ui.open_task(ui.start("V1000002", gemeente="GM0344"))
+    own = ui.open_task(ui.start("V1000003", gemeente="GM0363"))
+    login(ui, "km.amsterdam")
+    page = ui.client.get("/tasklist")
+    assert own["id"] in page.text
+    assert foreign["id"] not in page.text and "GM0344" not in page.text
+    response = task_page(ui, foreign["id"])
+    assert response.status_code == 404
+    unknown = task_page(ui, "00000000-0000-0000-0000-000000000000")
+    assert unknown.status_code == 404
+    assert response.text.replace(foreign["id"], "X") == unknown.text.replace(
+        "00000000-0000-0000-0000-000000000000", "X"
+    )
+    token = csrf_of(page.text)
+    response = ui.client.post(
+        f"/tasklist/taken/{foreign['id']}", data={"actie": "afronden", "besluit": "nee", "csrf_token": token}
+    )
+    assert response.status_code == 404
+    assert (
+        len(ui.get(f"/process-instances/{foreign['processInstanceId']}", "km").get_json()["openTasks"]) == 1
+    )
+
+
+def test_a_casemanager_does_not_get_gemeente_lane_tasks(ui: Api) -> None:
+    task = ui.open_task(ui.start("V1000004"))
+    login(ui, "cm.coa")
+    assert task["id"] not in ui.client.get("/tasklist").text
+    assert task_page(ui, task["id"]).status_code == 403
+
+
+def test_invalid_values_are_shown_next_to_their_fields_with_422(ui: Api) -> None:
+    task = ui.open_task(ui.start("V1000005"))
+    login(ui, "km.utrecht")
+    response = post_task(ui, task["id"], actie="afronden", besluit="", bedrag="5000", opmerking="ok")
+    assert response.status_code == 422
+    html = response.text
+    assert '<p class="veldfout" id="fout-besluit">Ongeldige waarde: is required</p>' in html
+    assert '<p class="veldfout" id="fout-bedrag">Ongeldige waarde: must be at most 1000</p>' in html
+    assert "fout-opmerking" not in html
+    assert 'value="5000"' in html and 'value="ok"' in html  # what was typed stays
+    assert "V1000005" not in html
+    response = post_task(ui, task["id"], actie="afronden", bedrag="twaalf", besluit="ja")
+    assert response.status_code == 422
+    assert "Ongeldige waarde: must be a whole number" in response.text
+    assert ui.get(f"/tasks/{task['id']}", "km").status_code == 200  # nothing changed
+
+
+def test_claim_release_and_complete(ui: Api) -> None:
+    instance = ui.start("V1000006")
+    task = ui.open_task(instance)
+    login(ui, "km.utrecht")
+    response = post_task(ui, task["id"], actie="claimen")
+    assert response.status_code == 303
+    page = task_page(ui, task["id"])
+    assert "U heeft de taak geclaimd." in page.text and "Vrijgeven" in page.text
+    assert ui.get(f"/tasks/{task['id']}", "km").get_json()["assignee"] == "km.utrecht"
+    assert post_task(ui, task["id"], actie="vrijgeven").status_code == 303
+    assert ui.get(f"/tasks/{task['id']}", "km").get_json()["assignee"] is None
+    response = post_task(ui, task["id"], actie="afronden", besluit="nee", bedrag="12")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/tasklist")
+    done = ui.get(f"/process-instances/{instance['id']}", "cm").get_json()
+    assert done["status"] == "completed" and done["variables"]["bedrag"] == 12
+    assert task_page(ui, task["id"]).status_code == 409
+    assert "Aanvraag beoordelen" not in ui.client.get("/tasklist").text
+
+
+def test_a_task_claimed_by_someone_else_is_a_conflict(ui: Api) -> None:
+    task = ui.open_task(ui.start("V1000007"))
+    assert ui.post(f"/tasks/{task['id']}/claim", "km").status_code == 200
+    login(ui, "km.utrecht")
+    response = post_task(ui, task["id"], actie="afronden", besluit="nee")
+    assert response.status_code == 409
+    assert "Deze taak is door iemand anders geclaimd of al afgerond." in response.text
+
+
+def test_typed_values_convert_every_field_type() -> None:
+    from types import SimpleNamespace
+
+    from app.tasklist import typed_values
+
+    row = SimpleNamespace(
+        form=[
+            {"id": "tekst", "type": "string"},
+            {"id": "getal", "type": "long"},
+            {"id": "vink", "type": "boolean"},
+            {"id": "uit", "type": "boolean"},
+            {"id": "datum", "type": "date"},
+            {"id": "keuze", "type": "enum"},
+            {"id": "leeg", "type": "string"},
+            {"id": "vast", "type": "string", "constraints": {"readonly": True}},
+        ]
+    )
+    form = {"tekst": "a", "getal": " 42 ", "vink": "on", "datum": "2027-01-04", "keuze": "ja", "leeg": ""}
+    assert typed_values(row, {**form, "vast": "x"}) == {
+        "tekst": "a",
+        "getal": 42,
+        "vink": True,
+        "uit": False,
+        "datum": "2027-01-04",
+        "keuze": "ja",
+    }
+
+
+# -- a real browser -------------------------------------------------------------------------------
+@pytest.fixture
+def live_server(sqlite_db: Engine) -> Iterator[tuple[str, Api]]:
+    """The app on a temporary SQLite database, served by werkzeug on a free local port."""
+    api = make_api(sqlite_db, ManualClock(T0))
+    add_users(api)
+    server = make_server("127.0.0.1", 0, api.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", api
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def _browser_available() -> None:
+    if Path(CHROMIUM).exists() and shutil.which(CHROMIUM):
+        return
+    reason = f"{CHROMIUM} is missing: install Debian's chromium (`make chromium`) to run the browser test"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def test_a_klantmanager_completes_a_task_in_a_real_browser(live_server: tuple[str, Api]) -> None:
+    _browser_available()
+    from playwright.sync_api import expect, sync_playwright
+
+    base, api = live_server
+    api.start("V1000008")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(locale="nl-NL").new_page()
+            page.set_default_timeout(15000)
+            page.goto(base + "/")
+            expect(page.get_by_role("heading", name="Inloggen")).to_be_visible()
+            page.get_by_label("Gebruikersnaam").fill("km.utrecht")
+            page.get_by_label("Wachtwoord").fill(PASSWORD)
+            page.get_by_role("button", name="Inloggen").click()
+            expect(page.get_by_role("heading", name="Werklijst")).to_be_visible()
+            assert "V1000008" not in page.content()
+
+            page.get_by_role("link", name="Aanvraag beoordelen").click()
+            expect(page.get_by_role("heading", name="Aanvraag beoordelen")).to_be_visible()
+            page.get_by_label("Bedrag").fill("5000")
+            page.get_by_role("button", name="Afronden").click()
+            expect(page.locator("#fout-bedrag")).to_have_text("Ongeldige waarde: must be at most 1000")
+            expect(page.locator("#fout-besluit")).to_have_text("Ongeldige waarde: is required")
+            assert "V1000008" not in page.content()
+
+            page.get_by_label("Besluit").select_option(label="Nee")
+            page.get_by_label("Bedrag").fill("")
+            page.get_by_role("button", name="Afronden").click()
+            expect(page.get_by_role("heading", name="Werklijst")).to_be_visible()
+            expect(page.get_by_text("De taak 'Aanvraag beoordelen' is afgerond.")).to_be_visible()
+            expect(page.get_by_text("Er zijn geen open taken voor u.")).to_be_visible()
+            expect(page.get_by_role("link", name="Aanvraag beoordelen")).to_have_count(0)
+        finally:
+            browser.close()
