@@ -32,6 +32,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import db_connection, services
 from app.auth import BEHEERDER, READERS, task_lane_for
+from app.tasklist.dutch import dutch
 from engine.camunda import is_expression
 from engine.clock import LOCAL_ZONE
 from engine.errors import FormValidationError, TaskNotOpenError
@@ -362,7 +363,7 @@ def taak_actie(task_id: str) -> Any:
         fouten: dict[str, list[str]] = {}
         algemeen: list[str] = []
         for problem in exc.problems:
-            melding = f"Ongeldige waarde: {problem.message}"
+            melding = dutch(problem.message)
             if problem.field in names:
                 fouten.setdefault(str(problem.field), []).append(melding)
             else:

@@ -185,14 +185,14 @@ def test_invalid_values_are_shown_next_to_their_fields_with_422(ui: Api) -> None
     response = post_task(ui, task["id"], actie="afronden", besluit="", bedrag="5000", opmerking="ok")
     assert response.status_code == 422
     html = response.text
-    assert '<p class="veldfout" id="fout-besluit">Ongeldige waarde: is required</p>' in html
-    assert '<p class="veldfout" id="fout-bedrag">Ongeldige waarde: must be at most 1000</p>' in html
+    assert '<p class="veldfout" id="fout-besluit">Dit veld is verplicht.</p>' in html
+    assert '<p class="veldfout" id="fout-bedrag">Hoogstens 1000.</p>' in html
     assert "fout-opmerking" not in html
     assert 'value="5000"' in html and 'value="ok"' in html  # what was typed stays
     assert "V1000005" not in html
     response = post_task(ui, task["id"], actie="afronden", bedrag="twaalf", besluit="ja")
     assert response.status_code == 422
-    assert "Ongeldige waarde: must be a whole number" in response.text
+    assert "Vul een geheel getal in." in response.text
     assert ui.get(f"/tasks/{task['id']}", "km").status_code == 200  # nothing changed
 
 
@@ -300,8 +300,8 @@ def test_a_klantmanager_completes_a_task_in_a_real_browser(live_server: tuple[st
             expect(page.get_by_role("heading", name="Aanvraag beoordelen")).to_be_visible()
             page.get_by_label("Bedrag").fill("5000")
             page.get_by_role("button", name="Afronden").click()
-            expect(page.locator("#fout-bedrag")).to_have_text("Ongeldige waarde: must be at most 1000")
-            expect(page.locator("#fout-besluit")).to_have_text("Ongeldige waarde: is required")
+            expect(page.locator("#fout-bedrag")).to_have_text("Hoogstens 1000.")
+            expect(page.locator("#fout-besluit")).to_have_text("Dit veld is verplicht.")
             assert "V1000008" not in page.content()
 
             page.get_by_label("Besluit").select_option(label="Nee")
