@@ -274,14 +274,6 @@ class SpecLibrary:
                 out.append(definition)
         return out
 
-    def version_for(self, key: str, sha256: str) -> int | None:
-        with self._lock:
-            return self._by_hash.get((key, sha256))
-
-    def next_version(self, key: str) -> int:
-        with self._lock:
-            return max(self._definitions.get(key, {}).keys(), default=0) + 1
-
     def get(self, key: str, version: int | None = None) -> ProcessDefinition:
         with self._lock:
             versions = self._definitions.get(key)

@@ -7,7 +7,7 @@ step's time, and returns everything storage needs to write in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -554,6 +554,3 @@ def _json_value(value: Any) -> Any:
 
 def _json_dict(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _json_value(v) for k, v in data.items() if not k.startswith("_")}
-
-
-Factory = Callable[[], Runtime]

@@ -198,6 +198,8 @@ class WorkflowService:
             raise ConflictError(f"the instance is {record.status}")
         self._ensure_loaded(record)
         result = run(record.state)
+        if not _changed(result):
+            return record
         with write_connection(self.db) as conn, conn.begin():
             return repo.update_instance(conn, record, result, actor=actor, now=result.at)
 
@@ -315,7 +317,7 @@ class WorkflowService:
             except Exception as exc:  # noqa: BLE001 - one bad instance must not stop the batch
                 outcomes[record.id] = BatchOutcome(error=exc)
                 continue
-            if not result.events and not result.audit:
+            if not _changed(result):
                 outcomes[record.id] = BatchOutcome(record=record, changed=False)
                 continue
             stepped.append((record, result))
@@ -354,6 +356,11 @@ class WorkflowService:
         if record is None:
             raise NotFound(f"no pending timer {timer_id}")
         return record
+
+
+def _changed(result: StepResult) -> bool:
+    """Whether a step did anything worth a new revision (every real step leaves an audit record)."""
+    return bool(result.events or result.audit)
 
 
 def history_ttls(library: SpecLibrary) -> dict[str, int]:
