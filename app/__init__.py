@@ -94,6 +94,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     )
     app.teardown_appcontext(_close_connection)
 
+    from app import tracing
+
+    tracing.init_app(app)
     from app.api import register_api
 
     register_api(app)

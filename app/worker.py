@@ -29,7 +29,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
-from app import Services, build_services
+from app import Services, build_services, tracing
 from app.config import load_config
 from app.worker_sweep import (
     DEFAULT_BATCH,
@@ -111,13 +111,14 @@ class TimerJob:
 
     def __call__(self) -> SweepReport | None:
         try:
-            report = sweep_timers(
-                self.services,
-                worker_id=self.worker_id,
-                batch=self.settings.batch,
-                lease=self.settings.lease,
-                threads=self.settings.threads,
-            )
+            with tracing.operation("timer sweep", new_trace=True):
+                report = sweep_timers(
+                    self.services,
+                    worker_id=self.worker_id,
+                    batch=self.settings.batch,
+                    lease=self.settings.lease,
+                    threads=self.settings.threads,
+                )
         except Exception:
             logger.exception("timer sweep failed; retrying at the next poll")
             return None
@@ -158,7 +159,8 @@ class WebhookJob:
     def __call__(self) -> int:
         svc = self.services
         try:
-            count = int(self.deliver(svc.db, svc.clock, svc.config, worker_id=self.worker_id) or 0)
+            with tracing.operation("webhook delivery", new_trace=True):
+                count = int(self.deliver(svc.db, svc.clock, svc.config, worker_id=self.worker_id) or 0)
         except Exception:
             logger.exception("webhook delivery failed; retrying at the next poll")
             return 0

@@ -10,6 +10,7 @@ Nothing here logs a business key: log lines carry counts, timer ids, element ids
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import random
@@ -249,7 +250,10 @@ def sweep_timers(
         chunks = [ids[i::threads] for i in range(min(max(threads, 1), len(ids)))]
         if len(chunks) > 1:
             with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="timer") as pool:
-                for part in pool.map(lambda chunk: sweep.fire_batch(chunk, groups), chunks):
+                # Each thread runs in a copy of this context, so its steps belong to this sweep's trace.
+                contexts = [contextvars.copy_context() for _ in chunks]
+                calls = pool.map(lambda c, chunk: c.run(sweep.fire_batch, chunk, groups), contexts, chunks)
+                for part in calls:
                     outcomes.update(part)
         else:
             outcomes = sweep.fire_batch(ids, groups)
