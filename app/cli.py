@@ -148,6 +148,31 @@ def cmd_db_upgrade(_args: argparse.Namespace, config: dict[str, Any]) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from storage.backup import backup_database
+
+    engine = _engine(config)
+    try:
+        result = backup_database(engine, args.path)
+    finally:
+        engine.dispose()
+    print(f"backup written to {result.path} ({result.size} bytes, {result.method})")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from storage.backup import restore_database
+
+    engine = _engine(config)
+    try:
+        restore_database(engine, args.path, force=args.force)
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    print(f"restored {args.path}; the database is up to date")
+    return 0
+
+
 def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
     files = [(p.name, p.read_bytes()) for p in collect_documents(args.paths)]
     engine = _engine(config)
@@ -247,6 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    backup = sub.add_parser("backup", help="write a consistent copy of the running database to PATH")
+    backup.add_argument("path", type=Path)
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="load a backup into a new, empty database (nodes stopped)")
+    restore.add_argument("path", type=Path)
+    restore.add_argument("--force", action="store_true", help="SQLite: replace a database that is not empty")
+    restore.set_defaults(func=cmd_restore)
 
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
     deploy.add_argument("paths", nargs="+", type=Path)
