@@ -89,6 +89,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     app.url_map.strict_slashes = True
     if settings.get("SECRET_KEY"):
         app.secret_key = settings["SECRET_KEY"]
+        # Sessions signed with a previous key stay valid while a key rotation is under way.
+        app.config["SECRET_KEY_FALLBACKS"] = list(settings.get("SECRET_KEY_PREVIOUS") or ())
     app.extensions["inburgering"] = build_services(
         settings, clock=settings.get("CLOCK"), db=settings.get("DB_ENGINE")
     )

@@ -21,6 +21,7 @@ from storage.errors import StorageError
 from storage.migrate import upgrade
 from storage.orgs import ORG_KINDS, ROLES, add_organisation, add_user, create_token
 from storage.service import WorkflowService
+from webhooks.rotation import RotationError
 
 DOCUMENT_SUFFIXES = (".bpmn", ".dmn")
 
@@ -173,6 +174,23 @@ def cmd_restore(args: argparse.Namespace, config: dict[str, Any]) -> int:
     return 0
 
 
+def cmd_secrets_rotate(_args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from webhooks.rotation import rotate_secret_key
+
+    engine = _engine(config)
+    try:
+        report = rotate_secret_key(
+            engine,
+            str(config.get("SECRET_KEY") or ""),
+            tuple(config.get("SECRET_KEY_PREVIOUS") or ()),
+            tvs_secret=config.get("TVS_WEBHOOK_SECRET"),
+        )
+    finally:
+        engine.dispose()
+    print("\n".join(report.lines()))
+    return 1 if report.unreadable else 0
+
+
 def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
     files = [(p.name, p.read_bytes()) for p in collect_documents(args.paths)]
     engine = _engine(config)
@@ -282,6 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--force", action="store_true", help="SQLite: replace a database that is not empty")
     restore.set_defaults(func=cmd_restore)
 
+    secrets = sub.add_parser("secrets", help="the secret key").add_subparsers(
+        dest="secrets_command", required=True
+    )
+    secrets.add_parser(
+        "rotate",
+        help="re-seal and re-derive everything keyed with INBURGERING_SECRET_KEY_PREVIOUS under "
+        "INBURGERING_SECRET_KEY",
+    ).set_defaults(func=cmd_secrets_rotate)
+
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
     deploy.add_argument("paths", nargs="+", type=Path)
     deploy.set_defaults(func=cmd_deploy)
@@ -319,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = load_config()
     try:
         return int(args.func(args, config))
-    except (CliError, StorageError, EngineError, ValueError, OSError) as exc:
+    except (CliError, StorageError, EngineError, RotationError, ValueError, OSError) as exc:
         print(f"inburgering: {exc}", file=sys.stderr)
         return 1
 

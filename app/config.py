@@ -9,6 +9,7 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "sqlite:///var/inburgering.db",
     "SECRET_KEY": None,
+    "SECRET_KEY_PREVIOUS": (),
     "TVS_WEBHOOK_SECRET": None,
     "TIMER_POLL_SECONDS": 1.0,
     "WEBHOOKS_ALLOW_INSECURE": False,
@@ -22,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
 _ENV: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("DATABASE_URL", str),
     "SECRET_KEY": ("INBURGERING_SECRET_KEY", str),
+    "SECRET_KEY_PREVIOUS": ("INBURGERING_SECRET_KEY_PREVIOUS", lambda v: split_keys(v)),
     "TVS_WEBHOOK_SECRET": ("TVS_WEBHOOK_SECRET", str),
     "TIMER_POLL_SECONDS": ("INBURGERING_TIMER_POLL_SECONDS", float),
     "WEBHOOKS_ALLOW_INSECURE": (
@@ -30,6 +32,11 @@ _ENV: dict[str, tuple[str, Any]] = {
     ),
     "PUBLIC_BASE_URL": ("INBURGERING_PUBLIC_BASE_URL", str),
 }
+
+
+def split_keys(value: str) -> tuple[str, ...]:
+    """Keys separated by commas or white space (generated keys hold neither)."""
+    return tuple(k for k in value.replace(",", " ").split() if k)
 
 
 def load_config(

@@ -85,7 +85,7 @@ def _send(delivery: store.ClaimedDelivery, clock: Clock, config: Mapping[str, An
         base_url=str(config.get("PUBLIC_BASE_URL") or ""),
     )
     try:
-        secret = unseal(delivery.secret, config.get("SECRET_KEY"))
+        secret = unseal(delivery.secret, config.get("SECRET_KEY"), config.get("SECRET_KEY_PREVIOUS") or ())
     except SealError as exc:
         return sender.Response(None, None, f"cannot sign: {exc}", 0)
     headers = {

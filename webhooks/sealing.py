@@ -9,8 +9,9 @@ development) secrets are stored as they are; ``inburgering serve`` says so at st
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -35,13 +36,38 @@ def seal(secret: str, secret_key: str | None) -> str:
     return PREFIX + _fernet(secret_key).encrypt(secret.encode()).decode()
 
 
-def unseal(stored: str, secret_key: str | None) -> str:
-    """The secret from its stored form; plain values (stored without a key) pass through."""
+def _keys(secret_key: str | None, previous: Sequence[str]) -> list[str]:
+    return [k for k in (secret_key, *previous) if k]
+
+
+def unseal(stored: str, secret_key: str | None, previous: Sequence[str] = ()) -> str:
+    """The secret from its stored form; plain values (stored without a key) pass through.
+
+    ``previous`` are the keys in use before a rotation (``INBURGERING_SECRET_KEY_PREVIOUS``):
+    secrets not yet re-sealed open with them until ``inburgering secrets rotate`` has run.
+    """
     if not stored.startswith(PREFIX):
         return stored
-    if not secret_key:
+    keys = _keys(secret_key, previous)
+    if not keys:
         raise SealError("a sealed subscription secret needs INBURGERING_SECRET_KEY")
     try:
-        return _fernet(secret_key).decrypt(stored[len(PREFIX) :].encode()).decode()
+        return MultiFernet([_fernet(k) for k in keys]).decrypt(stored[len(PREFIX) :].encode()).decode()
     except InvalidToken as exc:
         raise SealError("the subscription secret was sealed with another secret key") from exc
+
+
+def reseal(stored: str, secret_key: str, previous: Sequence[str] = ()) -> str:
+    """The stored form under ``secret_key`` of a secret sealed under it or a previous key, or plain."""
+    return seal(unseal(stored, secret_key, previous), secret_key)
+
+
+def is_sealed_with(stored: str, secret_key: str) -> bool:
+    """Whether ``stored`` opens with ``secret_key`` alone."""
+    if not stored.startswith(PREFIX):
+        return False
+    try:
+        _fernet(secret_key).decrypt(stored[len(PREFIX) :].encode())
+    except InvalidToken:
+        return False
+    return True
