@@ -29,8 +29,9 @@ SYSTEEM = "systeem"
 
 #: Who may read instances, tasks and timers (a klantmanager only of its own gemeente).
 READERS = (KLANTMANAGER, CASEMANAGER, BEHEERDER)
-#: Roles that see the business key (the V-nummer) of an instance.
-SEES_BUSINESS_KEY = frozenset({CASEMANAGER, BEHEERDER, SYSTEEM})
+#: Roles that see whose case it is (V-nummer as business key, and naam); a klantmanager only of
+#: its own gemeente's status holders (see :func:`sees_identity`).
+SEES_IDENTITY = frozenset({KLANTMANAGER, CASEMANAGER, BEHEERDER, SYSTEEM})
 
 auth = HTTPTokenAuth(scheme="Bearer", description="A token from `inburgering token create`")
 
@@ -84,6 +85,11 @@ def require_roles(*roles: str) -> Callable[[F], F]:
 def may_see_gemeente(principal: Principal, gemeente: str | None) -> bool:
     """A gemeente's people are visible to that gemeente and to COA/systeem organisations only."""
     return principal.gemeente is None or principal.gemeente == gemeente
+
+
+def sees_identity(principal: Principal, gemeente: str | None) -> bool:
+    """Whether ``principal`` may see the naam and V-nummer of a status holder of ``gemeente``."""
+    return principal.role in SEES_IDENTITY and may_see_gemeente(principal, gemeente)
 
 
 def gemeente_scope(principal: Principal) -> str | None:

@@ -168,6 +168,47 @@ class FormOut(Schema):
     )
 
 
+class CaseHeaderOut(Schema):
+    """Whose case: shown in instance and task bodies, never in a URL, log line or event."""
+
+    naam = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "name of the status holder (variable `naam`, when the koppeling carries it); "
+            "shown to the klantmanager of the instance's gemeente and to COA and systeem roles",
+            "example": "A. Haddad",
+        },
+    )
+    vNummer = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "V-nummer (the business key); shown to the same callers as `naam`",
+            "example": "1234567890",
+        },
+    )
+    azc = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "location code of the azc", "example": "AZC-ZWL"},
+    )
+    koppeldatum = fields.Date(
+        allow_none=True,
+        required=True,
+        metadata={"description": "date of the koppeling; legal terms count from it", "example": "2027-01-04"},
+    )
+    scenario = fields.String(
+        allow_none=True, required=True, metadata={"description": "1, 2 or 3 once chosen", "example": "2"}
+    )
+    gemeente = fields.String(
+        allow_none=True, required=True, metadata={"description": "CBS code", "example": "GM0344"}
+    )
+    gemeenteNaam = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "the gemeente's organisation name", "example": "Utrecht"},
+    )
+
+
 class TaskOut(Schema):
     id = fields.String(required=True)
     elementId = fields.String(required=True)
@@ -179,6 +220,10 @@ class TaskOut(Schema):
     createdAt = UtcDateTime(required=True)
     processInstanceId = fields.String(required=True)
     processKey = fields.String(required=True)
+    case = fields.Nested(
+        CaseHeaderOut,
+        metadata={"description": "whose case the task is about (omitted in an instance's `openTasks`)"},
+    )
 
 
 class TaskDetail(TaskOut):
@@ -237,7 +282,10 @@ class InstanceOut(Schema):
     version = fields.Integer(required=True)
     businessKey = fields.String(
         allow_none=True,
-        metadata={"description": "shown to casemanager, beheerder and systeem only"},
+        metadata={
+            "description": "the V-nummer; shown to the klantmanager of the instance's gemeente and to "
+            "casemanager, beheerder and systeem"
+        },
     )
     gemeente = fields.String(allow_none=True, required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
@@ -245,6 +293,7 @@ class InstanceOut(Schema):
     createdAt = UtcDateTime(required=True)
     updatedAt = UtcDateTime(required=True)
     endedAt = UtcDateTime(allow_none=True, required=True)
+    case = fields.Nested(CaseHeaderOut, required=True, metadata={"description": "whose case this is"})
 
 
 class InstanceDetail(InstanceOut):

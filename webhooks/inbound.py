@@ -49,6 +49,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     HUISVESTING_GEVONDEN: ("vNummer", "verhuisdatum"),
     VERHUISD: ("vNummer", "datum"),
 }
+#: Optional data fields per type: checked when present.
+OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {KOPPELING: ("naam",)}
+_NAAM_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,10 @@ def _check_field(name: str, value: Any) -> str | None:
         return "must be a CBS gemeente code like GM0363"
     if name == "azc" and not _AZC.match(value):
         return "must be a location code (letters, digits, space, '.', '_' or '-'; at most 100)"
+    if name == "naam" and (
+        len(value) > _NAAM_MAX or not value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value)
+    ):
+        return f"must be a name of at most {_NAAM_MAX} characters without control characters"
     if name in ("koppeldatum", "verhuisdatum", "datum"):
         if not _DATE.match(value):
             return "must be a date YYYY-MM-DD"
@@ -150,6 +157,14 @@ def parse_event(body: bytes, content_type: str | None = None) -> TvsEvent:
             errors.append({"field": f"data.{name}", "message": problem})
         else:
             clean[name] = data[name]
+    for name in OPTIONAL_FIELDS.get(event_type, ()):
+        if data.get(name) is None:
+            continue
+        problem = _check_field(name, data[name])
+        if problem:
+            errors.append({"field": f"data.{name}", "message": problem})
+        else:
+            clean[name] = data[name].strip()
     if errors:
         raise InvalidEventError("the event data is not valid", errors)
     return TvsEvent(id=event.get_id(), type=event_type, data=clean)
@@ -221,7 +236,9 @@ class TvsReceiver:
     def _apply(self, event: TvsEvent) -> tuple[str, str | None]:
         data = event.data
         if event.type == KOPPELING:
-            variables = {k: data[k] for k in ("gemeente", "azc", "koppeldatum")}
+            variables: dict[str, Any] = {
+                k: data[k] for k in ("gemeente", "azc", "koppeldatum", "naam") if k in data
+            }
             try:
                 record = self.workflow.start(
                     PROCESS_KEY,

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
+from storage.case_header import CaseHeader
 from storage.listing import Page
 from storage.orgs import Principal
 
@@ -59,7 +60,27 @@ def link_header(number: int, size: int, total: int) -> str:
 
 
 # -- row shapes -----------------------------------------------------------------------------------
-def instance_summary(row: Any, principal: Principal) -> dict[str, Any]:
+def case_shape(header: CaseHeader | None, principal: Principal) -> dict[str, Any] | None:
+    """The case header as ``principal`` may see it: ``naam`` and ``vNummer`` only for those allowed."""
+    from app.auth import sees_identity
+
+    if header is None:
+        return None
+    out: dict[str, Any] = {}
+    if sees_identity(principal, header.gemeente):
+        out["naam"] = header.naam
+        out["vNummer"] = header.v_nummer
+    out.update(
+        azc=header.azc,
+        koppeldatum=header.koppeldatum,
+        scenario=header.scenario,
+        gemeente=header.gemeente,
+        gemeenteNaam=header.gemeente_naam,
+    )
+    return out
+
+
+def instance_summary(row: Any, principal: Principal, header: CaseHeader | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": row.id,
         "processKey": row.process_key,
@@ -71,17 +92,23 @@ def instance_summary(row: Any, principal: Principal) -> dict[str, Any]:
         "updatedAt": row.updated_at,
         "endedAt": row.ended_at,
     }
-    from app.auth import SEES_BUSINESS_KEY
+    from app.auth import sees_identity
 
-    if principal.role in SEES_BUSINESS_KEY:
+    if sees_identity(principal, row.gemeente):
         out["businessKey"] = row.business_key
+    if header is not None:
+        out["case"] = case_shape(header, principal)
     return out
 
 
 def instance_detail(
-    row: Any, tasks: Sequence[Any], timers: Sequence[Any], principal: Principal
+    row: Any,
+    tasks: Sequence[Any],
+    timers: Sequence[Any],
+    principal: Principal,
+    header: CaseHeader | None = None,
 ) -> dict[str, Any]:
-    out = instance_summary(row, principal)
+    out = instance_summary(row, principal, header)
     out.update(
         activeElements=list(row.active_elements or []),
         variables=dict(row.variables or {}),
@@ -91,8 +118,10 @@ def instance_detail(
     return out
 
 
-def task_summary(row: Any) -> dict[str, Any]:
-    return {
+def task_summary(
+    row: Any, principal: Principal | None = None, header: CaseHeader | None = None
+) -> dict[str, Any]:
+    out = {
         "id": row.id,
         "elementId": row.element_id,
         "name": row.name,
@@ -104,10 +133,13 @@ def task_summary(row: Any) -> dict[str, Any]:
         "processInstanceId": row.instance_id,
         "processKey": row.process_key,
     }
+    if principal is not None and header is not None:
+        out["case"] = case_shape(header, principal)
+    return out
 
 
-def task_detail(row: Any) -> dict[str, Any]:
-    out = task_summary(row)
+def task_detail(row: Any, principal: Principal, header: CaseHeader | None) -> dict[str, Any]:
+    out = task_summary(row, principal, header)
     fields = []
     for field in row.form or []:
         fields.append(

@@ -22,6 +22,7 @@ from app.schemas import (
 )
 from engine.errors import FormValidationError, NotFoundError
 from storage import listing
+from storage.case_header import case_header, case_headers
 from storage.orgs import Principal
 
 bp = APIBlueprint("process_instances", __name__, tag="Process instances")
@@ -34,7 +35,11 @@ def detail_response(instance_id: str, principal: Principal) -> dict[str, Any]:
     if row is None:
         raise not_found()
     return instance_detail(
-        row, listing.tasks_of_instance(conn, row.id), listing.timers_of_instance(conn, row.id), principal
+        row,
+        listing.tasks_of_instance(conn, row.id),
+        listing.timers_of_instance(conn, row.id),
+        principal,
+        case_header(conn, row.id, scope=principal.gemeente),
     )
 
 
@@ -105,7 +110,8 @@ def list_instances(query_data: dict[str, Any]) -> Any:
         offset=offset,
         limit=size,
     )
-    return paged(page, number, size, lambda row: instance_summary(row, principal))
+    headers = case_headers(db_connection(), [row.id for row in page.rows], scope=principal.gemeente)
+    return paged(page, number, size, lambda row: instance_summary(row, principal, headers.get(row.id)))
 
 
 @bp.get("/process-instances/<instance_id>")

@@ -20,6 +20,7 @@ from app.problems import ApiProblem, not_found
 from app.schemas import CompleteIn, InstanceDetail, TaskDetail, TaskListQuery, TaskOut, TaskPage
 from engine.errors import FormValidationError
 from storage import listing
+from storage.case_header import case_header, case_headers
 from storage.errors import NotFound
 from storage.orgs import Principal
 
@@ -71,7 +72,8 @@ def list_tasks(query_data: dict[str, Any]) -> Any:
         offset=offset,
         limit=size,
     )
-    return paged(page, number, size, task_summary)
+    headers = case_headers(db_connection(), [row.instance_id for row in page.rows], scope=principal.gemeente)
+    return paged(page, number, size, lambda row: task_summary(row, principal, headers.get(row.instance_id)))
 
 
 @bp.get("/tasks/<task_id>")
@@ -81,10 +83,11 @@ def list_tasks(query_data: dict[str, Any]) -> Any:
 @bp.doc(summary="An open task with its form", responses=errors(403, 404))
 def get_task(task_id: str) -> Any:
     principal = current_principal()
-    row = listing.get_task(db_connection(), task_id, scope=principal.gemeente)
+    conn = db_connection()
+    row = listing.get_task(conn, task_id, scope=principal.gemeente)
     if row is None:
         raise not_found()
-    return task_detail(row)
+    return task_detail(row, principal, case_header(conn, row.instance_id, scope=principal.gemeente))
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -148,7 +151,8 @@ def complete_task(task_id: str, json_data: dict[str, Any]) -> Any:
 
 
 def _fresh(task_id: str, principal: Principal) -> dict[str, Any]:
-    row = listing.get_task(db_connection(fresh=True), task_id, scope=principal.gemeente)
+    conn = db_connection(fresh=True)
+    row = listing.get_task(conn, task_id, scope=principal.gemeente)
     if row is None:
         raise ApiProblem(409, "Conflict", "the task is no longer open")
-    return task_summary(row)
+    return task_summary(row, principal, case_header(conn, row.instance_id, scope=principal.gemeente))

@@ -170,10 +170,11 @@ def test_list_instances_filters_and_pages(api: Api) -> None:
     assert_problem(api.get("/process-instances?status=weird&pageSize=500", "bh"), 422, "status", "pageSize")
 
 
-def test_business_key_only_for_coa_and_systeem(api: Api) -> None:
+def test_business_key_for_own_gemeente_coa_and_systeem(api: Api) -> None:
     inst = api.start("V9000001")
-    assert "businessKey" not in api.get(f"/process-instances/{inst['id']}", "km").get_json()
-    assert "V9000001" not in api.get("/process-instances", "km").get_data(as_text=True)
+    assert api.get(f"/process-instances/{inst['id']}", "km").get_json()["businessKey"] == "V9000001"
+    assert api.get("/process-instances", "km").get_json()["items"][0]["businessKey"] == "V9000001"
+    assert "V9000001" not in api.get("/process-instances", "km_foreign").get_data(as_text=True)
     assert api.get(f"/process-instances/{inst['id']}", "cm").get_json()["businessKey"] == "V9000001"
     assert api.get("/process-instances", "bh").get_json()["items"][0]["businessKey"] == "V9000001"
 

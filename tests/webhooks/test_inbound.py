@@ -143,6 +143,20 @@ def test_a_timestamp_more_than_five_minutes_off_is_refused(
             "data.verhuisdatum",
         ),
         (tvs_event("nl.coa.tvs.verhuisd", {"vNummer": 1234567890, "datum": "2027-03-01"}), "data.vNummer"),
+        (
+            tvs_event(
+                "nl.coa.tvs.koppeling",
+                {"vNummer": V_A, "gemeente": GM_A, "azc": "A", "koppeldatum": "2027-01-04", "naam": "a\nb"},
+            ),
+            "data.naam",
+        ),
+        (
+            tvs_event(
+                "nl.coa.tvs.koppeling",
+                {"vNummer": V_A, "gemeente": GM_A, "azc": "A", "koppeldatum": "2027-01-04", "naam": 7},
+            ),
+            "data.naam",
+        ),
     ],
 )
 def test_a_malformed_body_is_422_naming_the_field_and_changes_nothing(
@@ -154,6 +168,17 @@ def test_a_malformed_body_is_422_naming_the_field_and_changes_nothing(
     assert field in [e["field"] for e in answer.json["errors"]]
     assert V_A not in answer.get_data(as_text=True)
     assert counts(db) == (0, 0)
+
+
+def test_a_koppeling_with_naam_keeps_it_on_the_instance(
+    client: Any, db: Engine, clock: ManualClock, parties: Parties
+) -> None:
+    data = {"vNummer": V_A, "gemeente": GM_A, "azc": "AZC-Budel", "koppeldatum": "2027-01-04"}
+    body = tvs_event("nl.coa.tvs.koppeling", {**data, "naam": " Amira Haddad "})
+    assert post(client, body, signed(body, clock.now())).status_code == 202
+    with db.connect() as conn:
+        row = conn.execute(select(process_instances)).one()
+    assert row.variables["naam"] == "Amira Haddad"
 
 
 def test_messages_advance_the_instance(client: Any, db: Engine, clock: ManualClock, parties: Parties) -> None:

@@ -1,0 +1,99 @@
+"""The case header: whose case an instance or task is about, for worklists, case pages and the API.
+
+One query for any number of instances: the V-nummer (business key), ``naam``, ``azc`` and
+``koppeldatum`` from the instance's variables (read in SQL, so a large variable set is never
+loaded), the scenario, and the gemeente with its organisation name. ``scope`` confines the read to
+one gemeente, as everywhere in ``storage/listing.py``: an instance outside it is simply absent.
+
+The header holds personal data (naam, V-nummer): show it only to those who may see it, and never
+put it in a URL, a log line or an event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, select, true
+
+from storage.schema import organisations, process_instances
+
+#: Instance variables the header reads, as the koppeling (TVS event or API start) sets them.
+HEADER_VARIABLES = ("naam", "azc", "koppeldatum")
+
+
+@dataclass(frozen=True)
+class CaseHeader:
+    """Whose case, where and since when. ``naam`` and ``v_nummer`` are personal data."""
+
+    instance_id: str
+    naam: str | None = field(repr=False)
+    v_nummer: str | None = field(repr=False)
+    azc: str | None
+    koppeldatum: date | None
+    scenario: str | None
+    gemeente: str | None
+    gemeente_naam: str | None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _date(value: Any) -> date | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def case_headers(
+    conn: Connection, instance_ids: Iterable[str], *, scope: str | None
+) -> dict[str, CaseHeader]:
+    """The header of each instance in ``instance_ids`` that ``scope`` may see, by instance id."""
+    ids = list(dict.fromkeys(instance_ids))
+    if not ids:
+        return {}
+    variables = process_instances.c.variables
+    query = (
+        select(
+            process_instances.c.id,
+            process_instances.c.business_key,
+            process_instances.c.scenario,
+            process_instances.c.gemeente,
+            organisations.c.name.label("gemeente_naam"),
+            *(variables[name].as_string().label(name) for name in HEADER_VARIABLES),
+        )
+        .select_from(process_instances)
+        .outerjoin(organisations, organisations.c.code == process_instances.c.gemeente)
+        .where(
+            process_instances.c.id.in_(ids),
+            true() if scope is None else process_instances.c.gemeente == scope,
+        )
+    )
+    return {
+        row.id: CaseHeader(
+            instance_id=row.id,
+            naam=_text(row.naam),
+            v_nummer=row.business_key,
+            azc=_text(row.azc),
+            koppeldatum=_date(row.koppeldatum),
+            scenario=row.scenario,
+            gemeente=row.gemeente,
+            gemeente_naam=row.gemeente_naam,
+        )
+        for row in conn.execute(query)
+    }
+
+
+def case_header(conn: Connection, instance_id: str, *, scope: str | None) -> CaseHeader | None:
+    """The header of one instance, or None when it does not exist or lies outside ``scope``."""
+    return case_headers(conn, [instance_id], scope=scope).get(instance_id)
