@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_JSON_BYTES": 1024 * 1024,
     "DEPLOY_BUNDLED": True,
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    "VAR_DIR": "var",
+    "TRUSTED_PROXIES": 0,
 }
 
 _ENV: dict[str, tuple[str, Any]] = {
@@ -31,6 +33,8 @@ _ENV: dict[str, tuple[str, Any]] = {
         lambda v: v.strip().lower() in {"1", "true", "yes"},
     ),
     "PUBLIC_BASE_URL": ("INBURGERING_PUBLIC_BASE_URL", str),
+    "VAR_DIR": ("INBURGERING_VAR_DIR", str),
+    "TRUSTED_PROXIES": ("INBURGERING_TRUSTED_PROXIES", int),
 }
 
 

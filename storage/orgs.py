@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.errors import ConflictError, NotFound
@@ -135,3 +135,10 @@ def get_user(conn: Connection, username: str) -> Any:
         .join(organisations, organisations.c.code == users.c.org_code)
         .where(users.c.username == username)
     ).first()
+
+
+def end_sessions(conn: Connection, username: str) -> None:
+    """Raise the user's session version: every session cookie issued before no longer counts."""
+    conn.execute(
+        update(users).where(users.c.username == username).values(session_version=users.c.session_version + 1)
+    )

@@ -84,6 +84,18 @@ users = Table(
     Column("role", String(32), nullable=False),
     Column("password_hash", String(300), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Raised at logout: every session cookie carrying an older version no longer logs anyone in.
+    Column("session_version", Integer, nullable=False, server_default="0"),
+)
+
+#: Failed tasklist logins per user and per address (keys are hashes, never what was typed).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime(), nullable=False),
+    Column("blocked_until", UTCDateTime(), nullable=True),
 )
 
 documents = Table(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -12,59 +11,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from engine.clock import ManualClock
-from storage.orgs import add_user
 from tests.api.conftest import Api, make_api
 from tests.conftest import T0
-
-PASSWORD = "geheim-wachtwoord"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-USERS = {
-    "km.utrecht": ("GM0344", "klantmanager"),
-    "km.amsterdam": ("GM0363", "klantmanager"),
-    "cm.coa": ("COA", "casemanager"),
-    "po.coa": ("COA", "procesontwerper"),
-}
-
-
-def add_users(api: Api) -> None:
-    password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-    with api.db.begin() as conn:
-        for username, (org, role) in USERS.items():
-            add_user(conn, username, org, role, password_hash, T0)
-
-
-@pytest.fixture
-def ui(sqlite_db: Engine, clock: ManualClock) -> Api:
-    api = make_api(sqlite_db, clock)
-    add_users(api)
-    return api
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
-
-
-def login(api: Api, username: str, password: str = PASSWORD) -> Any:
-    page = api.client.get("/tasklist/inloggen")
-    return api.client.post(
-        "/tasklist/inloggen",
-        data={"gebruikersnaam": username, "wachtwoord": password, "csrf_token": csrf_of(page.text)},
-    )
+from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, add_users, csrf_of, login
 
 
 def task_page(api: Api, task_id: str) -> Any:
@@ -93,8 +45,8 @@ def test_login_fails_with_a_wrong_password_or_unknown_user(ui: Api) -> None:
 
 def test_a_role_without_a_worklist_cannot_log_in(ui: Api) -> None:
     response = login(ui, "po.coa")
-    assert response.status_code == 401
-    assert "kunt u de tasklist niet gebruiken" in response.text
+    assert response.status_code == 403
+    assert "kunt u de werklijst niet gebruiken" in response.text
 
 
 def test_login_succeeds_sets_a_safe_cookie_and_logout_ends_it(ui: Api) -> None:
@@ -116,34 +68,34 @@ def test_every_post_needs_the_csrf_token(ui: Api) -> None:
         "/tasklist/inloggen", data={"gebruikersnaam": "km.utrecht", "wachtwoord": PASSWORD}
     )
     assert response.status_code == 400
-    assert "Het formulier is verlopen" in response.text
+    assert "Het formulier was verlopen" in response.text
+    assert 'value="km.utrecht"' in response.text  # the user name stays
     assert login(ui, "km.utrecht").status_code == 303
     task = ui.open_task(ui.start("V1000001"))
     for token in ("", "verkeerd"):
         response = ui.client.post(
-            f"/tasklist/taken/{task['id']}", data={"actie": "claimen", "csrf_token": token}
+            f"/tasklist/taken/{task['id']}", data={"actie": "oppakken", "csrf_token": token}
         )
         assert response.status_code == 400
     assert ui.get(f"/tasks/{task['id']}", "km").get_json()["assignee"] is None
 
 
-def test_the_worklist_shows_own_tasks_in_dutch_without_the_v_nummer(ui: Api) -> None:
-    task = ui.open_task(ui.start("V1000001"))
+def test_the_worklist_shows_own_tasks_with_case_header_and_deadline(ui: Api) -> None:
+    task = ui.open_task(ui.start("V1000001", naam="Amal Haddad", azc="AZC-ZWL", koppeldatum="2027-01-02"))
     login(ui, "km.utrecht")
     page = ui.client.get("/tasklist")
     assert "Aanvraag beoordelen" in page.text
-    assert "Gemeente" in page.text and "GM0344" in page.text
-    assert "07-01-2027 10:00" in page.text  # due in three days, shown in Amsterdam time
+    for shown in ("Amal Haddad", "V1000001", "AZC-ZWL", "02-01-2027", "Utrecht"):
+        assert shown in page.text  # the case header: whose case this is
+    assert "Op 04-01-2027 11:00: herinnering verstuurd" in page.text  # the earliest deadline
     assert task["id"] in page.text
     detail = task_page(ui, task["id"])
     assert detail.status_code == 200
-    for html in (page.text, detail.text):
-        assert "V1000001" not in html
-    assert '<select id="veld-besluit" name="besluit"' in detail.text
-    assert '<option value="nee">Nee</option>' in detail.text
-    assert (
-        'type="number" step="1"' in detail.text and 'min="0"' in detail.text and 'max="1000"' in detail.text
-    )
+    assert "Uiterlijk 07-01-2027 10:00 afronden." in detail.text  # own due date, Amsterdam time
+    assert "Zonder afronding vóór 18-01-2027 10:00: verlopen" in detail.text  # the boundary timer
+    assert '<legend class="utrecht-form-fieldset__legend">Besluit' in detail.text
+    assert 'value="nee"' in detail.text and ">Nee</label>" in detail.text
+    assert 'inputmode="numeric"' in detail.text
     assert 'maxlength="50"' in detail.text
     assert detail.headers["Cache-Control"] == "no-store"
 
@@ -185,11 +137,11 @@ def test_invalid_values_are_shown_next_to_their_fields_with_422(ui: Api) -> None
     response = post_task(ui, task["id"], actie="afronden", besluit="", bedrag="5000", opmerking="ok")
     assert response.status_code == 422
     html = response.text
-    assert '<p class="veldfout" id="fout-besluit">Dit veld is verplicht.</p>' in html
-    assert '<p class="veldfout" id="fout-bedrag">Hoogstens 1000.</p>' in html
+    assert 'id="fout-besluit">Dit veld is verplicht.</p>' in html
+    assert 'id="fout-bedrag">Hoogstens 1000.</p>' in html
+    assert '<a class="utrecht-link" href="#veld-bedrag">Bedrag: Hoogstens 1000.</a>' in html
     assert "fout-opmerking" not in html
     assert 'value="5000"' in html and 'value="ok"' in html  # what was typed stays
-    assert "V1000005" not in html
     response = post_task(ui, task["id"], actie="afronden", bedrag="twaalf", besluit="ja")
     assert response.status_code == 422
     assert "Vul een geheel getal in." in response.text
@@ -200,12 +152,12 @@ def test_claim_release_and_complete(ui: Api) -> None:
     instance = ui.start("V1000006")
     task = ui.open_task(instance)
     login(ui, "km.utrecht")
-    response = post_task(ui, task["id"], actie="claimen")
+    response = post_task(ui, task["id"], actie="oppakken")
     assert response.status_code == 303
     page = task_page(ui, task["id"])
-    assert "U heeft de taak geclaimd." in page.text and "Vrijgeven" in page.text
+    assert "U heeft de taak opgepakt." in page.text and "Teruggeven" in page.text
     assert ui.get(f"/tasks/{task['id']}", "km").get_json()["assignee"] == "km.utrecht"
-    assert post_task(ui, task["id"], actie="vrijgeven").status_code == 303
+    assert post_task(ui, task["id"], actie="teruggeven").status_code == 303
     assert ui.get(f"/tasks/{task['id']}", "km").get_json()["assignee"] is None
     response = post_task(ui, task["id"], actie="afronden", besluit="nee", bedrag="12")
     assert response.status_code == 303 and response.headers["Location"].endswith("/tasklist")
@@ -219,15 +171,19 @@ def test_a_task_claimed_by_someone_else_is_a_conflict(ui: Api) -> None:
     task = ui.open_task(ui.start("V1000007"))
     assert ui.post(f"/tasks/{task['id']}/claim", "km").status_code == 200
     login(ui, "km.utrecht")
-    response = post_task(ui, task["id"], actie="afronden", besluit="nee")
+    page = task_page(ui, task["id"])
+    assert "km-token</strong> heeft deze taak opgepakt" in page.text
+    assert 'value="afronden"' not in page.text  # no Afronden button on a task someone else holds
+    response = post_task(ui, task["id"], actie="afronden", besluit="nee", opmerking="mijn tekst")
     assert response.status_code == 409
-    assert "Deze taak is door iemand anders geclaimd of al afgerond." in response.text
+    assert "Iemand anders heeft deze taak intussen opgepakt. Uw invoer staat hieronder nog." in response.text
+    assert 'value="mijn tekst"' in response.text and 'value="nee"\n            checked' in response.text
 
 
 def test_typed_values_convert_every_field_type() -> None:
     from types import SimpleNamespace
 
-    from app.tasklist import typed_values
+    from app.tasklist.forms import typed_values
 
     row = SimpleNamespace(
         form=[
@@ -294,19 +250,19 @@ def test_a_klantmanager_completes_a_task_in_a_real_browser(live_server: tuple[st
             page.get_by_label("Wachtwoord").fill(PASSWORD)
             page.get_by_role("button", name="Inloggen").click()
             expect(page.get_by_role("heading", name="Werklijst")).to_be_visible()
-            assert "V1000008" not in page.content()
 
             page.get_by_role("link", name="Aanvraag beoordelen").click()
             expect(page.get_by_role("heading", name="Aanvraag beoordelen")).to_be_visible()
             page.get_by_label("Bedrag").fill("5000")
-            page.get_by_role("button", name="Afronden").click()
+            page.get_by_role("button", name="Oppakken en afronden").click()
             expect(page.locator("#fout-bedrag")).to_have_text("Hoogstens 1000.")
             expect(page.locator("#fout-besluit")).to_have_text("Dit veld is verplicht.")
-            assert "V1000008" not in page.content()
+            expect(page.locator("#foutoverzicht")).to_be_focused()
+            expect(page.get_by_label("Bedrag")).to_have_value("5000")
 
-            page.get_by_label("Besluit").select_option(label="Nee")
+            page.get_by_label("Nee").check()
             page.get_by_label("Bedrag").fill("")
-            page.get_by_role("button", name="Afronden").click()
+            page.get_by_role("button", name="Oppakken en afronden").click()
             expect(page.get_by_role("heading", name="Werklijst")).to_be_visible()
             expect(page.get_by_text("De taak 'Aanvraag beoordelen' is afgerond.")).to_be_visible()
             expect(page.get_by_text("Er zijn geen open taken voor u.")).to_be_visible()

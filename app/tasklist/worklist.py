@@ -1,0 +1,127 @@
+"""The werklijst: the open tasks this user may act on, by deadline, with filters and search.
+
+Filters are in the query string (nothing personal). A search for a naam or V-nummer is posted
+and kept in the session, so it never appears in a URL, a log line or the browser history.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import redirect, render_template, request, session, url_for
+
+from app import db_connection, services
+from app.auth import KLANTMANAGER, task_lane_for
+from app.tasklist.blueprint import bp, login_required, the_user
+from app.tasklist.case import case_header, row_deadline
+from app.tasklist.process_info import boundary_pairs, current_processes
+from storage import worklist as store
+from storage.worklist import WorklistFilter
+
+PAGE_SIZE = 25
+VIEWS = {
+    "alle": "Alle taken",
+    "mijn": "Mijn taken",
+    "open": "Niet opgepakt",
+    "binnenkort": "Verloopt binnen 7 dagen",
+}
+MAX_SEARCH = 100
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("pagina", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("")
+@login_required
+def werklijst() -> Any:
+    user = the_user()
+    conn = db_connection()
+    now = services().clock.now()
+    view = request.args.get("weergave", "alle")
+    if view not in VIEWS:
+        view = "alle"
+    kinds = store.task_kinds(conn, scope=user.gemeente, lane=task_lane_for(user))
+    taak = request.args.get("taak") or None
+    if taak is not None and taak not in {k.element_id for k in kinds}:
+        taak = None
+    coa = user.role != KLANTMANAGER
+    gemeenten = store.gemeenten(conn) if coa else []
+    gemeente = request.args.get("gemeente") or None
+    if not coa or gemeente not in {g.code for g in gemeenten}:
+        gemeente = None
+    zoek = session.get("zoek") if isinstance(session.get("zoek"), str) else None
+    filters = WorklistFilter(
+        assignee=user.name if view == "mijn" else None,
+        unassigned=view == "open",
+        deadline_before=now + timedelta(days=7) if view == "binnenkort" else None,
+        element_id=taak,
+        gemeente=gemeente,
+        search=zoek,
+    )
+    processes = current_processes(conn)
+    pagina = _page_number()
+    page = store.list_worklist(
+        conn,
+        scope=user.gemeente,
+        lane=task_lane_for(user),
+        boundaries=boundary_pairs(processes),
+        filters=filters,
+        offset=(pagina - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    laatste = max(1, -(-page.total // PAGE_SIZE))
+    params: dict[str, Any] = {
+        k: v for k, v in {"weergave": view, "taak": taak, "gemeente": gemeente}.items() if v
+    }
+    if view == "alle":
+        params.pop("weergave")
+    if pagina > laatste:  # past the end: show the last page rather than "no tasks"
+        return redirect(url_for("tasklist.werklijst", **params, pagina=laatste), 303)
+    taken = [
+        {
+            "id": row.id,
+            "instance_id": row.instance_id,
+            "naam": row.name,
+            "toegewezen": row.assignee or "",
+            "eigen": row.assignee == user.name,
+            "kop": case_header(
+                row.business_key, row.variables, row.scenario, row.gemeente, row.gemeente_naam
+            ),
+            "termijn": row_deadline(row, processes, now),
+        }
+        for row in page.rows
+    ]
+    return render_template(
+        "werklijst.html",
+        user=user,
+        taken=taken,
+        totaal=page.total,
+        pagina=pagina,
+        laatste=laatste,
+        weergaven=VIEWS,
+        weergave=view,
+        soorten=kinds,
+        taak=taak,
+        gemeenten=gemeenten,
+        gemeente=gemeente,
+        zoek=zoek,
+        params=params,
+    )
+
+
+@bp.post("/zoeken")
+@login_required
+def zoeken() -> Any:
+    """Keep the search term in the session (not in the URL) and show the werklijst."""
+    term = request.form.get("zoekterm", "").strip()[:MAX_SEARCH]
+    if request.form.get("actie") == "wissen" or not term:
+        session.pop("zoek", None)
+    else:
+        session["zoek"] = term
+    keep: dict[str, Any] = {k: v for k in ("weergave", "taak", "gemeente") if (v := request.form.get(k))}
+    return redirect(url_for("tasklist.werklijst", **keep), 303)
