@@ -29,13 +29,18 @@ KEY_FILE = "tasklist-session.key"
 SESSION_LIFETIME = timedelta(hours=12)
 
 
+def derive_key(secret: str) -> bytes:
+    """The session signing key derived from a secret key (never the secret itself)."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"doorlopende-lijn tasklist sessions"
+    ).derive(str(secret).encode())
+
+
 def session_key(config: Mapping[str, Any]) -> bytes:
     """The session signing key: derived from the secret key, else the one kept under ``var/``."""
     secret = config.get("SECRET_KEY")
     if secret:
-        return HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"doorlopende-lijn tasklist sessions"
-        ).derive(str(secret).encode())
+        return derive_key(str(secret))
     return stored_key(Path(str(config.get("VAR_DIR") or "var")) / KEY_FILE)
 
 
@@ -82,6 +87,8 @@ def configure_sessions(app: Flask) -> None:
     """Key, cookie flags, lifetime and (when configured) the trusted proxy of the tasklist session."""
     config = app.config
     app.secret_key = session_key(config)
+    # During a key rotation, cookies signed with a key derived from a previous secret stay valid.
+    config["SECRET_KEY_FALLBACKS"] = [derive_key(str(k)) for k in config.get("SECRET_KEY_PREVIOUS") or ()]
     app.session_interface = TasklistSessionInterface()
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -125,3 +125,44 @@ def test_pages_under_tasklist_answer_404_and_405_in_dutch_html(ui: Api) -> None:
     assert "Niet toegestaan" in wrong.text and "GET" in wrong.headers["Allow"]
     api = ui.client.get("/api/v1/bestaat-niet")
     assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
+def test_a_session_survives_a_key_rotation(ui: Api) -> None:
+    login(ui, "km.utrecht")
+    cookie = ui.client.get_cookie("session")
+    assert cookie is not None
+    rotated = create_app(
+        {
+            "DB_ENGINE": ui.db,
+            "CLOCK": ui.clock,
+            "TESTING": True,
+            "DATABASE_URL": str(ui.db.url),
+            "SECRET_KEY": "de-nieuwe-sleutel",
+            "SECRET_KEY_PREVIOUS": (),
+        }
+    )
+    client = rotated.test_client()
+    client.set_cookie("session", cookie.value)
+    assert client.get("/tasklist").status_code == 302  # not valid under an unrelated key
+    old_secret = "oude-sleutel"
+    old = create_app({"DB_ENGINE": ui.db, "CLOCK": ui.clock, "TESTING": True, "SECRET_KEY": old_secret})
+    old_client = old.test_client()
+    page = old_client.get("/tasklist/inloggen")
+    old_client.post(
+        "/tasklist/inloggen",
+        data={"gebruikersnaam": "km.utrecht", "wachtwoord": PASSWORD, "csrf_token": csrf_of(page.text)},
+    )
+    old_cookie = old_client.get_cookie("session")
+    assert old_cookie is not None
+    new = create_app(
+        {
+            "DB_ENGINE": ui.db,
+            "CLOCK": ui.clock,
+            "TESTING": True,
+            "SECRET_KEY": "de-nieuwe-sleutel",
+            "SECRET_KEY_PREVIOUS": (old_secret,),
+        }
+    )
+    client = new.test_client()
+    client.set_cookie("session", old_cookie.value)
+    assert client.get("/tasklist").status_code == 200
