@@ -120,7 +120,8 @@ def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
             file=sys.stderr,
         )
     print(
-        f"Serving on http://{args.host}:{args.port} ({'with' if run_worker else 'without'} worker)",
+        f"Serving on http://{args.host}:{args.port} ({'with' if run_worker else 'without'} worker); "
+        f"werklijst: http://{args.host}:{args.port}/tasklist",
         flush=True,
     )
     Server(

@@ -21,11 +21,12 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from app import Services
+from app.auth import READERS
 from engine.clock import LOCAL_ZONE
 from engine.errors import EngineError, NotFoundError
 from storage.errors import StorageError
 from storage.orgs import add_organisation, add_user, create_token, get_organisation, get_user, token_exists
-from storage.schema import process_instances, user_tasks
+from storage.schema import process_instances, timers, user_tasks
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +58,20 @@ class StatusHolder:
     v_nummer: str
     gemeente: str
     azc: str
-    stage: str  # started | scenario | housing
+    stage: str  # started | scenario | housing | coa (scenario 2 and COA's voorinburgering started)
+    naam: str = ""
+    days_ago: int = 0  # koppeldatum this many days before today
 
 
 STATUS_HOLDERS = (
-    StatusHolder("V9000001", "GM0344", "AZC-ZWL", "started"),
-    StatusHolder("V9000002", "GM0344", "AZC-ZWL", "scenario"),
-    StatusHolder("V9000003", "GM0344", "AZC-BDA", "housing"),
-    StatusHolder("V9000004", "GM0363", "AZC-BDA", "started"),
-    StatusHolder("V9000005", "GM0363", "AZC-TER", "scenario"),
-    StatusHolder("V9000006", "GM0363", "AZC-TER", "housing"),
+    StatusHolder("V9000001", "GM0344", "AZC-ZWL", "started", "Amal Haddad", 9),
+    StatusHolder("V9000002", "GM0344", "AZC-ZWL", "scenario", "Yonas Tesfaye", 3),
+    StatusHolder("V9000003", "GM0344", "AZC-BDA", "housing", "Rahel Gebremedhin", 1),
+    StatusHolder("V9000004", "GM0363", "AZC-BDA", "started", "Omar Nasser", 2),
+    StatusHolder("V9000005", "GM0363", "AZC-TER", "scenario", "Lina Darwish", 5),
+    StatusHolder("V9000006", "GM0363", "AZC-TER", "housing", "Samir Aziz", 0),
+    StatusHolder("V9000007", "GM0344", "AZC-ZWL", "coa", "Hiwet Kidane", 20),
+    StatusHolder("V9000008", "GM0363", "AZC-TER", "coa", "Farah Said", 16),
 )
 
 
@@ -126,19 +131,29 @@ def _advance(svc: Services, holder: StatusHolder) -> None:
     workflow = svc.workflow
     today = svc.clock.now().astimezone(LOCAL_ZONE).date()
     actor = "systeem:demo@SYSTEEM"
+    koppeldatum = today - timedelta(days=holder.days_ago)
+    variables = {"gemeente": holder.gemeente, "azc": holder.azc, "koppeldatum": koppeldatum.isoformat()}
+    if holder.naam:
+        variables["naam"] = holder.naam
     record = workflow.start(
-        MAIN_PROCESS,
-        business_key=holder.v_nummer,
-        gemeente=holder.gemeente,
-        variables={"gemeente": holder.gemeente, "azc": holder.azc, "koppeldatum": today.isoformat()},
-        actor=actor,
+        MAIN_PROCESS, business_key=holder.v_nummer, gemeente=holder.gemeente, variables=variables, actor=actor
     )
     if holder.stage == "started":
         return
     task = _open_task(svc, record.id, "scenario_kiezen")
     if task is not None:
-        values = fill_form(task.form, {"scenario": "2" if holder.stage == "scenario" else "1"}, today)
+        scenario = "1" if holder.stage == "housing" else "2"
+        values = fill_form(task.form, {"scenario": scenario}, today)
         workflow.complete_task(task.id, values, actor=f"klantmanager:demo@{holder.gemeente}")
+    if holder.stage == "coa":  # COA starts the voorinburgering at once, as a beheerder could
+        with svc.db.connect() as conn:
+            timer_id = conn.execute(
+                select(timers.c.id).where(
+                    timers.c.instance_id == record.id, timers.c.element_id == "start_voorinburgering"
+                )
+            ).scalar()
+        if timer_id is not None:
+            workflow.fire_timer(timer_id, actor="beheerder:demo@COA")
     if holder.stage == "housing":
         verhuisdatum = (today + timedelta(days=60)).isoformat()
         workflow.correlate(
@@ -191,7 +206,12 @@ def _print_usage(
     out("  Bearer tokens (one per organisation and role):")
     for (org, role), token in tokens.items():
         out(f"    {role:<16} {org:<8} {token}")
-    out(f"  Tasklist users (password '{DEMO_PASSWORD}'): " + ", ".join(u for _, _, u in CALLERS[:5]))
+    tasklist = str(svc.config.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")).rstrip("/") + "/tasklist"
+    out(f"  Werklijst (tasklist): {tasklist}")
+    out(f"  Log in there with password '{DEMO_PASSWORD}' as one of:")
+    for org, role, username in CALLERS:
+        if role in READERS:
+            out(f"    {username:<24} {role} ({org})")
     km, sysm, bh = (
         tokens[("GM0344", "klantmanager")],
         tokens[("SYSTEEM", "systeem")],

@@ -103,7 +103,6 @@ def list_worklist(
 ) -> Page:
     """Open tasks with case header columns, sorted by deadline (none last), then age."""
     tasks: Any = user_tasks.join(process_instances, process_instances.c.id == user_tasks.c.instance_id)
-    tasks = tasks.outerjoin(organisations, organisations.c.code == user_tasks.c.gemeente)
     timer_due = None
     if boundaries:
         due = _boundary_due(boundaries)
@@ -128,10 +127,6 @@ def list_worklist(
             user_tasks.c.gemeente,
             user_tasks.c.created_at,
             deadline,
-            process_instances.c.business_key,
-            process_instances.c.scenario,
-            process_instances.c.variables,
-            organisations.c.name.label("gemeente_naam"),
         )
         .select_from(tasks)
         .where(

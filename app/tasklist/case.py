@@ -1,4 +1,4 @@
-"""The case header and the deadline text that the worklist, task and case pages share."""
+"""The case header as shown, and the deadline text, that the worklist, task and case pages share."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.auth import sees_identity
 from app.tasklist.blueprint import format_date, format_local
 from app.tasklist.process_info import Boundary, ProcessInfo, boundaries_of
 from engine.clock import LOCAL_ZONE
+from storage.case_header import CaseHeader
+from storage.orgs import Principal
 
 
 @dataclass(frozen=True)
-class CaseHeader:
-    """Whose case: shown on every row and page (the V-nummer never in a URL, log or event)."""
+class HeaderView:
+    """The case header as a page shows it: Dutch dates, identity only for who may see it."""
 
     naam: str
     v_nummer: str
@@ -25,22 +28,19 @@ class CaseHeader:
     gemeente_naam: str
 
 
-def case_header(
-    business_key: str | None,
-    variables: Mapping[str, Any] | None,
-    scenario: str | None,
-    gemeente: str | None,
-    gemeente_naam: str | None,
-) -> CaseHeader:
-    variables = variables or {}
-    return CaseHeader(
-        naam=str(variables.get("naam") or ""),
-        v_nummer=business_key or "",
-        azc=str(variables.get("azc") or ""),
-        koppeldatum=format_date(variables.get("koppeldatum")),
-        scenario=str(scenario or variables.get("scenario") or ""),
-        gemeente=gemeente or "",
-        gemeente_naam=gemeente_naam or gemeente or "",
+def header_view(header: CaseHeader | None, user: Principal) -> HeaderView:
+    """What the page shows of ``header`` (storage's :func:`storage.case_header.case_headers`)."""
+    if header is None:
+        return HeaderView("", "", "", "", "", "", "")
+    identity = sees_identity(user, header.gemeente)
+    return HeaderView(
+        naam=(header.naam or "") if identity else "",
+        v_nummer=(header.v_nummer or "") if identity else "",
+        azc=header.azc or "",
+        koppeldatum=format_date(header.koppeldatum.isoformat() if header.koppeldatum else None),
+        scenario=header.scenario or "",
+        gemeente=header.gemeente or "",
+        gemeente_naam=header.gemeente_naam or header.gemeente or "",
     )
 
 

@@ -8,10 +8,10 @@ from flask import render_template
 
 from app import db_connection, services
 from app.tasklist.blueprint import bp, error_page, format_local, login_required, the_user
-from app.tasklist.case import case_header, describe_deadline
+from app.tasklist.case import describe_deadline, header_view
 from app.tasklist.process_info import current_processes
 from storage import listing
-from storage.orgs import get_organisation
+from storage.case_header import case_header
 
 HISTORY_LIMIT = 200
 
@@ -34,14 +34,7 @@ def dossier(instance_id: str) -> Any:
     instance = listing.get_instance(conn, instance_id, scope=user.gemeente)
     if instance is None:
         return error_page(404, "Dit dossier bestaat niet of u mag het niet zien.")
-    org = get_organisation(conn, instance.gemeente) if instance.gemeente else None
-    kop = case_header(
-        instance.business_key,
-        instance.variables,
-        instance.scenario,
-        instance.gemeente,
-        org.name if org is not None else None,
-    )
+    kop = header_view(case_header(conn, instance_id, scope=user.gemeente), user)
     processes = current_processes(conn)
     now = services().clock.now()
     open_tasks = listing.tasks_of_instance(conn, instance_id)

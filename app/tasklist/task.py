@@ -18,14 +18,15 @@ from flask import flash, redirect, render_template, request, session, url_for
 from app import db_connection, services
 from app.auth import BEHEERDER, task_lane_for
 from app.tasklist.blueprint import bp, csrf_valid, current_user, error_page, login_required, the_user
-from app.tasklist.case import case_header, task_deadlines
+from app.tasklist.case import header_view, task_deadlines
 from app.tasklist.dutch import dutch
 from app.tasklist.forms import form_fields, typed_values
 from app.tasklist.process_info import current_processes, instructions
 from engine.errors import FormValidationError, TaskNotOpenError
 from storage import listing
+from storage.case_header import case_header
 from storage.errors import ConflictError, NotFound
-from storage.orgs import Principal, get_organisation
+from storage.orgs import Principal
 
 GONE = "Deze taak is al afgerond of bestaat niet meer."
 TAKEN = "Iemand anders heeft deze taak intussen opgepakt. Uw invoer staat hieronder nog."
@@ -69,14 +70,7 @@ def _render_task(
     conn = db_connection()
     instance = listing.get_instance(conn, row.instance_id, scope=user.gemeente)
     current = dict(instance.variables or {}) if instance is not None else {}
-    org = get_organisation(conn, row.gemeente) if row.gemeente else None
-    kop = case_header(
-        instance.business_key if instance is not None else None,
-        current,
-        instance.scenario if instance is not None else None,
-        row.gemeente,
-        org.name if org is not None else None,
-    )
+    kop = header_view(case_header(conn, row.instance_id, scope=user.gemeente), user)
     processes = current_processes(conn)
     info = processes.get(row.process_key)
     now = services().clock.now()

@@ -14,9 +14,10 @@ from flask import redirect, render_template, request, session, url_for
 from app import db_connection, services
 from app.auth import KLANTMANAGER, task_lane_for
 from app.tasklist.blueprint import bp, login_required, the_user
-from app.tasklist.case import case_header, row_deadline
+from app.tasklist.case import header_view, row_deadline
 from app.tasklist.process_info import boundary_pairs, current_processes
 from storage import worklist as store
+from storage.case_header import case_headers
 from storage.worklist import WorklistFilter
 
 PAGE_SIZE = 25
@@ -82,6 +83,7 @@ def werklijst() -> Any:
         params.pop("weergave")
     if pagina > laatste:  # past the end: show the last page rather than "no tasks"
         return redirect(url_for("tasklist.werklijst", **params, pagina=laatste), 303)
+    headers = case_headers(conn, [row.instance_id for row in page.rows], scope=user.gemeente)
     taken = [
         {
             "id": row.id,
@@ -89,9 +91,7 @@ def werklijst() -> Any:
             "naam": row.name,
             "toegewezen": row.assignee or "",
             "eigen": row.assignee == user.name,
-            "kop": case_header(
-                row.business_key, row.variables, row.scenario, row.gemeente, row.gemeente_naam
-            ),
+            "kop": header_view(headers.get(row.instance_id), user),
             "termijn": row_deadline(row, processes, now),
         }
         for row in page.rows
