@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from engine.clock import Clock
+from engine.errors import EngineError
+from storage import incidents as incident_store
 from storage import timer_store
 from storage.db import write_connection
 from storage.errors import ConflictError
@@ -39,6 +41,8 @@ DEFAULT_BATCH = 50
 DEFAULT_LEASE = timedelta(seconds=60)
 RETRY_BASE = timedelta(seconds=5)
 RETRY_CAP = timedelta(hours=1)
+#: Attempts of a timer step that fails for a reason other than the engine's own before it is an incident.
+MAX_ATTEMPTS = 5
 
 ClaimHook = Callable[[Sequence[timer_store.ClaimedTimer]], None]
 
@@ -54,6 +58,7 @@ class SweepReport:
     claimed: int = 0
     released: int = 0
     next_due_at: datetime | None = None
+    incidents: int = 0
 
 
 def make_worker_id() -> str:
@@ -173,19 +178,30 @@ class _Sweep:
 
     def settle(
         self, claimed: Sequence[timer_store.ClaimedTimer], outcomes: dict[str, _Outcome]
-    ) -> tuple[int, timedelta | None, int, int]:
-        """Count what fired, record failures with a backoff, release every other claim of ours."""
+    ) -> tuple[int, timedelta | None, int, int, int]:
+        """Count what fired, record failures, release every other claim of ours.
+
+        A failure the engine raised on purpose (a step over its budget, a diagram that cannot go on)
+        fails the same way every time: it opens an incident at once, which holds the instance's timers
+        until an operator retries it. Any other failure is retried with a backoff, and becomes an
+        incident after ``MAX_ATTEMPTS``.
+        """
         pending = self.pending([t.id for t in claimed])
         now = self.clock.now()
         fired = 0
         errors = 0
         max_lateness: timedelta | None = None
         failures: list[tuple[timer_store.ClaimedTimer, str]] = []
+        held: dict[str, tuple[list[str], str]] = {}
         release: list[str] = []
         for timer in claimed:
             outcome = outcomes[timer.instance_id]
             if outcome.error is not None:
-                failures.append((timer, f"{type(outcome.error).__name__}: {outcome.error}"))
+                message = f"{type(outcome.error).__name__}: {outcome.error}"
+                if isinstance(outcome.error, EngineError) or timer.attempts + 1 >= MAX_ATTEMPTS:
+                    held.setdefault(timer.instance_id, ([], message))[0].append(timer.id)
+                else:
+                    failures.append((timer, message))
             elif timer.id not in pending:
                 if outcome.fired_at is not None:
                     fired += 1
@@ -193,17 +209,29 @@ class _Sweep:
                     max_lateness = lateness if max_lateness is None else max(max_lateness, lateness)
             elif outcome.fired_at is not None and pending[timer.id] == timer.due_at <= now:
                 # Our step went through but the engine did not fire the timer: do not spin on it.
-                failures.append((timer, "the engine did not fire this timer at its due time"))
+                message = "the engine did not fire this timer at its due time"
+                if timer.attempts + 1 >= MAX_ATTEMPTS:
+                    held.setdefault(timer.instance_id, ([], message))[0].append(timer.id)
+                else:
+                    failures.append((timer, message))
             else:
                 release.append(timer.id)
         released = 0
-        if failures or release:
+        incidents_opened = 0
+        if failures or release or held:
             with write_connection(self.db) as conn, conn.begin():
                 released = timer_store.release_timers(conn, release, self.worker_id)
                 for timer, message in failures:
                     retry_at = now + retry_delay(timer.attempts, jitter=True)
                     if timer_store.record_timer_failure(conn, timer.id, self.worker_id, message, retry_at):
                         errors += 1
+                for timer_ids, message in held.values():
+                    mine = timer_store.still_claimed(conn, timer_ids, self.worker_id)
+                    if mine and incident_store.open_timer_incident(
+                        conn, timer_ids=mine, message=message, now=now
+                    ):
+                        incidents_opened += 1
+                        errors += len(mine)
         for timer, _message in failures:
             error = outcomes[timer.instance_id].error
             logger.warning(
@@ -214,7 +242,15 @@ class _Sweep:
                 timer.attempts + 1,
                 type(error).__name__ if error is not None else "not fired",
             )
-        return fired, max_lateness, errors, released
+        for instance_id, (timer_ids, _message) in held.items():
+            error = outcomes[instance_id].error
+            logger.error(
+                "timer step of instance %s failed (%s): incident opened, its %d timer(s) held",
+                instance_id,
+                type(error).__name__ if error is not None else "not fired",
+                len(timer_ids),
+            )
+        return fired, max_lateness, errors, released, incidents_opened
 
     def next_due(self) -> datetime | None:
         with self.db.connect() as conn:
@@ -257,7 +293,9 @@ def sweep_timers(
                     outcomes.update(part)
         else:
             outcomes = sweep.fire_batch(ids, groups)
-    fired, max_lateness, errors, released = sweep.settle(claimed, outcomes) if claimed else (0, None, 0, 0)
+    fired, max_lateness, errors, released, incidents_opened = (
+        sweep.settle(claimed, outcomes) if claimed else (0, None, 0, 0, 0)
+    )
     report = SweepReport(
         fired=fired,
         conflicts=sum(o.conflicts for o in outcomes.values()),
@@ -266,6 +304,7 @@ def sweep_timers(
         claimed=len(claimed),
         released=released,
         next_due_at=sweep.next_due(),
+        incidents=incidents_opened,
     )
     _log(report)
     return report

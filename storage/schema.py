@@ -200,6 +200,8 @@ timers = Table(
     Column("claimed_until", UTCDateTime(), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
+    # Set while an open incident holds the timer: no worker claims it until the incident is retried.
+    Column("incident_id", String(36), nullable=True),
     Index("ix_timers_due_at", "due_at"),
     Index("ix_timers_instance_id", "instance_id"),
 )
@@ -244,4 +246,32 @@ outbox_events = Table(
     Index("ix_outbox_events_instance_seq", "instance_id", "seq"),
     Index("ix_outbox_events_dispatched_seq", "dispatched", "seq"),
 )
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # What failed: "timer" (a timer step), "external-task", "delivery" (a webhook delivery that died).
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("instance_id", String(36), nullable=True),
+    Column("gemeente", String(32), nullable=True),
+    Column("element_id", String(200), nullable=True),
+    # The row that failed (timer, external task or delivery id): what a retry re-arms.
+    Column("subject_id", String(36), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("resolved_by", String(200), nullable=True),
+    Index("ix_incidents_status_created", "status", "created_at"),
+    Index("ix_incidents_instance_id", "instance_id", "created_at"),
+    Index(
+        "uq_incidents_open_subject",
+        "kind",
+        "subject_id",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+)
+
 from storage import webhook_schema as _webhook_schema  # noqa: E402, F401

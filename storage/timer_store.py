@@ -51,6 +51,7 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     return and_(
         timers.c.due_at <= now,
         or_(timers.c.claimed_until.is_(None), timers.c.claimed_until < now),
+        timers.c.incident_id.is_(None),
     )
 
 
@@ -70,11 +71,14 @@ def claim_due_timers(
         candidates = candidates.with_for_update(skip_locked=True)
     elif dialect == "sqlite" and not SQLITE_RETURNING:  # pragma: no cover - old SQLite only
         return _claim_without_returning(conn, now, worker_id, lease_until, limit)
+    # A materialized CTE: PostgreSQL runs the locking sub-select once. As a plain IN (subquery) the
+    # planner may run it again per row, and each run skips different rows past the LIMIT.
+    chosen = candidates.cte("candidates").prefix_with("MATERIALIZED", dialect="postgresql")
     statement = (
         update(timers)
         # The outer condition repeats the inner one: on PostgreSQL a row changed by a concurrent
         # transaction after the sub-select is re-checked, so a claim never overrides a live lease.
-        .where(timers.c.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .where(timers.c.id.in_(select(chosen.c.id)), _claimable(now))
         .values(claimed_by=worker_id, claimed_until=lease_until)
         .returning(timers.c.id, timers.c.instance_id, timers.c.element_id, timers.c.due_at, timers.c.attempts)
     )
@@ -131,6 +135,16 @@ def record_timer_failure(
     return result.rowcount == 1
 
 
+def still_claimed(conn: Connection, timer_ids: Sequence[str], worker_id: str) -> list[str]:
+    """Which of ``timer_ids`` this worker still holds a claim on."""
+    if not timer_ids:
+        return []
+    rows = conn.execute(
+        select(timers.c.id).where(timers.c.id.in_(list(timer_ids)), timers.c.claimed_by == worker_id)
+    )
+    return [r.id for r in rows]
+
+
 def pending_timer_ids(conn: Connection, timer_ids: Sequence[str]) -> dict[str, datetime]:
     """Which of ``timer_ids`` are still pending, with their current due times."""
     if not timer_ids:
@@ -147,16 +161,25 @@ def next_due_at(conn: Connection, now: datetime) -> datetime | None:
     """
     return conn.execute(
         select(timers.c.due_at)
-        .where(or_(timers.c.claimed_until.is_(None), timers.c.claimed_until < now))
+        .where(
+            or_(timers.c.claimed_until.is_(None), timers.c.claimed_until < now),
+            timers.c.incident_id.is_(None),
+        )
         .order_by(timers.c.due_at)
         .limit(1)
     ).scalar()
 
 
 def oldest_overdue(conn: Connection, now: datetime) -> datetime | None:
-    """The due time of the longest-overdue pending timer, or None when none is overdue."""
+    """The due time of the longest-overdue pending timer, or None when none is overdue.
+
+    Timers held by an open incident are left out: they wait for an operator, not for a worker.
+    """
     return conn.execute(
-        select(timers.c.due_at).where(timers.c.due_at <= now).order_by(timers.c.due_at).limit(1)
+        select(timers.c.due_at)
+        .where(timers.c.due_at <= now, timers.c.incident_id.is_(None))
+        .order_by(timers.c.due_at)
+        .limit(1)
     ).scalar()
 
 

@@ -20,6 +20,7 @@ BLUEPRINT_MODULES: list[str] = [
     "tasks",
     "messages",
     "timers",
+    "incidents",
     "subscriptions",
     "tvs",
 ]
