@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apiflask import Schema, fields
-from marshmallow import RAISE, validate
+from marshmallow import RAISE, ValidationError, validate, validates_schema
 
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,200}$"
 GEMEENTE_PATTERN = r"^GM[0-9]{4}$"
@@ -330,6 +330,24 @@ class MessageIn(StrictSchema):
     businessKey = fields.String(required=True, validate=validate.Length(1, 100))
     processKey = _text(KEY_PATTERN)
     variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
+
+
+class SignalIn(StrictSchema):
+    signalName = fields.String(
+        required=True, validate=validate.Length(1, 200), metadata={"example": "huisvesting_gewijzigd"}
+    )
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
+    gemeente = _text(
+        GEMEENTE_PATTERN, 6, metadata={"description": "only this gemeente's instances (Camunda's tenantId)"}
+    )
+    withoutTenantId = fields.Boolean(
+        metadata={"description": "only instances without a gemeente (not with `gemeente`)"}
+    )
+
+    @validates_schema
+    def _one_scope(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("gemeente") and data.get("withoutTenantId"):
+            raise ValidationError("cannot be combined with gemeente", "withoutTenantId")
 
 
 class MessageOut(Schema):

@@ -55,6 +55,7 @@ logger = logging.getLogger("inburgering.worker")
 
 TIMER_JOB = "timers"
 WEBHOOK_JOB = "webhooks"
+SIGNAL_JOB = "signals"
 
 Deliver = Callable[..., int]
 
@@ -176,6 +177,24 @@ class WebhookJob:
                 self.scheduler.modify_job(WEBHOOK_JOB, next_run_time=datetime.now(UTC))
 
 
+class SignalJob:
+    """Delivers signal deliveries left behind (a crash after the throw, a receiver changed meanwhile)."""
+
+    def __init__(self, services: Services, worker_id: str) -> None:
+        self.services = services
+        self.worker_id = worker_id
+
+    def __call__(self) -> int:
+        try:
+            count = self.services.workflow.deliver_pending_signals(worker_id=self.worker_id)
+        except Exception:
+            logger.exception("signal delivery failed; retrying at the next poll")
+            return 0
+        if count:
+            logger.info("signal delivery: %d delivered", count)
+        return count
+
+
 def add_jobs(
     scheduler: BaseScheduler, services: Services, *, worker_id: str | None = None
 ) -> tuple[TimerJob, WebhookJob | None]:
@@ -194,6 +213,7 @@ def add_jobs(
     timer_job = TimerJob(scheduler, services, worker_id, settings)
     scheduler.add_job(timer_job, id=TIMER_JOB, name="fire due timers", **common)
     scheduler.add_listener(timer_job.after_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.add_job(SignalJob(services, worker_id), id=SIGNAL_JOB, name="deliver signals", **common)
     webhook_job = None
     deliver = load_deliver()
     if deliver is not None:

@@ -20,9 +20,12 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine import signals
 from engine.camunda import DocumentInfo, inspect_document
 from engine.errors import DeployError, NotFoundError, Problem
 from engine.intake import document_kind, parse_xml
+
+signals.install()
 
 _validator: BpmnValidator | None = None
 _validator_lock = threading.Lock()
@@ -50,6 +53,7 @@ class ParsedDocument:
     called: Mapping[str, tuple[str, ...]]  # process id -> keys of processes it calls
     decisions: tuple[str, ...] = ()
     interrupting_starts: frozenset[str] = frozenset()
+    signal_payloads: Mapping[str, tuple[signals.SignalInMapping, ...]] = field(default_factory=dict)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -84,6 +88,7 @@ class Bundle:
     pins: Mapping[str, int]
     infos: tuple[DocumentInfo, ...] = field(default=())
     interrupting_starts: frozenset[str] = frozenset()
+    signal_payloads: Mapping[str, tuple[signals.SignalInMapping, ...]] = field(default_factory=dict)
 
 
 def _problem_from_validation(exc: SpiffWorkflowException) -> Problem:
@@ -171,6 +176,7 @@ class SpecLibrary:
             problems.append(_problem_from_validation(exc))
         if not info.executable_process_ids:
             problems.append(Problem('the document has no executable process (isExecutable="true")'))
+        problems.extend(signals.check_document(root))
         with self._lock:
             dmn_docs = list({id(d): d for d in self._dmn.values()}.values())
             known_decisions = set(self._dmn)
@@ -238,6 +244,7 @@ class SpecLibrary:
             embedded,
             called,
             interrupting_starts=_interrupting_starts(root),
+            signal_payloads=signals.payload_mappings(root),
         )
 
     # -- registry --------------------------------------------------------------------------------
@@ -308,6 +315,7 @@ class SpecLibrary:
         resolved: dict[str, int] = {top.key: top.version}
         infos = [top.info]
         interrupting = set(top.document.interrupting_starts)
+        payloads = dict(top.document.signal_payloads)
         queue: list[ProcessDefinition] = [top]
         while queue:
             current = queue.pop()
@@ -325,8 +333,9 @@ class SpecLibrary:
                 subprocess_specs[target] = called.spec
                 infos.append(called.info)
                 interrupting |= called.document.interrupting_starts
+                payloads.update(called.document.signal_payloads)
                 queue.append(called)
-        result = Bundle(top, subprocess_specs, resolved, tuple(infos), frozenset(interrupting))
+        result = Bundle(top, subprocess_specs, resolved, tuple(infos), frozenset(interrupting), payloads)
         with self._lock:
             self._bundles[cache_key] = result
         return result

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.camunda import FormField
+from engine.signals import SignalThrow, SignalWait
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,12 @@ class StepResult:
     active_elements: tuple[str, ...]
     audit: tuple[AuditRecord, ...]
     at: datetime
+    signal_waits: tuple[SignalWait, ...] = ()
+    """Signals the instance waits for (catch events, boundaries, gateways, event subprocess starts)."""
+    signals: tuple[SignalThrow, ...] = ()
+    """Signals the step threw, to be broadcast to other instances and signal start events."""
+    business_key: str | None = None
+    """The business key the instance carries (set by a signal payload when a signal starts it)."""
 
     @property
     def scenario(self) -> str | None:

@@ -27,7 +27,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine import expression, forms, serialization, spiff_support
+from engine import expression, forms, serialization, signals, spiff_support
 from engine.camunda import DocumentInfo, UserTaskInfo
 from engine.clock import Clock
 from engine.definition import Bundle, SpecLibrary
@@ -63,6 +63,7 @@ class _Step:
         self.actor = actor
         self.events: list[DomainEvent] = []
         self.audit: list[AuditRecord] = []
+        self.thrown_signals: list[signals.SignalThrow] = []
         self.open_before = {str(t.id) for t in _open_user_tasks(workflow)}
         self.completed_before = workflow.is_completed()
 
@@ -83,8 +84,23 @@ class _Step:
                     idx = definition.event_definitions.index(seen.event_definition)
                     self._timer_fired(spec.outputs[idx].bpmn_id)
 
+        if isinstance(spec, ThrowingEvent) and signals.is_signal(definition):
+            self._signal_thrown(task, element)
+
         if isinstance(spec, StartEvent) and element in self.bundle.interrupting_starts:
             self._interrupt_scope(task)
+
+    def _signal_thrown(self, task: Any, element: str | None) -> None:
+        """Record a thrown signal with Camunda's payload; the library already delivered it in-instance."""
+        mappings = self.bundle.signal_payloads.get(element or "", ())
+
+        def evaluate(text: str) -> Any:
+            return _json_value(expression.evaluate(text, task.data, now=spiff_support.current_now()))
+
+        variables, business_key = signals.evaluate_payload(mappings, task.data, evaluate)
+        name = task.task_spec.event_definition.name
+        self.thrown_signals.append(signals.SignalThrow(name, element, _json_dict(variables), business_key))
+        self.audit.append(AuditRecord("signal-thrown", element, "system", {"signal": name}))
 
     def _interrupt_scope(self, start: Any) -> None:
         """An interrupting event subprocess started: cancel everything else in its enclosing scope.
@@ -190,10 +206,19 @@ class Runtime:
         variables: Mapping[str, Any] | None = None,
         actor: str = "system",
         version: int | None = None,
+        signal: str | None = None,
     ) -> StepResult:
-        """Create an instance and run it to its first wait state."""
+        """Create an instance and run it to its first wait state.
+
+        With ``signal``, the instance starts at the signal start event for that signal (a broadcast
+        reached the process definition); NotFoundError when the process has none. Without it, a
+        process whose only start event is a signal start event starts there, as Camunda's
+        ``startProcessInstanceByKey`` does.
+        """
         clean = forms.validate_free_variables(dict(variables or {}))
         bundle = self.library.bundle(process_key, version)
+        if signal is not None and signal not in signals.signal_start_names(bundle.top.spec):
+            raise NotFoundError(f"process '{process_key}' has no start event for signal '{signal}'")
         now = self.clock.now()
         with spiff_support.step_time(now):
             workflow = BpmnWorkflow(
@@ -204,7 +229,44 @@ class Runtime:
                 start.data.update(clean)
             step = _Step(self, workflow, bundle, actor)
             step.open_before = set()
-            step.audit.append(AuditRecord("start", bundle.top.key, actor, {"version": bundle.top.version}))
+            detail: dict[str, Any] = {"version": bundle.top.version}
+            if signal is not None:
+                detail["signal"] = signal
+            step.audit.append(AuditRecord("start", bundle.top.key, actor, detail))
+            if start is not None and (signal is not None or signals.only_signal_start(bundle.top.spec)):
+                signals.fire_start(workflow, signal)
+            step.run()
+            signals.cancel_waiting_signal_starts(workflow)
+            return self._result(workflow, bundle, business_key, step, now)
+
+    def signal(
+        self,
+        state: Mapping[str, Any],
+        signal_name: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str = "system",
+    ) -> StepResult:
+        """Deliver a broadcast signal to every wait for it in this instance; NotFoundError when none waits."""
+        clean = forms.validate_free_variables(dict(variables or {}))
+        workflow, bundle, business_key = self._load(state)
+        now = self.clock.now()
+        waiting = [
+            w for w in self._signal_waits(workflow, _all_tasks(workflow)) if w.signal_name == signal_name
+        ]
+        if not waiting:
+            raise NotFoundError(f"no wait for signal '{signal_name}'")
+        with spiff_support.step_time(now):
+            step = _Step(self, workflow, bundle, actor)
+            workflow.catch(signals.event(signal_name, clean))
+            step.audit.append(
+                AuditRecord(
+                    "signal-received",
+                    waiting[0].element_id,
+                    actor,
+                    {"signal": signal_name, "elements": sorted({w.element_id for w in waiting})},
+                )
+            )
             step.run()
             return self._result(workflow, bundle, business_key, step, now)
 
@@ -396,6 +458,14 @@ class Runtime:
                     waits.append(MessageWait(definition.name, element, str(task.id)))
         return waits
 
+    @staticmethod
+    def _signal_waits(workflow: BpmnWorkflow, tasks: list[Any]) -> list[signals.SignalWait]:
+        waits = signals.event_subprocess_waits(workflow)
+        for task in tasks:
+            if task.state == TaskState.WAITING:
+                waits.extend(signals.waits_of(task, _definitions_by_element(task)))
+        return waits
+
     def _timers(self, workflow: BpmnWorkflow, tasks: list[Any] | None = None) -> list[PendingTimer]:
         timers = []
         for task in _all_tasks(workflow) if tasks is None else tasks:
@@ -537,6 +607,9 @@ class Runtime:
             open_tasks=tuple(open_tasks),
             timers=tuple(self._timers(workflow, tasks)) if status == "active" else (),
             message_waits=tuple(self._message_waits(workflow, tasks)) if status == "active" else (),
+            signal_waits=tuple(self._signal_waits(workflow, tasks)) if status == "active" else (),
+            signals=tuple(step.thrown_signals),
+            business_key=business_key,
             events=tuple(events),
             active_elements=tuple(active) if status == "active" else (),
             audit=tuple(step.audit),

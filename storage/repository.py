@@ -24,6 +24,7 @@ from storage.schema import (
     message_waits,
     outbox_events,
     process_instances,
+    signal_waits,
     timers,
     user_tasks,
 )
@@ -210,6 +211,7 @@ def _write_indexes(
         if gone_timers:
             conn.execute(delete(timers).where(timers.c.id.in_(gone_timers)))
         conn.execute(delete(message_waits).where(message_waits.c.instance_id == instance_id))
+        conn.execute(delete(signal_waits).where(signal_waits.c.instance_id == instance_id))
     new_tasks = [
         {
             "id": t.id,
@@ -263,6 +265,17 @@ def _write_indexes(
     ]
     if waits:
         conn.execute(insert(message_waits), waits)
+    signals = [
+        {
+            "instance_id": instance_id,
+            "signal_name": w.signal_name,
+            "gemeente": gemeente,
+            "element_id": w.element_id,
+        }
+        for w in result.signal_waits
+    ]
+    if signals:
+        conn.execute(insert(signal_waits), signals)
 
 
 def _write_history(

@@ -218,6 +218,41 @@ message_waits = Table(
     Index("ix_message_waits_instance_id", "instance_id"),
 )
 
+signal_waits = Table(
+    "signal_waits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("instance_id", String(36), ForeignKey("process_instances.id"), nullable=False),
+    Column("signal_name", String(200), nullable=False),
+    Column("gemeente", String(32), nullable=True),
+    Column("element_id", String(200), nullable=False),
+    Index("ix_signal_waits_name_gemeente", "signal_name", "gemeente"),
+    Index("ix_signal_waits_instance_id", "instance_id"),
+)
+
+# One row per (thrown signal, receiver) chosen when the signal was thrown, written in the thrower's
+# transaction: a waiting instance (``instance_id``) or a process to start (``process_key``, ``version``).
+# A row is deleted in the receiver's own step transaction, so each receiver gets the signal once.
+signal_deliveries = Table(
+    "signal_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("signal_name", String(200), nullable=False),
+    Column("variables", JSON, nullable=False),
+    Column("instance_id", String(36), nullable=True),
+    Column("process_key", String(200), nullable=True),
+    Column("version", Integer, nullable=True),
+    Column("gemeente", String(32), nullable=True),
+    Column("business_key", String(100), nullable=True),
+    Column("source_instance_id", String(36), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("claimed_by", String(100), nullable=True),
+    Column("claimed_until", UTCDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Index("ix_signal_deliveries_created_at", "created_at"),
+)
+
 audit_entries = Table(
     "audit_entries",
     metadata,

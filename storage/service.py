@@ -24,6 +24,7 @@ from storage import repository as repo
 from storage.db import write_connection
 from storage.errors import ConflictError, NotFound
 from storage.schema import documents, process_definitions
+from storage.signal_delivery import SignalDelivery
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class BatchOutcome:
     error: BaseException | None = None
 
 
-class WorkflowService:
+class WorkflowService(SignalDelivery):
     """Instances and definitions, on one database, one library and one clock."""
 
     def __init__(self, engine: Engine, clock: Clock, library: SpecLibrary | None = None) -> None:
@@ -180,9 +181,11 @@ class WorkflowService:
             version=definition.version,
         )
         with write_connection(self.db) as conn, conn.begin():
-            return repo.insert_instance(
+            record = repo.insert_instance(
                 conn, result, business_key=business_key, gemeente=gemeente, actor=actor, now=result.at
             )
+            thrown = self._enqueue_signals(conn, record.id, gemeente, result)
+        return self._after_signals(record, thrown)
 
     def get(self, instance_id: str) -> repo.InstanceRecord:
         with self.db.connect() as conn:
@@ -201,7 +204,16 @@ class WorkflowService:
         if not _changed(result):
             return record
         with write_connection(self.db) as conn, conn.begin():
-            return repo.update_instance(conn, record, result, actor=actor, now=result.at)
+            written = repo.update_instance(conn, record, result, actor=actor, now=result.at)
+            thrown = self._enqueue_signals(conn, record.id, record.gemeente, result)
+        return self._after_signals(written, thrown)
+
+    def _after_signals(self, record: repo.InstanceRecord, thrown: list[str]) -> repo.InstanceRecord:
+        """Deliver what the step threw; the caller's answer shows its own instance as delivery left it."""
+        if not thrown:
+            return record
+        self.deliver_signals(thrown)
+        return self.get(record.id)
 
     def _ensure_loaded(self, record: repo.InstanceRecord) -> None:
         pins = record.state.get("pins") or {}
@@ -321,15 +333,19 @@ class WorkflowService:
                 outcomes[record.id] = BatchOutcome(record=record, changed=False)
                 continue
             stepped.append((record, result))
+        thrown: list[str] = []
         if stepped:
             with write_connection(self.db) as conn, conn.begin():
                 for record, result in stepped:
                     try:
                         with conn.begin_nested():
                             written = repo.update_instance(conn, record, result, actor=actor, now=result.at)
+                            thrown.extend(self._enqueue_signals(conn, record.id, record.gemeente, result))
                         outcomes[record.id] = BatchOutcome(record=written, at=result.at)
                     except ConflictError:
                         outcomes[record.id] = BatchOutcome(conflict=True)
+        if thrown:
+            self.deliver_signals(thrown)
         for missing in set(instance_ids) - set(outcomes):
             outcomes[missing] = BatchOutcome(conflict=True)
         return outcomes

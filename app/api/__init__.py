@@ -19,6 +19,7 @@ BLUEPRINT_MODULES: list[str] = [
     "process_instances",
     "tasks",
     "messages",
+    "signals",
     "timers",
     "incidents",
     "subscriptions",

@@ -75,6 +75,7 @@ MATRIX: dict[str, dict[str, int]] = {
     "POST /tasks/{task}/unclaim": row(200, 404, 403, 403, 200, 403, 401),
     "POST /tasks/{task}/complete": row(200, 404, 403, 403, 200, 403, 401),
     "POST /messages": row(403, 403, 403, 403, 403, 404, 401),
+    "POST /signals": row(403, 403, 403, 403, 403, 204, 401),
     "GET /timers": row(200, 200, 200, 403, 200, 403, 401),
     "GET /timers?processInstanceId={id}": row(200, 200, 200, 403, 200, 403, 401),
     "POST /timers/{timer}/fire": row(403, 403, 403, 403, 200, 403, 401),
@@ -118,6 +119,8 @@ def _request(api: Api, endpoint: str, who: str | None, case: Case) -> Any:
         kwargs = {"json": {"variables": {"besluit": "nee"}}}
     elif endpoint == "POST /messages":
         kwargs = {"json": {"messageName": "bevestigd", "businessKey": case.business_key}}
+    elif endpoint == "POST /signals":
+        kwargs = {"json": {"signalName": "nothing waits for this"}}
     elif endpoint == "PATCH /timers/{timer}":
         kwargs = {"json": {"dueAt": "2027-02-01T09:00:00Z"}}
     if endpoint == "POST /tasks/{task}/unclaim" and who is not None:
