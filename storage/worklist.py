@@ -19,6 +19,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    null,
     or_,
     select,
     true,
@@ -114,6 +115,7 @@ def list_worklist(
         )
         timer_due = due.c.due_at
     deadline = _deadline(timer_due).label("deadline")
+    boundary_due = (timer_due if timer_due is not None else null()).label("timer_due")
     query = (
         select(
             user_tasks.c.id,
@@ -127,6 +129,7 @@ def list_worklist(
             user_tasks.c.gemeente,
             user_tasks.c.created_at,
             deadline,
+            boundary_due,
         )
         .select_from(tasks)
         .where(

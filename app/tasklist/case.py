@@ -67,7 +67,7 @@ def describe_deadline(
 ) -> Deadline | None:
     if at is None:
         return None
-    if boundary is None or (own_due is not None and own_due <= at):
+    if boundary is None:
         text = f"Uiterlijk {when(at)} afronden."
     elif boundary.interrupting:
         text = f"Zonder afronding vóór {when(at)}: {lower_first(boundary.consequence)}"
@@ -86,7 +86,8 @@ def lower_first(text: str) -> str:
 def row_deadline(row: Any, processes: Mapping[str, ProcessInfo], now: datetime) -> Deadline | None:
     """The deadline of a worklist row (its ``deadline`` column is the earliest of the two)."""
     entries: Sequence[Boundary] = boundaries_of(dict(processes), row.process_key, row.element_id)
-    boundary = entries[0] if entries and row.deadline != row.due_at else None
+    by_timer = row.timer_due is not None and (row.due_at is None or row.timer_due <= row.due_at)
+    boundary = entries[0] if entries and by_timer else None
     return describe_deadline(row.deadline, row.due_at, boundary, now)
 
 

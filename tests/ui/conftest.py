@@ -30,6 +30,7 @@ USERS = {
     "km.amsterdam": ("GM0363", "klantmanager"),
     "cm.coa": ("COA", "casemanager"),
     "po.coa": ("COA", "procesontwerper"),
+    "bh.coa": ("COA", "beheerder"),
 }
 
 
