@@ -192,6 +192,50 @@ def cmd_secrets_rotate(_args: argparse.Namespace, config: dict[str, Any]) -> int
     return 1 if report.unreadable else 0
 
 
+def _mapping(text: str) -> tuple[str, str]:
+    source, sep, target = text.partition("=")
+    if not sep or not source or not target:
+        raise argparse.ArgumentTypeError(f"'{text}' is not OLD=NEW")
+    return source, target
+
+
+def cmd_migrate(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from engine.migration import MigrationPlan
+    from storage.migration import InstanceMigrator, MigrationRefused
+
+    plan = MigrationPlan(
+        process_key=args.key,
+        source_version=args.source,
+        target_version=args.target,
+        mappings=dict(args.map or ()),
+        recompute_timers=frozenset(args.recompute_timer or ()),
+    )
+    engine = _engine(config)
+    try:
+        migrator = InstanceMigrator(WorkflowService(engine, SystemClock()))
+        if args.dry_run:
+            report = migrator.validate(plan, args.instance)
+            if not report.ok:
+                raise MigrationRefused(report)
+            print(
+                f"{len(report.instance_ids)} instance(s) can move from version {args.source} to {args.target}"
+            )
+            return 0
+        outcome = migrator.migrate(plan, actor="system:cli", instance_ids=args.instance)
+    except MigrationRefused as exc:
+        print("nothing was changed; what cannot be mapped:", file=sys.stderr)
+        print("\n".join(f"  {m}" for m in exc.report.messages()), file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    for instance_id in outcome.migrated:
+        print(f"{instance_id}\tmigrated")
+    for instance_id, reason in outcome.failed:
+        print(f"{instance_id}\tfailed\t{reason}")
+    print(f"{len(outcome.migrated)} migrated, {len(outcome.failed)} failed")
+    return 1 if outcome.failed else 0
+
+
 def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
     files = [(p.name, p.read_bytes()) for p in collect_documents(args.paths)]
     engine = _engine(config)
@@ -309,6 +353,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-seal and re-derive everything keyed with INBURGERING_SECRET_KEY_PREVIOUS under "
         "INBURGERING_SECRET_KEY",
     ).set_defaults(func=cmd_secrets_rotate)
+
+    migrate = sub.add_parser(
+        "migrate", help="move running instances of a process to another version (checked first)"
+    )
+    migrate.add_argument("key", help="process key, e.g. doorlopende_lijn")
+    migrate.add_argument("--from", dest="source", type=int, required=True, help="source version")
+    migrate.add_argument("--to", dest="target", type=int, required=True, help="target version")
+    migrate.add_argument(
+        "--map", action="append", type=_mapping, metavar="OLD=NEW", help="an element whose id changed"
+    )
+    migrate.add_argument(
+        "--recompute-timer", action="append", metavar="ID", help="a timer whose due time is computed anew"
+    )
+    migrate.add_argument("--instance", action="append", metavar="ID", help="only this instance (repeatable)")
+    migrate.add_argument("--dry-run", action="store_true", help="check only; change nothing")
+    migrate.set_defaults(func=cmd_migrate)
 
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
     deploy.add_argument("paths", nargs="+", type=Path)

@@ -352,3 +352,53 @@ class SignalIn(StrictSchema):
 
 class MessageOut(Schema):
     processInstanceId = fields.String(required=True)
+
+
+# -- instance migration ---------------------------------------------------------------------------
+class MappingIn(StrictSchema):
+    source = _text(KEY_PATTERN, required=True, metadata={"description": "element id in the source version"})
+    target = _text(KEY_PATTERN, required=True, metadata={"description": "element id in the target version"})
+
+
+class MigrationIn(StrictSchema):
+    processKey = _text(KEY_PATTERN, required=True, metadata={"example": "doorlopende_lijn"})
+    sourceVersion = fields.Integer(required=True, validate=validate.Range(min=1))
+    targetVersion = fields.Integer(required=True, validate=validate.Range(min=1))
+    mappings = fields.List(
+        fields.Nested(MappingIn),
+        load_default=list,
+        validate=validate.Length(max=500),
+        metadata={"description": "elements whose id changed; the same id maps to itself"},
+    )
+    recomputeTimers = fields.List(
+        _text(KEY_PATTERN),
+        load_default=list,
+        validate=validate.Length(max=500),
+        metadata={"description": "timers whose due time is computed anew (others keep theirs)"},
+    )
+    instanceIds = fields.List(
+        _text(ID_PATTERN),
+        load_default=None,
+        validate=validate.Length(1, 10_000),
+        metadata={
+            "description": "only these instances (default: every active instance of the source version)"
+        },
+    )
+    dryRun = fields.Boolean(load_default=False, metadata={"description": "validate only; change nothing"})
+
+
+class MigrationFailure(Schema):
+    processInstanceId = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class MigrationOut(Schema):
+    processKey = fields.String(required=True)
+    sourceVersion = fields.Integer(required=True)
+    targetVersion = fields.Integer(required=True)
+    dryRun = fields.Boolean(required=True)
+    instances = fields.List(
+        fields.String(), required=True, metadata={"description": "the instances selected"}
+    )
+    migrated = fields.List(fields.String(), required=True)
+    failed = fields.List(fields.Nested(MigrationFailure), required=True)

@@ -127,6 +127,7 @@ def update_instance(
     """Write a step on top of ``record``; ConflictError when someone else wrote first."""
     values: dict[str, Any] = {
         "revision": record.revision + 1,
+        "version": result.version,  # changes only when the instance is migrated
         "status": result.status,
         "scenario": result.scenario or record.scenario,
         "state": result.state,
@@ -150,6 +151,7 @@ def update_instance(
     return replace(
         record,
         revision=values["revision"],
+        version=values["version"],
         status=values["status"],
         scenario=values["scenario"],
         state=result.state,

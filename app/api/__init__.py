@@ -24,6 +24,7 @@ BLUEPRINT_MODULES: list[str] = [
     "incidents",
     "subscriptions",
     "tvs",
+    "migrations",
 ]
 
 

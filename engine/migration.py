@@ -1,0 +1,313 @@
+"""Moving a running instance to another version of its process (Camunda Cockpit's instance migration).
+
+A :class:`MigrationPlan` maps the elements of the source version to those of the target version:
+the same id maps to itself unless the plan says otherwise, and SpiffWorkflow's ``SpecDiff`` aligns a
+renamed element with the same place in the flow. An instance can move only if every task that is
+running, waiting, done or cancelled has a counterpart (what is merely predicted is predicted anew);
+:func:`check_instance` lists what has none, so nothing changes until the plan covers it.
+
+:func:`migrate_state` uses the library's ``migrate_workflow`` (tasks that were ready or waiting are
+reset and their future predicted from the new spec) and then gives every surviving task back what
+it had: open tasks keep their id, assignee, due date and creation time, and waiting timers keep
+their due time unless the plan names them in ``recompute_timers``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine import serialization, spiff_support
+from engine.definition import Bundle
+from engine.errors import EngineError, ProcessError
+from engine.result import AuditRecord, StepResult
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
+
+_KEEP_MASK = TaskState.READY | TaskState.WAITING
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_PREDICTED = TaskState.PREDICTED_MASK | TaskState.FUTURE
+_TIMER_VALUE = "event_value"
+
+
+class MigrationPlanError(EngineError):
+    """A plan that names elements or versions that do not exist; ``problems`` lists each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """Move instances of ``process_key`` from ``source_version`` to ``target_version``."""
+
+    process_key: str
+    source_version: int
+    target_version: int
+    mappings: Mapping[str, str] = field(default_factory=dict)
+    recompute_timers: frozenset[str] = frozenset()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "processKey": self.process_key,
+            "sourceVersion": self.source_version,
+            "targetVersion": self.target_version,
+            "mappings": dict(self.mappings),
+            "recomputeTimers": sorted(self.recompute_timers),
+        }
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """A task of an instance whose element has no counterpart in the target version."""
+
+    element_id: str
+    process_id: str
+    state: str
+    reason: str
+
+    def message(self) -> str:
+        return f"element '{self.element_id}' of process '{self.process_id}' ({self.state}): {self.reason}"
+
+
+def _element_ids(specs: Iterable[Any]) -> set[str]:
+    out = set()
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            element = getattr(task_spec, "bpmn_id", None)
+            if element:
+                out.add(element)
+    return out
+
+
+def _all_specs(bundle: Bundle) -> list[Any]:
+    return [bundle.top.spec, *bundle.subprocess_specs.values()]
+
+
+def check_plan(plan: MigrationPlan, source: Bundle, target: Bundle) -> list[str]:
+    """Problems with the plan itself: mapped or recomputed elements that do not exist."""
+    problems = []
+    if plan.source_version == plan.target_version:
+        problems.append("targetVersion: is the same as the source version")
+    old_ids = _element_ids(_all_specs(source))
+    new_ids = _element_ids(_all_specs(target))
+    for old, new in sorted(plan.mappings.items()):
+        if old not in old_ids:
+            problems.append(f"mappings: '{old}' is not an element of version {plan.source_version}")
+        if new not in new_ids:
+            problems.append(f"mappings: '{new}' is not an element of version {plan.target_version}")
+    timer_ids = {
+        ts.bpmn_id
+        for spec in _all_specs(target)
+        for ts in spec.task_specs.values()
+        if isinstance(getattr(ts, "event_definition", None), TimerEventDefinition)
+    }
+    for element in sorted(plan.recompute_timers - timer_ids):
+        problems.append(f"recomputeTimers: '{element}' is not a timer of version {plan.target_version}")
+    return problems
+
+
+def _mapped_name(name: str, bpmn_id: str | None, mappings: Mapping[str, str]) -> str | None:
+    if bpmn_id and bpmn_id in mappings:
+        # internal specs carry the element id as a prefix (``x.BoundaryEventSplit``)
+        return mappings[bpmn_id] + name[len(bpmn_id) :] if name.startswith(bpmn_id) else mappings[bpmn_id]
+    return None
+
+
+def _spec_diff(old_spec: Any, new_spec: Any, mappings: Mapping[str, str]) -> SpecDiff:
+    diff = SpecDiff(serialization.SERIALIZER.registry, old_spec, new_spec)
+    for old_ts in old_spec.task_specs.values():
+        name = _mapped_name(old_ts.name, getattr(old_ts, "bpmn_id", None), mappings)
+        if name is None:
+            continue
+        target = new_spec.task_specs.get(name)
+        diff.alignment[old_ts] = target
+        if target is not None:
+            if target in diff.added:
+                diff.added.remove(target)
+            diff.comparisons[old_ts] = diff._compare_task_specs(old_ts, target)
+    return diff
+
+
+def _type_name(task_spec: Any) -> str:
+    return type(task_spec).__name__
+
+
+@dataclass
+class _Diffs:
+    top: WorkflowDiff
+    subprocesses: dict[Any, WorkflowDiff]
+    unmapped: list[Unmapped]
+
+
+def _diff_workflow(workflow: Any, target: Bundle, mappings: Mapping[str, str]) -> _Diffs:
+    unmapped: list[Unmapped] = []
+
+    def check(wf: Any, new_spec: Any | None) -> WorkflowDiff | None:
+        process_id = wf.spec.name
+        if new_spec is None:
+            live = [t for t in wf.tasks.values() if t.state & ~_PREDICTED]
+            for task in live[:1]:
+                unmapped.append(
+                    Unmapped(
+                        getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name,
+                        process_id,
+                        TaskState.get_name(task.state).lower(),
+                        f"the target version has no process '{process_id}'",
+                    )
+                )
+            return None
+        diff = WorkflowDiff(wf, _spec_diff(wf.spec, new_spec, mappings))
+        for task in wf.tasks.values():
+            element = getattr(task.task_spec, "bpmn_id", None)
+            aligned = diff.alignment.get(task)
+            if task.state & _PREDICTED or element is None:
+                continue
+            state = TaskState.get_name(task.state).lower()
+            if aligned is None:
+                unmapped.append(Unmapped(element, process_id, state, "no counterpart in the target version"))
+            elif task.state & _LIVE and _type_name(aligned) != _type_name(task.task_spec):
+                unmapped.append(
+                    Unmapped(
+                        element,
+                        process_id,
+                        state,
+                        f"is a {_type_name(task.task_spec)} here and a {_type_name(aligned)} in the "
+                        "target version",
+                    )
+                )
+        return diff
+
+    top = check(workflow, target.top.spec)
+    assert top is not None
+    subs: dict[Any, WorkflowDiff] = {}
+    for sp_id, sp in workflow.subprocesses.items():
+        sub = check(sp, target.subprocess_specs.get(sp.spec.name))
+        if sub is not None:
+            subs[sp_id] = sub
+    # one entry per element and state is enough to say what the plan must cover
+    seen: dict[tuple[str, str, str], Unmapped] = {}
+    for item in unmapped:
+        seen.setdefault((item.process_id, item.element_id, item.state), item)
+    return _Diffs(top, subs, list(seen.values()))
+
+
+def check_instance(runtime: Runtime, state: Mapping[str, Any], plan: MigrationPlan) -> list[Unmapped]:
+    """What of this instance cannot be mapped to the target version (empty: it can move)."""
+    workflow, _bundle, _key = runtime._load(state)
+    target = target_bundle(runtime, state, plan)
+    return _diff_workflow(workflow, target, plan.mappings).unmapped
+
+
+def target_bundle(runtime: Runtime, state: Mapping[str, Any], plan: MigrationPlan) -> Bundle:
+    """The target version with the called processes the instance already runs on."""
+    pins = {k: v for k, v in (state.get("pins") or {}).items() if k != plan.process_key}
+    return runtime.library.bundle(plan.process_key, plan.target_version, pins)
+
+
+def _prune_stale_predictions(workflow: Any, diff: WorkflowDiff) -> None:
+    """Drop predicted tasks of removed elements; running call activities predict their future anew."""
+    for task in list(workflow.tasks.values()):
+        stale = task.state & _PREDICTED and diff.alignment.get(task) is None
+        if stale and task.id in workflow.tasks and task.task_spec not in workflow.spec.task_specs.values():
+            workflow._remove_task(task.id)
+    for task in list(workflow.tasks.values()):
+        if task.state == TaskState.STARTED and isinstance(task.task_spec, SubWorkflowTask):
+            task._drop_children()
+            task.task_spec._predict(
+                task, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE | TaskState.STARTED
+            )
+
+
+def migrate_state(
+    runtime: Runtime, state: Mapping[str, Any], plan: MigrationPlan, *, actor: str
+) -> StepResult:
+    """The instance's state moved to the plan's target version, run to its next wait state.
+
+    Raises MigrationPlanError when something cannot be mapped (nothing is changed then).
+    """
+    from engine.runtime import _describe_library_error, _Step
+
+    if state.get("process") != plan.process_key or state.get("version") != plan.source_version:
+        raise MigrationPlanError(
+            [f"the instance runs {state.get('process')} version {state.get('version')}, not the source"]
+        )
+    workflow, source, business_key = runtime._load(state)
+    target = target_bundle(runtime, state, plan)
+    problems = check_plan(plan, source, target)
+    if problems:
+        raise MigrationPlanError(problems)
+    diffs = _diff_workflow(workflow, target, plan.mappings)
+    if diffs.unmapped:
+        raise MigrationPlanError([u.message() for u in diffs.unmapped])
+    now = runtime.clock.now()
+    kept = {
+        task.id: (
+            task.state,
+            copy.deepcopy(task.internal_data),
+            copy.deepcopy(task.data),
+            task.last_state_change,
+        )
+        for wf in (workflow, *workflow.subprocesses.values())
+        for task in wf.tasks.values()
+        if task.state & _KEEP_MASK
+    }
+    with spiff_support.step_time(now):
+        step = _Step(runtime, workflow, target, actor)
+        migrate_workflow(diffs.top, workflow, target.top.spec)
+        _prune_stale_predictions(workflow, diffs.top)
+        for sp_id, sub_diff in diffs.subprocesses.items():
+            sp = workflow.subprocesses[sp_id]
+            migrate_workflow(sub_diff, sp, target.subprocess_specs[sp.spec.name])
+            _prune_stale_predictions(sp, sub_diff)
+        workflow.subprocess_specs = dict(target.subprocess_specs)
+        for wf in (workflow, *workflow.subprocesses.values()):
+            for task in wf.tasks.values():
+                before = kept.get(task.id)
+                if before is None or not task.state & _KEEP_MASK:
+                    continue
+                state_before, internal, data, changed_at = before
+                element = getattr(task.task_spec, "bpmn_id", None)
+                if element in plan.recompute_timers and _TIMER_VALUE in task.internal_data:
+                    internal[_TIMER_VALUE] = task.internal_data[_TIMER_VALUE]
+                task.internal_data = internal
+                task.data = data
+                task.last_state_change = changed_at  # open tasks keep their order
+                if state_before == TaskState.WAITING and task.state != TaskState.WAITING:
+                    # a timer that fell due: the worker fires it, as any other due timer
+                    task._set_state(TaskState.WAITING)
+        step.audit.append(
+            AuditRecord(
+                "migrated",
+                plan.process_key,
+                actor,
+                {"fromVersion": plan.source_version, "toVersion": plan.target_version, **_plan_detail(plan)},
+            )
+        )
+        # Nothing waits to be run at a wait state; if the new version made an engine task ready
+        # (a join whose branches are all done), run it now. Timers are left to the worker.
+        try:
+            while workflow._do_engine_steps(did_complete_task=step.did_complete):
+                pass
+        except SpiffWorkflowException as exc:
+            raise ProcessError(_describe_library_error(exc)) from exc
+        return runtime._result(workflow, target, business_key, step, now)
+
+
+def _plan_detail(plan: MigrationPlan) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    if plan.mappings:
+        detail["mappings"] = dict(plan.mappings)
+    if plan.recompute_timers:
+        detail["recomputeTimers"] = sorted(plan.recompute_timers)
+    return detail
