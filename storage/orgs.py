@@ -63,6 +63,12 @@ def get_organisation(conn: Connection, code: str) -> Any:
     return conn.execute(select(organisations).where(organisations.c.code == code)).first()
 
 
+def is_registered_gemeente(conn: Connection, code: str) -> bool:
+    """Whether ``code`` is a registered organisation of kind ``gemeente``."""
+    org = get_organisation(conn, code)
+    return org is not None and org.kind == "gemeente"
+
+
 def _check_role(conn: Connection, org_code: str, role: str) -> Any:
     org = get_organisation(conn, org_code)
     if org is None:

@@ -22,5 +22,9 @@ class InvalidEventError(WebhookError):
         self.errors = errors
 
 
+class UnreadableBodyError(WebhookError):
+    """An inbound body that cannot be read as JSON at all (syntax, encoding, nesting, numbers)."""
+
+
 class UnsafeTargetError(WebhookError):
     """A subscription URL we refuse to call (scheme, credentials, or a non-public address)."""

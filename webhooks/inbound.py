@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,13 +22,15 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from sqlalchemy import Engine
 
+from engine.safe_json import BodyError, load_json
 from storage import repository as repo
 from storage import webhook_store as store
 from storage.db import write_connection
 from storage.errors import ConflictError, NotFound
+from storage.orgs import is_registered_gemeente
 from storage.service import WorkflowService
 from webhooks import signing
-from webhooks.errors import InvalidEventError
+from webhooks.errors import InvalidEventError, UnreadableBodyError
 
 PROCESS_KEY = "doorlopende_lijn"
 ACTOR = "systeem:tvs"
@@ -103,13 +104,14 @@ def _check_field(name: str, value: Any) -> str | None:
 
 
 def parse_event(body: bytes, content_type: str | None = None) -> TvsEvent:
-    """Parse a structured-mode CloudEvent 1.0 and validate its TVS data; InvalidEventError names fields."""
+    """Parse a structured-mode CloudEvent 1.0 and validate its TVS data; InvalidEventError names fields.
+
+    A body that is not readable JSON raises UnreadableBodyError (answered 400, like every API body).
+    """
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidEventError(
-            "the body is not JSON", [{"field": "body", "message": "must be a JSON CloudEvent"}]
-        ) from exc
+        document = load_json(body)
+    except BodyError as exc:
+        raise UnreadableBodyError(str(exc)) from None
     if not isinstance(document, dict):
         raise InvalidEventError(
             "the body is not a CloudEvent", [{"field": "body", "message": "must be a JSON object"}]
@@ -189,6 +191,8 @@ class TvsReceiver:
         webhook_id = signing.verify(self.secret, body, headers, now)
         try:
             event = parse_event(body, headers.get("content-type") or headers.get("Content-Type"))
+        except UnreadableBodyError as exc:
+            return Outcome(400, title="Bad Request", detail=str(exc))
         except InvalidEventError as exc:
             return Outcome(422, title="Invalid event", detail=exc.detail, errors=exc.errors)
         with write_connection(self.db) as conn, conn.begin():
@@ -213,6 +217,18 @@ class TvsReceiver:
         return self._process(webhook_id, event, now)
 
     def _process(self, webhook_id: str, event: TvsEvent, now: datetime) -> Outcome:
+        if event.type == KOPPELING:
+            with self.db.connect() as conn:
+                registered = is_registered_gemeente(conn, event.data["gemeente"])
+            if not registered:
+                detail = f"gemeente {event.data['gemeente']} is not a registered gemeente"
+                self._finish(webhook_id, "rejected", now, error=detail)
+                return Outcome(
+                    422,
+                    title="Unknown gemeente",
+                    detail=detail + "; the event is stored for an operator",
+                    errors=[{"field": "data.gemeente", "message": "is not a registered gemeente"}],
+                )
         try:
             outcome, instance_id = self._apply(event)
         except NotFound:

@@ -10,10 +10,19 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app import API_PREFIX, API_VERSION
-from app.problems import PROBLEM_MIMETYPE, http_problem, internal_error, problem_from_exception
+from app.problems import (
+    PROBLEM_MIMETYPE,
+    ApiProblem,
+    http_problem,
+    internal_error,
+    problem_from_exception,
+)
+from engine.safe_json import BodyError, load_json
 
 #: Endpoints that take a document body (BPMN/DMN XML) and so have the larger limit.
 DOCUMENT_ENDPOINTS = frozenset({"process_definitions.deploy"})
+#: Endpoints that read their JSON body themselves, after a check of their own (the TVS signature).
+RAW_BODY_ENDPOINTS = frozenset({"tvs.receive_tvs_event"})
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _VERSION_HEADER = {
@@ -49,6 +58,8 @@ def register_hooks(app: APIFlask) -> None:
         request.max_content_length = limit
         if request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge()
+        if request.is_json and request.endpoint not in RAW_BODY_ENDPOINTS:
+            _check_json_body()
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -60,6 +71,21 @@ def register_hooks(app: APIFlask) -> None:
     @app.spec_processor
     def _shape_spec(spec: Any) -> Any:
         return shape_spec(spec) if isinstance(spec, dict) else spec
+
+
+def _check_json_body() -> None:
+    """A JSON body that cannot be read (syntax, encoding, nesting, numbers) is a 400 before any view.
+
+    The views' own parser would raise RecursionError on deep nesting and accept NaN, infinities and
+    text no database stores; this reads the body once with bounds, and the view parses it again.
+    """
+    body = request.get_data(cache=True)
+    if not body:
+        return
+    try:
+        load_json(body)
+    except BodyError as exc:
+        raise ApiProblem(400, "Bad Request", f"the request body could not be read: {exc}") from None
 
 
 def shape_spec(spec: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from app.schemas import (
 from engine.errors import FormValidationError, NotFoundError
 from storage import listing
 from storage.case_header import case_header, case_headers
-from storage.orgs import Principal
+from storage.orgs import Principal, is_registered_gemeente
 
 bp = APIBlueprint("process_instances", __name__, tag="Process instances")
 
@@ -61,14 +61,17 @@ def prefixed(exc: FormValidationError, prefix: str) -> ApiProblem:
 @bp.doc(
     summary="Start an instance for a status holder",
     description="`processKey` defaults to `doorlopende_lijn`. A second active instance with the same "
-    "`businessKey` and `processKey` answers 409.",
-    responses=errors(400, 403, 409, 413),
+    "`businessKey` and `processKey` answers 409. A `gemeente` that is not a registered gemeente "
+    "organisation answers 422.",
+    responses=errors(400, 403, 409, 413, 422),
 )
 def start_instance(json_data: dict[str, Any]) -> Any:
     principal = current_principal()
     key, gemeente, variables = json_data["processKey"], json_data["gemeente"], json_data["variables"]
     if "gemeente" in variables and variables["gemeente"] != gemeente:
         raise invalid("variables.gemeente", "must equal gemeente")
+    if not is_registered_gemeente(db_connection(), gemeente):
+        raise invalid("gemeente", "is not a registered gemeente")
     workflow = services().workflow
     try:
         workflow.definition(key)

@@ -95,7 +95,6 @@ def test_a_timestamp_more_than_five_minutes_off_is_refused(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        (b"{not json", "body"),
         (b"[1, 2]", "body"),
         (json.dumps({"specversion": "1.0", "id": "x", "type": "nl.coa.tvs.koppeling"}).encode(), "data"),
         (
@@ -179,6 +178,54 @@ def test_a_koppeling_with_naam_keeps_it_on_the_instance(
     with db.connect() as conn:
         row = conn.execute(select(process_instances)).one()
     assert row.variables["naam"] == "Amira Haddad"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[" * 100_000,
+        b'{"data": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+        b'{"specversion": "1.0", "data": {"x": NaN}}',
+        b'{"specversion": "1.0", "data": {"x": "\\ud800"}}',
+        b'{"specversion": "1.0", "data": {"x": 1e999}}',
+    ],
+    ids=["syntax", "100000-deep", "2000-deep", "NaN", "surrogate", "1e999"],
+)
+def test_an_unreadable_signed_body_is_400_and_changes_nothing(
+    client: Any, db: Engine, clock: ManualClock, parties: Parties, body: bytes, caplog: Any
+) -> None:
+    caplog.set_level("ERROR")
+    answer = post(client, body, signed(body, clock.now()))
+    assert answer.status_code == 400, answer.json
+    assert answer.mimetype == "application/problem+json"
+    assert answer.json["detail"]
+    assert counts(db) == (0, 0)
+    assert not caplog.records
+    # Unsigned, the same body is a 401: the signature is checked before the body is read.
+    assert post(client, body, {"Content-Type": "application/cloudevents+json"}).status_code == 401
+    # A body that is not UTF-8 cannot carry a Standard Webhooks signature: 401 as well.
+    assert post(client, b'{"x": "\xff"}', signed(b"{}", clock.now())).status_code == 401
+
+
+def test_a_koppeling_for_an_unregistered_gemeente_is_rejected_and_stored(
+    client: Any, db: Engine, clock: ManualClock, parties: Parties
+) -> None:
+    body = koppeling(gemeente="GM9999")
+    headers = signed(body, clock.now(), "msg_gm9999")
+    answer = post(client, body, headers)
+    assert answer.status_code == 422, answer.json
+    assert answer.json["errors"] == [{"field": "data.gemeente", "message": "is not a registered gemeente"}]
+    assert V_A not in answer.get_data(as_text=True)
+    assert counts(db) == (0, 1)
+    # Sent again: acknowledged as seen, still no instance.
+    assert post(client, body, headers).json["status"] == "duplicate"
+    assert counts(db) == (0, 1)
+    listed = client.get("/api/v1/webhooks/tvs/events?status=rejected", headers=parties.auth("beheerder"))
+    (item,) = listed.json["items"]
+    assert item["webhookId"] == "msg_gm9999" and item["gemeente"] == "GM9999"
+    assert item["error"] == "gemeente GM9999 is not a registered gemeente"
+    assert item["processInstanceId"] is None
 
 
 def test_messages_advance_the_instance(client: Any, db: Engine, clock: ManualClock, parties: Parties) -> None:
