@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from importlib import resources
@@ -11,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from app.config import load_config
 from engine.clock import SystemClock
 from engine.definition import SpecLibrary
 from engine.errors import DeployError, EngineError
-from storage.db import make_engine
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, make_engine, write_connection
 from storage.errors import StorageError
 from storage.migrate import upgrade
 from storage.orgs import ORG_KINDS, ROLES, add_organisation, add_user, create_token
@@ -92,8 +94,6 @@ def bundled_documents() -> list[tuple[str, bytes]]:
 
 # -- commands -------------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
-    import os
-
     from app import build_services
     from app.server import Server
 
@@ -270,7 +270,7 @@ def cmd_lint(args: argparse.Namespace, _config: dict[str, Any]) -> int:
 def cmd_org_add(args: argparse.Namespace, config: dict[str, Any]) -> int:
     engine = _engine(config)
     try:
-        with engine.begin() as conn:
+        with write_connection(engine) as conn, conn.begin():
             add_organisation(conn, args.code, args.name, args.kind, SystemClock().now())
     finally:
         engine.dispose()
@@ -281,7 +281,7 @@ def cmd_org_add(args: argparse.Namespace, config: dict[str, Any]) -> int:
 def cmd_token_create(args: argparse.Namespace, config: dict[str, Any]) -> int:
     engine = _engine(config)
     try:
-        with engine.begin() as conn:
+        with write_connection(engine) as conn, conn.begin():
             token = create_token(conn, args.org, args.role, args.name, SystemClock().now())
     finally:
         engine.dispose()
@@ -303,7 +303,7 @@ def cmd_user_add(args: argparse.Namespace, config: dict[str, Any]) -> int:
         raise CliError("the password needs at least 8 characters")
     engine = _engine(config)
     try:
-        with engine.begin() as conn:
+        with write_connection(engine) as conn, conn.begin():
             add_user(
                 conn,
                 args.username,
@@ -402,13 +402,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def describe_error(exc: BaseException) -> str:
+    """One line for an operator: what went wrong, without a traceback or bound parameters."""
+    if isinstance(exc, OperationalError) and "locked" in str(exc.orig):
+        return (
+            "the database is busy: another process held its write lock for longer than the "
+            f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s busy timeout; try again"
+        )
+    if isinstance(exc, DBAPIError):
+        cause = exc.orig or exc
+        text = str(cause)
+        missing = "no such table" in text or ('relation "' in text and "does not exist" in text)
+        hint = "; run `inburgering db upgrade` first" if missing else ""
+        return f"database error: {_first_line(cause)}{hint}"
+    if isinstance(exc, SQLAlchemyError):
+        return f"database error: {_first_line(exc)}"
+    if isinstance(exc, CliError | StorageError | EngineError | RotationError | ValueError | OSError):
+        return _first_line(exc)
+    return (
+        f"unexpected error ({type(exc).__name__}: {_first_line(exc)[:200]}); "
+        "set INBURGERING_CLI_TRACEBACK=1 to see where"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; any failure ends in one line on stderr and exit status 1 (130 on Ctrl-C)."""
     args = build_parser().parse_args(argv)
-    config = load_config()
     try:
+        config = load_config()
         return int(args.func(args, config))
-    except (CliError, StorageError, EngineError, RotationError, ValueError, OSError) as exc:
-        print(f"inburgering: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("inburgering: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - an operator's command never ends in a traceback
+        if os.environ.get("INBURGERING_CLI_TRACEBACK"):
+            raise
+        print(f"inburgering: {describe_error(exc)}", file=sys.stderr)
         return 1
 
 

@@ -24,6 +24,7 @@ from app import Services
 from app.auth import READERS
 from engine.clock import LOCAL_ZONE
 from engine.errors import EngineError, NotFoundError
+from storage.db import write_connection
 from storage.errors import StorageError
 from storage.orgs import add_organisation, add_user, create_token, get_organisation, get_user, token_exists
 from storage.schema import process_instances, timers, user_tasks
@@ -85,7 +86,7 @@ def seed(svc: Services, out: Callable[[str], None] = print) -> dict[tuple[str, s
     now = svc.clock.now()
     secret = svc.config.get("SECRET_KEY") or DEV_SECRET
     tokens: dict[tuple[str, str], str] = {}
-    with svc.db.begin() as conn:
+    with write_connection(svc.db) as conn, conn.begin():
         for code, name, kind in ORGANISATIONS:
             if get_organisation(conn, code) is None:
                 add_organisation(conn, code, name, kind, now)

@@ -22,7 +22,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
 def upgrade(engine: Engine) -> None:
     """Bring the database at ``engine`` to the newest schema."""
     config = alembic_config(engine)
-    with engine.connect() as conn:
+    # A write transaction from the start (BEGIN IMMEDIATE on SQLite): a migration that reads the
+    # version and then writes must not fail when another process wrote in between.
+    with engine.connect().execution_options(write=True) as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
         conn.commit()
