@@ -28,10 +28,46 @@ class Target:
     address: str
 
 
+#: IPv6 global unicast; every other IPv6 block (``::/8`` with its IPv4-compatible, mapped and
+#: translated forms, ``fc00::/7``, ``fe80::/10``, the deprecated site-local ``fec0::/10``,
+#: multicast, ``100::/64``, the local-use NAT64 ``64:ff9b:1::/48``) is refused outright.
+_IPV6_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+#: The well-known NAT64 prefix: allowed only when the IPv4 address inside is itself public.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+#: Inside 2000::/3 but not a destination: documentation (RFC 3849, RFC 9637) and SRv6 SIDs.
+_IPV6_REFUSED = (
+    ipaddress.IPv6Network("2001:db8::/32"),
+    ipaddress.IPv6Network("3fff::/20"),
+    ipaddress.IPv6Network("5f00::/16"),
+)
+#: Not a destination although the standard library calls it global: the 6to4 relay anycast.
+_IPV4_REFUSED = (ipaddress.IPv4Network("192.88.99.0/24"),)
+
+
+def _is_public_v4(ip: ipaddress.IPv4Address) -> bool:
+    return ip.is_global and not ip.is_multicast and not any(ip in net for net in _IPV4_REFUSED)
+
+
 def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """Whether ``address`` is globally routable, with every address embedded in it.
+
+    An IPv6 address that carries an IPv4 address (NAT64, 6to4, Teredo) is public only when the
+    IPv4 address is; the mapped, compatible and translated forms in ``::/8`` never are.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _is_public_v4(ip)
+    if ip in _NAT64:
+        return _is_public_v4(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip not in _IPV6_GLOBAL_UNICAST or any(ip in net for net in _IPV6_REFUSED):
+        return False
+    if ip.sixtofour is not None:
+        return _is_public_v4(ip.sixtofour)
+    if ip.teredo is not None:
+        return False
     return ip.is_global and not ip.is_multicast
 
 
