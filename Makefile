@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint lint-py lint-bpmn typecheck pytest chromium bench clean
+.PHONY: run test lint lint-py lint-bpmn typecheck pytest chromium bench clean assets
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ lint-bpmn: $(STAMP) $(NODE_STAMP)
 	$(BIN)/inburgering lint bpmn
 
 lint: lint-py typecheck lint-bpmn
+
+assets: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m app.tasklist.assets node_modules
 
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

@@ -14,7 +14,7 @@ STATIC = Path(__file__).with_name("static") / "vendor"
 VENDORED = {
     "utrecht-component-library.css": "@utrecht/component-library-css/dist/index.css",
     "utrecht-design-tokens.css": "@utrecht/design-tokens/dist/theme.css",
-    "bpmn-viewer.js": "bpmn-js/dist/bpmn-viewer.production.min.js",
+    "bpmn-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
 }

@@ -48,6 +48,7 @@ class ProcessInfo:
     documentation: dict[str, str] = field(default_factory=dict)
     boundaries: dict[str, tuple[Boundary, ...]] = field(default_factory=dict)
     called: dict[str, str] = field(default_factory=dict)  # call activity id -> called process key
+    boundary_ids: set[str] = field(default_factory=set)  # every boundary event (timer or other)
 
 
 def first_sentence(text: str) -> str:
@@ -83,6 +84,8 @@ def parse_processes(content: bytes) -> dict[str, ProcessInfo]:
             doc = element.find("bpmn:documentation", _NS)
             if doc is not None and doc.text:
                 info.documentation[element_id] = doc.text.strip()
+            if etree.QName(element).localname == "boundaryEvent":
+                info.boundary_ids.add(element_id)
             if etree.QName(element).localname == "callActivity" and element.get("calledElement"):
                 info.called[element_id] = element.get("calledElement") or ""
         for boundary in process.iter(f"{{{BPMN}}}boundaryEvent"):

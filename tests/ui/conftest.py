@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from werkzeug.security import generate_password_hash
 
+from app.cli import bundled_documents, deploy_documents
 from engine.clock import ManualClock
 from storage.orgs import add_user
 from tests.api.conftest import Api, make_api
@@ -60,3 +61,28 @@ def login(api: Api, username: str, password: str = PASSWORD) -> Any:
         "/tasklist/inloggen",
         data={"gebruikersnaam": username, "wachtwoord": password, "csrf_token": csrf_of(page.text)},
     )
+
+
+@pytest.fixture
+def lijn(sqlite_db: Engine, clock: ManualClock) -> Api:
+    api = make_api(sqlite_db, clock)
+    add_users(api)
+    assert deploy_documents(api.app.extensions["inburgering"].workflow, bundled_documents(), "test") == []
+    return api
+
+
+def start(
+    api: Api, v_nummer: str, naam: str, gemeente: str = "GM0344", koppeldatum: str = "2027-01-04"
+) -> Any:
+    response = api.post(
+        "/process-instances",
+        "sys",
+        json={
+            "processKey": "doorlopende_lijn",
+            "businessKey": v_nummer,
+            "gemeente": gemeente,
+            "variables": {"azc": "AZC-ZWL", "koppeldatum": koppeldatum, "naam": naam},
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()

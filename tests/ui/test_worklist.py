@@ -4,40 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
-import pytest
-from sqlalchemy import Engine
-
-from app.cli import bundled_documents, deploy_documents
-from engine.clock import ManualClock
-from tests.api.conftest import Api, make_api
-from tests.ui.conftest import add_users, csrf_of, login
-
-
-@pytest.fixture
-def lijn(sqlite_db: Engine, clock: ManualClock) -> Api:
-    api = make_api(sqlite_db, clock)
-    add_users(api)
-    assert deploy_documents(api.app.extensions["inburgering"].workflow, bundled_documents(), "test") == []
-    return api
-
-
-def start(
-    api: Api, v_nummer: str, naam: str, gemeente: str = "GM0344", koppeldatum: str = "2027-01-04"
-) -> Any:
-    response = api.post(
-        "/process-instances",
-        "sys",
-        json={
-            "processKey": "doorlopende_lijn",
-            "businessKey": v_nummer,
-            "gemeente": gemeente,
-            "variables": {"azc": "AZC-ZWL", "koppeldatum": koppeldatum, "naam": naam},
-        },
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+from tests.api.conftest import Api
+from tests.ui.conftest import csrf_of, login, start
 
 
 def cards(html: str) -> list[str]:

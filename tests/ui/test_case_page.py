@@ -1,0 +1,93 @@
+"""The case page: where the process is, deadlines, klantprofiel moments, history, timer actions."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+
+from tests.api.conftest import Api
+from tests.ui.conftest import csrf_of, login, start
+
+
+def diagram_data(html: str) -> list[dict[str, list[str]]]:
+    found = re.findall(r'data-bron="([^"]+)"\s+data-actief="([^"]*)" data-afgerond="([^"]*)"', html)
+    return [
+        {"bron": bron, "actief": json.loads(unescape(a)), "afgerond": json.loads(unescape(d))}
+        for bron, a, d in found
+    ]
+
+
+def test_the_case_page_shows_where_the_process_is_and_what_happened(lijn: Api) -> None:
+    instance = start(lijn, "V2000001", "Amal Haddad")
+    login(lijn, "km.utrecht")
+    html = lijn.client.get("/tasklist").text
+    task_id = re.search(r'href="/tasklist/taken/([0-9a-f-]+)">Scenario kiezen', html).group(1)
+    page = lijn.client.get(f"/tasklist/taken/{task_id}").text
+    done = lijn.client.post(
+        f"/tasklist/taken/{task_id}",
+        data={"actie": "afronden", "scenario": "2", "csrf_token": csrf_of(page)},
+    )
+    assert done.status_code == 303
+    case = lijn.client.get(f"/tasklist/dossiers/{instance['id']}")
+    assert case.status_code == 200
+    assert "style-src 'self' 'unsafe-inline'" in case.headers["Content-Security-Policy"]
+    assert "script-src" not in case.headers["Content-Security-Policy"]  # scripts stay 'self'
+    text = case.text
+    assert "Dossier van Amal Haddad" in text and "V2000001" in text
+    diagrams = diagram_data(text)
+    assert [d["bron"].rsplit("/", 1)[1] for d in diagrams] == ["doorlopende_lijn", "scenario_2"]
+    assert "scenario_kiezen" in diagrams[0]["afgerond"]
+    assert "scenario_2_gecombineerd" in diagrams[0]["actief"]
+    assert "afspraken_casemanager" in diagrams[1]["actief"]  # the next task, drawn highlighted
+    assert "<li>Afspraken maken met casemanager COA</li>" in text
+    assert "Taak afgerond: Scenario kiezen, door km.utrecht (klantmanager)" in text
+    assert "Na de koppeling" in text  # the klantprofiel moment
+    assert "12 weken na koppeling: 29-03-2027 10:00" in text  # a pending deadline with its date
+    xml = lijn.client.get(diagrams[1]["bron"])
+    assert xml.status_code == 200 and xml.mimetype == "application/xml"
+    assert b'id="afspraken_casemanager"' in xml.data
+    assert lijn.client.get(f"/tasklist/dossiers/{instance['id']}/diagrammen/aanvraag").status_code == 404
+
+
+def test_another_gemeente_sees_no_case_page(lijn: Api) -> None:
+    instance = start(lijn, "V2000001", "Amal Haddad")
+    login(lijn, "km.amsterdam")
+    for path in (
+        f"/tasklist/dossiers/{instance['id']}",
+        f"/tasklist/dossiers/{instance['id']}/diagrammen/doorlopende_lijn",
+        "/tasklist/dossiers/00000000-0000-0000-0000-000000000000",
+    ):
+        response = lijn.client.get(path)
+        assert response.status_code == 404 and "Amal Haddad" not in response.text
+
+
+def test_a_beheerder_fires_or_moves_a_timer_and_others_cannot(lijn: Api) -> None:
+    instance = start(lijn, "V2000001", "Amal Haddad")
+    timers = lijn.get(f"/timers?processInstanceId={instance['id']}", "bh").get_json()["items"]
+    huisvesting = next(t for t in timers if t["elementId"] == "termijn_huisvesting")
+    bijzonderheden = next(t for t in timers if t["elementId"] == "termijn_bijzonderheden")
+    login(lijn, "km.utrecht")
+    page = lijn.client.get(f"/tasklist/dossiers/{instance['id']}").text
+    assert "Nu laten verlopen" not in page
+    path = f"/tasklist/dossiers/{instance['id']}/termijnen/{huisvesting['id']}"
+    assert lijn.client.post(path, data={"actie": "nu", "csrf_token": csrf_of(page)}).status_code == 403
+    lijn.client.post("/tasklist/uitloggen", data={"csrf_token": csrf_of(page)})
+    login(lijn, "bh.coa")
+    page = lijn.client.get(f"/tasklist/dossiers/{instance['id']}").text
+    assert "Nu laten verlopen" in page
+    bad = lijn.client.post(
+        path, data={"actie": "verzetten", "datum": "31-02-2027", "csrf_token": csrf_of(page)}
+    )
+    assert bad.status_code == 422 and "dd-mm-jjjj" in bad.text
+    moved = lijn.client.post(
+        path, data={"actie": "verzetten", "datum": "15-02-2027", "tijd": "09:30", "csrf_token": csrf_of(page)}
+    )
+    assert moved.status_code == 303
+    after = lijn.get(f"/timers?processInstanceId={instance['id']}", "bh").get_json()["items"]
+    assert next(t for t in after if t["id"] == huisvesting["id"])["dueAt"] == "2027-02-15T08:30:00Z"
+    other = f"/tasklist/dossiers/{instance['id']}/termijnen/{bijzonderheden['id']}"
+    assert lijn.client.post(other, data={"actie": "nu", "csrf_token": csrf_of(page)}).status_code == 303
+    page = lijn.client.get(f"/tasklist/dossiers/{instance['id']}").text
+    assert "Termijn direct laten verlopen: Keuzetermijn voorbij, door bh.coa (beheerder)" in page
+    assert "Bijzonderheden bespreken" not in page.split("Open taken")[1].split("Lopende termijnen")[0]
