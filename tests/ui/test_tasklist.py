@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import Engine
-from werkzeug.serving import make_server
-
-from engine.clock import ManualClock
-from tests.api.conftest import Api, make_api
-from tests.conftest import T0
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, add_users, csrf_of, login
+from tests.api.conftest import Api
+from tests.ui.conftest import PASSWORD, csrf_of, login
 
 
 def task_page(api: Api, task_id: str) -> Any:
@@ -206,66 +195,3 @@ def test_typed_values_convert_every_field_type() -> None:
         "datum": "2027-01-04",
         "keuze": "ja",
     }
-
-
-# -- a real browser -------------------------------------------------------------------------------
-@pytest.fixture
-def live_server(sqlite_db: Engine) -> Iterator[tuple[str, Api]]:
-    """The app on a temporary SQLite database, served by werkzeug on a free local port."""
-    api = make_api(sqlite_db, ManualClock(T0))
-    add_users(api)
-    server = make_server("127.0.0.1", 0, api.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", api
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-def _browser_available() -> None:
-    if Path(CHROMIUM).exists() and shutil.which(CHROMIUM):
-        return
-    reason = f"{CHROMIUM} is missing: install Debian's chromium (`make chromium`) to run the browser test"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def test_a_klantmanager_completes_a_task_in_a_real_browser(live_server: tuple[str, Api]) -> None:
-    _browser_available()
-    from playwright.sync_api import expect, sync_playwright
-
-    base, api = live_server
-    api.start("V1000008")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(locale="nl-NL").new_page()
-            page.set_default_timeout(15000)
-            page.goto(base + "/")
-            expect(page.get_by_role("heading", name="Inloggen")).to_be_visible()
-            page.get_by_label("Gebruikersnaam").fill("km.utrecht")
-            page.get_by_label("Wachtwoord").fill(PASSWORD)
-            page.get_by_role("button", name="Inloggen").click()
-            expect(page.get_by_role("heading", name="Werklijst")).to_be_visible()
-
-            page.get_by_role("link", name="Aanvraag beoordelen").click()
-            expect(page.get_by_role("heading", name="Aanvraag beoordelen")).to_be_visible()
-            page.get_by_label("Bedrag").fill("5000")
-            page.get_by_role("button", name="Oppakken en afronden").click()
-            expect(page.locator("#fout-bedrag")).to_have_text("Hoogstens 1000.")
-            expect(page.locator("#fout-besluit")).to_have_text("Dit veld is verplicht.")
-            expect(page.locator("#foutoverzicht")).to_be_focused()
-            expect(page.get_by_label("Bedrag")).to_have_value("5000")
-
-            page.get_by_label("Nee").check()
-            page.get_by_label("Bedrag").fill("")
-            page.get_by_role("button", name="Oppakken en afronden").click()
-            expect(page.get_by_role("heading", name="Werklijst")).to_be_visible()
-            expect(page.get_by_text("De taak 'Aanvraag beoordelen' is afgerond.")).to_be_visible()
-            expect(page.get_by_text("Er zijn geen open taken voor u.")).to_be_visible()
-            expect(page.get_by_role("link", name="Aanvraag beoordelen")).to_have_count(0)
-        finally:
-            browser.close()
