@@ -11,6 +11,7 @@ from flask import current_app, g
 from sqlalchemy import Connection, Engine
 
 from app.config import load_config
+from engine.budget import StepBudget
 from engine.clock import Clock, SystemClock
 from storage.db import make_engine
 from storage.service import WorkflowService
@@ -61,7 +62,9 @@ def build_services(
     """Create the database engine, clock and workflow service from a loaded config."""
     clock = clock or config.get("CLOCK") or SystemClock()
     db = db or make_engine(config["DATABASE_URL"])
-    return Services(db=db, clock=clock, workflow=WorkflowService(db, clock), config=dict(config))
+    budget = StepBudget.from_settings(config)
+    workflow = WorkflowService(db, clock, budget=budget)
+    return Services(db=db, clock=clock, workflow=workflow, config=dict(config))
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:

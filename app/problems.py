@@ -15,7 +15,9 @@ from engine.errors import (
     FormValidationError,
     NotFoundError,
     ProcessError,
+    StepBudgetExceeded,
     TaskNotOpenError,
+    TimerCycleTooShort,
 )
 from storage.errors import ConflictError, NotFound
 
@@ -138,6 +140,11 @@ def problem_from_exception(exc: Exception) -> Response | None:
         return problem_response(409, "Conflict", str(exc))
     if isinstance(exc, NotFound | NotFoundError):
         return problem_response(404, "Not Found", NOT_VISIBLE)
+    if isinstance(exc, StepBudgetExceeded | TimerCycleTooShort):
+        element: dict[str, Any] = {"field": "process", "message": str(exc)[:500]}
+        if exc.element_id is not None:
+            element["elementId"] = exc.element_id
+        return problem_response(422, "Step refused", f"nothing was changed: {str(exc)[:500]}", [element])
     if isinstance(exc, ProcessError):
         return problem_response(422, "Process error", f"the process cannot continue: {str(exc)[:500]}")
     if isinstance(exc, EngineError):

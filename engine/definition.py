@@ -21,6 +21,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import signals
+from engine.budget import StepBudget, cycle_problems
 from engine.camunda import DocumentInfo, inspect_document
 from engine.errors import DeployError, NotFoundError, Problem
 from engine.intake import document_kind, parse_xml
@@ -130,7 +131,9 @@ def _interrupting_starts(root: etree._Element) -> frozenset[str]:
 class SpecLibrary:
     """Parsed, validated and versioned process definitions (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: StepBudget | None = None) -> None:
+        #: Step limits for the runtime, and the shortest timer cycle a document may declare.
+        self.budget = budget or StepBudget()
         self._lock = threading.RLock()
         self._definitions: dict[str, dict[int, ProcessDefinition]] = {}
         self._by_hash: dict[tuple[str, str], int] = {}
@@ -170,6 +173,7 @@ class SpecLibrary:
                 raise DeployError([Problem(f"DMN could not be parsed: {exc}")]) from exc
             return ParsedDocument(name, sha, kind, content, info, {}, {}, {}, tuple(info.decision_ids))
 
+        problems.extend(cycle_problems(root, self.budget.min_timer_cycle))
         try:
             _schema_validator().validate(root, filename=name)
         except ValidationException as exc:

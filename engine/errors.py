@@ -67,3 +67,25 @@ class NotFoundError(EngineError):
 
 class ProcessError(EngineError):
     """The diagram failed while running (bad expression at run time, missing variable)."""
+
+
+class StepBudgetExceeded(ProcessError):
+    """A step used more than its budget (iterations, evaluator operations or wall time); rolled back."""
+
+    def __init__(self, element_id: str | None, resource: str, limit: str) -> None:
+        self.element_id = element_id
+        self.resource = resource
+        self.limit = limit
+        where = f"{element_id}: " if element_id else ""
+        super().__init__(
+            f"{where}the step went over its budget ({resource}: at most {limit}) and was rolled back; "
+            "a loop without a wait state, or too much work for one step"
+        )
+
+
+class TimerCycleTooShort(ProcessError):
+    """A timer cycle whose period is under the configured minimum (it would fire without end)."""
+
+    def __init__(self, element_id: str | None, message: str) -> None:
+        self.element_id = element_id
+        super().__init__(f"{element_id}: {message}" if element_id else message)

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NoReturn
 
+from engine.budget import charge_operation
 from engine.clock import LOCAL_ZONE
 from engine.errors import ExpressionError
 
@@ -1006,6 +1007,7 @@ class _JuelInterpreter:
         raise UnknownVariableError(f"unknown variable '{name}'")
 
     def visit(self, node: _Node) -> Any:
+        charge_operation()
         kind = node.kind
         if kind == "lit":
             return node.value
@@ -1256,6 +1258,7 @@ class _PyInterpreter:
         self.sizes = _Sizes()
 
     def visit(self, node: ast.expr) -> Any:  # noqa: C901 - one dispatch over the allow-list
+        charge_operation()
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):

@@ -7,7 +7,8 @@ step's time, and returns everything storage needs to write in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -28,10 +29,18 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import expression, forms, serialization, signals, spiff_support
+from engine.budget import StepBudget, StepMeter, Ticker, current_meter, metered
 from engine.camunda import DocumentInfo, UserTaskInfo
 from engine.clock import Clock
 from engine.definition import Bundle, SpecLibrary
-from engine.errors import EngineError, ExpressionError, NotFoundError, ProcessError, TaskNotOpenError
+from engine.errors import (
+    EngineError,
+    ExpressionError,
+    NotFoundError,
+    ProcessError,
+    TaskNotOpenError,
+    TimerCycleTooShort,
+)
 from engine.result import (
     AuditRecord,
     DomainEvent,
@@ -47,6 +56,9 @@ spiff_support.install()
 STATE_FORMAT = 1
 _META = "doorlopendeLijn"  # key in a task's internal_data for what we computed when it opened
 _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+#: SpiffWorkflow's task iterators do not look deeper than this into the task tree: a task below it is
+#: never run, and the instance would look completed while it is not.
+_LIBRARY_MAX_DEPTH = 1000
 
 
 def _event_type(message_name: str) -> str:
@@ -127,13 +139,45 @@ class _Step:
         self.events.append(DomainEvent("termijn-verstreken", element, {"elementId": element}))
         self.audit.append(AuditRecord("timer-fired", element, "system:timer", {}))
 
+    def will_complete(self, task: Any) -> None:
+        meter = current_meter()
+        if meter is not None:
+            meter.enter(getattr(task.task_spec, "bpmn_id", None))
+
     def run(self) -> None:
         try:
             self.workflow.refresh_timers()
-            self.workflow.do_engine_steps(did_complete_task=self.did_complete)
+            self.workflow.do_engine_steps(
+                will_complete_task=self.will_complete, did_complete_task=self.did_complete
+            )
         except SpiffWorkflowException as exc:
             raise ProcessError(_describe_library_error(exc)) from exc
         self.workflow.get_events()  # uncaught throws were turned into domain events already
+        self.check_wait_states()
+
+    def check_wait_states(self) -> None:
+        """Refuse what the library would get wrong after this step: a too-deep tree, a racing cycle."""
+        minimum = self.runtime.budget.min_timer_cycle
+        for task in _all_tasks(self.workflow):
+            if not task.state & _OPEN:
+                continue
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if task.depth >= _LIBRARY_MAX_DEPTH - 1:
+                raise ProcessError(
+                    f"{element}: the instance ran {task.depth} elements deep without a wait state the "
+                    "engine can follow; it is stopped here instead of being reported completed"
+                )
+            if task.state != TaskState.WAITING:
+                continue
+            value = task.internal_data.get("event_value")
+            if isinstance(value, dict) and isinstance(value.get("duration"), int | float):
+                period = timedelta(seconds=value["duration"])
+                if period < minimum:
+                    raise TimerCycleTooShort(
+                        element,
+                        f"the timer cycle repeats every {period.total_seconds():g} s; the shortest "
+                        f"period allowed is {minimum.total_seconds():g} s",
+                    )
 
 
 def _describe_library_error(exc: SpiffWorkflowException) -> str:
@@ -192,10 +236,29 @@ def _parse_due(value: Any) -> datetime | None:
 class Runtime:
     """Runs process instances of the definitions in a :class:`SpecLibrary` on a :class:`Clock`."""
 
-    def __init__(self, library: SpecLibrary, clock: Clock) -> None:
+    def __init__(
+        self,
+        library: SpecLibrary,
+        clock: Clock,
+        budget: StepBudget | None = None,
+        ticker: Ticker | None = None,
+    ) -> None:
         self.library = library
         self.clock = clock
+        self.budget = budget or library.budget
+        self.ticker = ticker
         self.script_engine = SafeScriptEngine()
+
+    @contextlib.contextmanager
+    def _stepping(self, now: datetime) -> Iterator[StepMeter]:
+        """Every step runs in here: on the step's time, and under its budget.
+
+        Over budget raises :class:`~engine.errors.StepBudgetExceeded` naming the element; the step's
+        result is never returned, so nothing of it is written.
+        """
+        meter = StepMeter(self.budget, self.ticker) if self.ticker else StepMeter(self.budget)
+        with spiff_support.step_time(now), metered(meter):
+            yield meter
 
     # -- public steps ----------------------------------------------------------------------------
     def start(
@@ -220,7 +283,7 @@ class Runtime:
         if signal is not None and signal not in signals.signal_start_names(bundle.top.spec):
             raise NotFoundError(f"process '{process_key}' has no start event for signal '{signal}'")
         now = self.clock.now()
-        with spiff_support.step_time(now):
+        with self._stepping(now):
             workflow = BpmnWorkflow(
                 bundle.top.spec, dict(bundle.subprocess_specs), script_engine=self.script_engine
             )
@@ -256,7 +319,7 @@ class Runtime:
         ]
         if not waiting:
             raise NotFoundError(f"no wait for signal '{signal_name}'")
-        with spiff_support.step_time(now):
+        with self._stepping(now):
             step = _Step(self, workflow, bundle, actor)
             workflow.catch(signals.event(signal_name, clean))
             step.audit.append(
@@ -284,9 +347,10 @@ class Runtime:
         info = self.user_task_info(bundle, task)
         fields = info.form if info else ()
         clean = forms.validate_submission(fields, dict(data), current=task.data)
-        with spiff_support.step_time(now):
+        with self._stepping(now) as meter:
             step = _Step(self, workflow, bundle, actor)
             task.data.update(clean)
+            meter.enter(task.task_spec.bpmn_id)
             try:
                 task.run()
             except SpiffWorkflowException as exc:
@@ -317,7 +381,7 @@ class Runtime:
         waiting = [w for w in self._message_waits(workflow) if w.message_name == message_name]
         if not waiting:
             raise NotFoundError(f"no wait for message '{message_name}'")
-        with spiff_support.step_time(now):
+        with self._stepping(now):
             step = _Step(self, workflow, bundle, actor)
             definition = CamundaMessage(message_name)
             event = BpmnEvent(definition, payload={"payload": clean, "result_var": None})
@@ -335,7 +399,7 @@ class Runtime:
         """Fire every timer whose due time has come (``due_at <= now``)."""
         workflow, bundle, business_key = self._load(state)
         now = self.clock.now()
-        with spiff_support.step_time(now + timedelta(microseconds=1)):
+        with self._stepping(now + timedelta(microseconds=1)):
             step = _Step(self, workflow, bundle, actor)
             step.run()
             return self._result(workflow, bundle, business_key, step, now)
@@ -374,7 +438,7 @@ class Runtime:
             task.internal_data["event_value"] = value
         else:
             task.internal_data["event_value"] = new_value
-        with spiff_support.step_time(now):
+        with self._stepping(now):
             step = _Step(self, workflow, bundle, actor)
             action = "timer-fire-requested" if fire else "timer-rescheduled"
             step.audit.append(
@@ -387,7 +451,7 @@ class Runtime:
         """Cancel every open task; the instance ends as terminated."""
         workflow, bundle, business_key = self._load(state)
         now = self.clock.now()
-        with spiff_support.step_time(now):
+        with self._stepping(now):
             step = _Step(self, workflow, bundle, actor)
             workflow.cancel()
             step.audit.append(AuditRecord("terminated", bundle.top.key, actor, {}))

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from engine.budget import StepBudget
 from engine.clock import Clock
 from engine.definition import ParsedDocument, ProcessDefinition, SpecLibrary
 from engine.errors import NotFoundError, TaskNotOpenError
@@ -50,11 +51,17 @@ class BatchOutcome:
 class WorkflowService(SignalDelivery):
     """Instances and definitions, on one database, one library and one clock."""
 
-    def __init__(self, engine: Engine, clock: Clock, library: SpecLibrary | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        library: SpecLibrary | None = None,
+        budget: StepBudget | None = None,
+    ) -> None:
         self.db = engine
         self.clock = clock
-        self.library = library or SpecLibrary()
-        self.runtime = Runtime(self.library, clock)
+        self.library = library or SpecLibrary(budget)
+        self.runtime = Runtime(self.library, clock, budget)
         self._loaded: set[str] = set()
 
     # -- definitions -----------------------------------------------------------------------------

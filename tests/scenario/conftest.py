@@ -25,8 +25,13 @@ def library() -> Any:
 
 @pytest.fixture
 def journey(library: Any) -> Journey:
+    from engine.budget import StepBudget
     from engine.clock import ManualClock
     from engine.runtime import Runtime
 
     clock = ManualClock(T0)
-    return Journey(Runtime(library, clock), clock)
+    # A tenth of the default iterations and a hundredth of the default evaluator operations: every
+    # journey of the shipped process fits, so the defaults leave it ample room.
+    default = StepBudget()
+    tight = StepBudget(iterations=default.iterations // 10, operations=default.operations // 100)
+    return Journey(Runtime(library, clock, budget=tight), clock)

@@ -129,3 +129,42 @@ def test_one_open_incident_per_subject(db: Engine, clock: ManualClock) -> None:
     with db.connect() as conn:
         assert incidents.count_open(conn) == 2
         assert [i.id for i in incidents.list_incidents(conn, status="resolved").rows] == [first.id]
+
+
+LOOP = (FIXTURES / "engine" / "loop_without_wait_state.bpmn").read_bytes()
+CYCLE = (FIXTURES / "engine" / "cycle_timer.bpmn").read_bytes()
+
+
+def test_a_timer_step_over_its_budget_is_an_incident_and_never_completed(
+    service: WorkflowService, db: Engine, clock: ManualClock, sweep: Sweep
+) -> None:
+    service.deploy("lus.bpmn", LOOP, actor="test")
+    looping = _start(service, "lus", n=0, grens=1_000_000, wachten=True)
+    good = _start(service, "termijn")
+    clock.advance(hours=1)
+
+    report = sweep()
+    assert (report.fired, report.incidents) == (1, 1)
+    assert service.get(good.id).status == "completed"
+    assert service.get(looping.id).status == "active"
+    with db.connect() as conn:
+        (incident,) = incidents.list_incidents(conn, instance_id=looping.id).rows
+    assert "budget" in incident.message and "engine iterations" in incident.message
+    clock.advance(hours=1)
+    assert sweep().claimed == 0
+
+
+def test_a_zero_period_cycle_reached_in_the_worker_is_an_incident_not_an_endless_loop(
+    service: WorkflowService, db: Engine, clock: ManualClock, sweep: Sweep
+) -> None:
+    service.deploy("cyclus.bpmn", CYCLE, actor="test")
+    rec = _start(service, "herinneren", cyclus="R/PT0S", wachten=True)  # the cycle comes after an hour
+    clock.advance(hours=1)
+    report = sweep()
+    assert (report.claimed, report.fired, report.incidents) == (1, 0, 1)
+    with db.connect() as conn:
+        (incident,) = incidents.list_incidents(conn, instance_id=rec.id).rows
+    assert "TimerCycleTooShort" in incident.message and "herinnering" in incident.message
+    for _ in range(3):  # the worker does not spin: nothing is claimable any more
+        clock.advance(seconds=1)
+        assert sweep().claimed == 0
