@@ -102,6 +102,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     from app import tracing
 
     tracing.init_app(app)
+    from app import processing_log
+
+    processing_log.init_app(app)
     from app.api import register_api
 
     register_api(app)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -186,9 +188,13 @@ def cmd_secrets_rotate(_args: argparse.Namespace, config: dict[str, Any]) -> int
             tuple(config.get("SECRET_KEY_PREVIOUS") or ()),
             tvs_secret=config.get("TVS_WEBHOOK_SECRET"),
         )
+        rehashed, left = _rehash_data_subjects(engine, config)
     finally:
         engine.dispose()
     print("\n".join(report.lines()))
+    print(f"data-processing log pseudonym hashes re-derived: {rehashed}")
+    if left:
+        print(f"data-processing log pseudonyms of purged cases (found with a previous key only): {left}")
     return 1 if report.unreadable else 0
 
 
@@ -234,6 +240,63 @@ def cmd_migrate(args: argparse.Namespace, config: dict[str, Any]) -> int:
         print(f"{instance_id}\tfailed\t{reason}")
     print(f"{len(outcome.migrated)} migrated, {len(outcome.failed)} failed")
     return 1 if outcome.failed else 0
+
+
+def _rehash_data_subjects(engine: Engine, config: dict[str, Any]) -> tuple[int, int]:
+    from app.processing_log import DEVELOPMENT_KEY
+    from storage.db import write_connection
+    from storage.processing_log import rehash_data_subjects
+
+    previous = [*(config.get("SECRET_KEY_PREVIOUS") or ()), DEVELOPMENT_KEY]
+    with write_connection(engine) as conn, conn.begin():
+        return rehash_data_subjects(conn, str(config["SECRET_KEY"]), previous)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def cmd_processing_log_export(_args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from app.processing_log import export_item, export_person
+
+    prompt = sys.stdin.isatty()
+    v_nummer = (getpass.getpass("V-nummer: ") if prompt else sys.stdin.readline()).strip()
+    if not v_nummer:
+        raise CliError("give the V-nummer on standard input (never as an argument)")
+    engine = _engine(config)
+    try:
+        rows = export_person(
+            engine, config, v_nummer, actor=f"cli:{getpass.getuser()}", now=SystemClock().now()
+        )
+    finally:
+        engine.dispose()
+    base = str(config.get("PUBLIC_BASE_URL") or "")
+    body = {"items": [export_item(r, base) for r in rows], "total": len(rows)}
+    print(json.dumps(body, default=_json_default, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_processing_log_purge(_args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from app.processing_log import retention_days
+    from storage.db import write_connection
+    from storage.processing_log import purge_records
+
+    days = retention_days(config)
+    engine = _engine(config)
+    removed = 0
+    try:
+        while True:
+            with write_connection(engine) as conn, conn.begin():
+                count = purge_records(conn, SystemClock().now(), days)
+            removed += count
+            if count == 0:
+                break
+    finally:
+        engine.dispose()
+    print(f"removed {removed} data-processing records older than {days} days")
+    return 0
 
 
 def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
@@ -391,6 +454,15 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--role", required=True, choices=ROLES)
     token_create.add_argument("--name", required=True)
     token_create.set_defaults(func=cmd_token_create)
+
+    plog = sub.add_parser("processing-log", help="the data-processing log (Logboek Dataverwerkingen)")
+    plog_sub = plog.add_subparsers(dest="processing_log_command", required=True)
+    plog_sub.add_parser(
+        "export", help="print one person's records as JSON (the V-nummer is read from standard input)"
+    ).set_defaults(func=cmd_processing_log_export)
+    plog_sub.add_parser(
+        "purge", help="remove records past INBURGERING_PROCESSING_LOG_RETENTION_DAYS (default five years)"
+    ).set_defaults(func=cmd_processing_log_purge)
 
     user = sub.add_parser("user", help="tasklist users").add_subparsers(dest="user_command", required=True)
     user_add = user.add_parser("add", help="add a tasklist user")

@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "VAR_DIR": "var",
     "TRUSTED_PROXIES": 0,
+    "PROCESSING_LOG_RETENTION_DAYS": 1826,
 }
 
 _ENV: dict[str, tuple[str, Any]] = {
@@ -35,6 +36,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "PUBLIC_BASE_URL": ("INBURGERING_PUBLIC_BASE_URL", str),
     "VAR_DIR": ("INBURGERING_VAR_DIR", str),
     "TRUSTED_PROXIES": ("INBURGERING_TRUSTED_PROXIES", int),
+    "PROCESSING_LOG_RETENTION_DAYS": ("INBURGERING_PROCESSING_LOG_RETENTION_DAYS", int),
 }
 
 

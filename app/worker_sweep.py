@@ -16,7 +16,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
+from app import processing_log
 from engine.clock import Clock
 from engine.errors import EngineError
 from storage import incidents as incident_store
@@ -274,7 +275,9 @@ def sweep_timers(
     fires (a hook for tests and instrumentation; it does nothing by default).
     """
     db, workflow, clock = _unpack(target)
+    config = {} if isinstance(target, tuple) else target.config
     sweep = _Sweep(db, workflow, clock, worker_id)
+    started = clock.now()
     claimed = sweep.claim(batch, lease)
     if on_claimed is not None:
         on_claimed(claimed)
@@ -296,6 +299,7 @@ def sweep_timers(
     fired, max_lateness, errors, released, incidents_opened = (
         sweep.settle(claimed, outcomes) if claimed else (0, None, 0, 0, 0)
     )
+    _record_steps(db, config, outcomes, started, clock.now())
     report = SweepReport(
         fired=fired,
         conflicts=sum(o.conflicts for o in outcomes.values()),
@@ -308,6 +312,28 @@ def sweep_timers(
     )
     _log(report)
     return report
+
+
+def _record_steps(
+    db: Engine, config: Mapping[str, Any], outcomes: Mapping[str, _Outcome], start: datetime, end: datetime
+) -> None:
+    """The data-processing log: one record per instance a timer moved on in this sweep."""
+    stepped = sorted(i for i, o in outcomes.items() if o.fired_at is not None)
+    if not stepped:
+        return
+    try:
+        processing_log.write(
+            db,
+            config,
+            activity=processing_log.ENGINE,
+            name="timer fired",
+            instance_ids=stepped,
+            actor="system:timer",
+            start=start,
+            end=end,
+        )
+    except Exception:
+        logger.exception("the data-processing log of %d timer steps could not be written", len(stepped))
 
 
 def _log(report: SweepReport) -> None:

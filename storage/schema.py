@@ -309,4 +309,41 @@ incidents = Table(
     ),
 )
 
+# -- data-processing log (Logboek Dataverwerkingen) ------------------------------------------------
+data_subjects = Table(
+    "data_subjects",
+    metadata,
+    Column("subject_hash", String(64), primary_key=True),
+    Column("id", String(36), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_data_subjects_id", "id"),
+)
+
+processing_records = Table(
+    "processing_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trace_id", String(32), nullable=False),
+    Column("operation_id", String(16), nullable=False),
+    Column("parent_operation_id", String(16), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("start_time", UTCDateTime(), nullable=False),
+    Column("end_time", UTCDateTime(), nullable=False),
+    Column("status_code", String(8), nullable=False),
+    Column("processing_activity_id", String(100), nullable=False),
+    Column("data_subject_id", String(36), nullable=True),
+    Column("instance_id", String(36), nullable=True),
+    Column("actor", String(200), nullable=False),
+    Index("ix_processing_records_data_subject_id", "data_subject_id", "id"),
+    Index("ix_processing_records_start_time", "start_time"),
+    Index("ix_processing_records_trace_id", "trace_id"),
+)
+
+processing_log_horizon = Table(
+    "processing_log_horizon",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("horizon", UTCDateTime(), nullable=False),
+)
+
 from storage import webhook_schema as _webhook_schema  # noqa: E402, F401

@@ -6,7 +6,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from app import services
+from app import processing_log, services
 from app.api.common import errors
 from app.api.process_instances import prefixed
 from app.auth import SYSTEEM, auth, current_principal, require_roles
@@ -39,4 +39,5 @@ def send_message(json_data: dict[str, Any]) -> Any:
         )
     except FormValidationError as exc:
         raise prefixed(exc, "variables") from None
+    processing_log.record(processing_log.ENGINE, record.id)
     return {"processInstanceId": record.id}

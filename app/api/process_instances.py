@@ -8,7 +8,7 @@ from apiflask import APIBlueprint
 from flask import url_for
 from marshmallow import RAISE
 
-from app import db_connection, services
+from app import db_connection, processing_log, services
 from app.api.common import errors, instance_detail, instance_summary, offset_of, paged
 from app.auth import BEHEERDER, READERS, SYSTEEM, auth, current_principal, require_roles
 from app.problems import ApiProblem, invalid, not_found
@@ -87,6 +87,7 @@ def start_instance(json_data: dict[str, Any]) -> Any:
         )
     except FormValidationError as exc:
         raise prefixed(exc, "variables") from None
+    processing_log.record(processing_log.START, record.id)
     body = detail_response(record.id, principal)
     return body, 201, {"Location": url_for(".get_instance", instance_id=record.id)}
 
@@ -114,6 +115,7 @@ def list_instances(query_data: dict[str, Any]) -> Any:
         limit=size,
     )
     headers = case_headers(db_connection(), [row.id for row in page.rows], scope=principal.gemeente)
+    processing_log.record(processing_log.READ, [row.id for row in page.rows])
     return paged(page, number, size, lambda row: instance_summary(row, principal, headers.get(row.id)))
 
 
@@ -123,7 +125,9 @@ def list_instances(query_data: dict[str, Any]) -> Any:
 @bp.output(InstanceDetail)
 @bp.doc(summary="One instance: active elements, variables, open tasks and timers", responses=errors(403, 404))
 def get_instance(instance_id: str) -> Any:
-    return detail_response(instance_id, current_principal())
+    body = detail_response(instance_id, current_principal())
+    processing_log.record(processing_log.READ, instance_id)
+    return body
 
 
 @bp.get("/process-instances/<instance_id>/history")
@@ -137,6 +141,7 @@ def get_history(instance_id: str, query_data: dict[str, Any]) -> Any:
     conn = db_connection()
     if listing.get_instance(conn, instance_id, scope=principal.gemeente) is None:
         raise not_found()
+    processing_log.record(processing_log.READ, instance_id)
     number, size, offset = offset_of(query_data)
     page = listing.list_history(conn, instance_id, offset=offset, limit=size)
     return paged(page, number, size, _history_entry)
@@ -149,6 +154,8 @@ def get_history(instance_id: str, query_data: dict[str, Any]) -> Any:
 @bp.doc(summary="Terminate an instance (beheerder)", responses=errors(403, 404, 409))
 def terminate_instance(instance_id: str) -> Any:
     principal = current_principal()
+    if listing.get_instance(db_connection(), instance_id, scope=principal.gemeente) is not None:
+        processing_log.record(processing_log.MANAGE, instance_id)
     services().workflow.terminate(instance_id, actor=principal.actor)
     return detail_response(instance_id, principal)
 

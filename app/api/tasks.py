@@ -12,7 +12,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from marshmallow import RAISE
 
-from app import db_connection, services
+from app import db_connection, processing_log, services
 from app.api.common import errors, offset_of, paged, task_detail, task_summary
 from app.api.process_instances import detail_response, prefixed
 from app.auth import BEHEERDER, READERS, auth, current_principal, require_roles, task_lane_for
@@ -35,6 +35,7 @@ def _actionable(task_id: str, principal: Principal) -> Any:
         if listing.find_closed_task(conn, task_id, scope=principal.gemeente) is not None:
             raise ApiProblem(409, "Conflict", "the task is no longer open")
         raise not_found()
+    processing_log.record(processing_log.HANDLE, row.instance_id)
     lane = task_lane_for(principal)
     if lane is not None and not listing.is_lane(row.lane, lane):
         raise ApiProblem(403, "Forbidden", f"the role {principal.role} may not act on this lane's tasks")
@@ -73,6 +74,7 @@ def list_tasks(query_data: dict[str, Any]) -> Any:
         limit=size,
     )
     headers = case_headers(db_connection(), [row.instance_id for row in page.rows], scope=principal.gemeente)
+    processing_log.record(processing_log.READ, [row.instance_id for row in page.rows])
     return paged(page, number, size, lambda row: task_summary(row, principal, headers.get(row.instance_id)))
 
 
@@ -87,6 +89,7 @@ def get_task(task_id: str) -> Any:
     row = listing.get_task(conn, task_id, scope=principal.gemeente)
     if row is None:
         raise not_found()
+    processing_log.record(processing_log.READ, row.instance_id)
     return task_detail(row, principal, case_header(conn, row.instance_id, scope=principal.gemeente))
 
 

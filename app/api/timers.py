@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from marshmallow import RAISE
 
-from app import db_connection, services
+from app import db_connection, processing_log, services
 from app.api.common import errors, offset_of, paged, timer_shape
 from app.api.process_instances import detail_response
 from app.auth import BEHEERDER, READERS, auth, current_principal, require_roles
@@ -35,6 +35,7 @@ def list_timers(query_data: dict[str, Any]) -> Any:
         offset=offset,
         limit=size,
     )
+    processing_log.record(processing_log.READ, [row.instance_id for row in page.rows])
     return paged(page, number, size, timer_shape)
 
 
@@ -72,4 +73,5 @@ def _pending(timer_id: str) -> Any:
     row = listing.get_timer(db_connection(), timer_id, scope=None)
     if row is None:
         raise not_found()
+    processing_log.record(processing_log.MANAGE, row.instance_id)
     return row

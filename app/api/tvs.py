@@ -8,7 +8,7 @@ from apiflask import APIBlueprint, Schema, fields
 from flask import request
 from marshmallow import RAISE, validate
 
-from app import services
+from app import processing_log, services
 from app.api.common import errors, link_header
 from app.auth import BEHEERDER, auth, require_roles
 from app.problems import ApiProblem
@@ -97,6 +97,10 @@ def receive_tvs_event() -> Any:
             f"the webhook signature is not valid: {exc}",
             headers={"WWW-Authenticate": "Signature"},
         ) from exc
+    instance_id = (outcome.body or {}).get("processInstanceId")
+    if instance_id:
+        started = (outcome.body or {}).get("status") == "started"
+        processing_log.record(processing_log.START if started else processing_log.ENGINE, instance_id)
     if outcome.status >= 400:
         extra = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else None
         raise ApiProblem(outcome.status, outcome.title, outcome.detail, outcome.errors, headers=extra)

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from app import db_connection, services
+from app import db_connection, processing_log, services
 from app.auth import BEHEERDER
 from app.tasklist.blueprint import bp, error_page, format_local, login_required, the_user
 from app.tasklist.case import describe_deadline, header_view, when
@@ -110,6 +110,7 @@ def dossier(instance_id: str) -> Any:
     instance = _visible_instance(instance_id, user)
     if instance is None:
         return error_page(404, "Dit dossier bestaat niet of u mag het niet zien.")
+    processing_log.record(processing_log.READ, instance_id)
     processes = current_processes(conn)
     now = services().clock.now()
     done = dossier_store.done_elements(conn, instance_id)
@@ -208,6 +209,7 @@ def termijn(instance_id: str, timer_id: str) -> Any:
     timer = listing.get_timer(db_connection(), timer_id, scope=user.gemeente) if instance else None
     if instance is None or timer is None or timer.instance_id != instance_id:
         return error_page(404, "Deze termijn bestaat niet of u mag hem niet zien.")
+    processing_log.record(processing_log.MANAGE, instance_id)
     if user.role != BEHEERDER:
         return error_page(403, "Alleen een beheerder kan een termijn laten verlopen of verzetten.")
     workflow = services().workflow

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, session, url_for
 
-from app import db_connection, services
+from app import db_connection, processing_log, services
 from app.auth import BEHEERDER, task_lane_for
 from app.tasklist.blueprint import bp, csrf_valid, current_user, error_page, login_required, the_user
 from app.tasklist.case import header_view, task_deadlines
@@ -123,6 +123,7 @@ def taak(task_id: str) -> Any:
     row, refusal = _actionable(task_id, user)
     if refusal is not None:
         return refusal
+    processing_log.record(processing_log.READ, row.instance_id)
     concept, announce = _take_concept(task_id)
     melding = "Uw eerder ingevulde gegevens zijn teruggezet." if announce else None
     return _render_task(row, user, values=concept, melding=melding)
@@ -140,6 +141,7 @@ def taak_actie(task_id: str) -> Any:
     row, refusal = _actionable(task_id, user, values)
     if refusal is not None:
         return refusal
+    processing_log.record(processing_log.HANDLE, row.instance_id)
     if not csrf_valid():
         return _render_task(row, user, values=values, melding=EXPIRED, status=400)
     actie = request.form.get("actie")

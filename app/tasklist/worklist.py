@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import redirect, render_template, request, session, url_for
 
-from app import db_connection, services
+from app import db_connection, processing_log, services
 from app.auth import KLANTMANAGER, task_lane_for
 from app.tasklist.blueprint import bp, login_required, the_user
 from app.tasklist.case import header_view, row_deadline
@@ -84,6 +84,7 @@ def werklijst() -> Any:
     if pagina > laatste:  # past the end: show the last page rather than "no tasks"
         return redirect(url_for("tasklist.werklijst", **params, pagina=laatste), 303)
     headers = case_headers(conn, [row.instance_id for row in page.rows], scope=user.gemeente)
+    processing_log.record(processing_log.READ, [row.instance_id for row in page.rows])
     taken = [
         {
             "id": row.id,
