@@ -18,7 +18,7 @@ from storage.db import write_connection
 from storage.retention import purge_finished
 from storage.schema import processing_records
 from tests.api.conftest import Api
-from tests.ui.test_tasklist import add_users, login
+from tests.ui.conftest import add_users, login
 
 V_A, V_B = "1234567890", "1234567891"
 
