@@ -28,6 +28,8 @@ class Services:
     clock: Clock
     workflow: WorkflowService
     config: dict[str, Any]
+    #: the process's Prometheus metrics (``app.metrics.Metrics``); None when built without
+    metrics: Any = None
 
 
 def services() -> Services:
@@ -60,11 +62,16 @@ def build_services(
     config: Mapping[str, Any], clock: Clock | None = None, db: Engine | None = None
 ) -> Services:
     """Create the database engine, clock and workflow service from a loaded config."""
+    # imported here, not at the top: ``inburgering serve`` chooses the metrics mode before this import
+    from app.metrics import Metrics
+
     clock = clock or config.get("CLOCK") or SystemClock()
     db = db or make_engine(config["DATABASE_URL"])
     budget = StepBudget.from_settings(config)
     workflow = WorkflowService(db, clock, budget=budget)
-    return Services(db=db, clock=clock, workflow=workflow, config=dict(config))
+    metrics = Metrics()
+    workflow.runtime = metrics.instrument(workflow.runtime)
+    return Services(db=db, clock=clock, workflow=workflow, config=dict(config), metrics=metrics)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
@@ -105,6 +112,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     from app import processing_log
 
     processing_log.init_app(app)
+    from app.observability import register_observability
+
+    register_observability(app)
     from app.api import register_api
 
     register_api(app)

@@ -96,6 +96,23 @@ def bundled_documents() -> list[tuple[str, bytes]]:
 
 # -- commands -------------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    import shutil
+    import tempfile
+
+    # Metrics in multiprocess mode: every gunicorn worker writes its counts into this folder and
+    # /metrics adds them up. It must be set before prometheus_client is first imported.
+    own_metrics_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        own_metrics_dir = tempfile.mkdtemp(prefix="inburgering-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
+    try:
+        return _serve(args, config)
+    finally:
+        if own_metrics_dir is not None:
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
     from app import build_services
     from app.server import Server
 

@@ -9,6 +9,7 @@ fires what.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,6 +58,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             "control_socket_disable": True,
             "post_worker_init": self._post_worker_init,
             "worker_exit": self._worker_exit,
+            "child_exit": self._child_exit,
         }
         super().__init__()
 
@@ -78,6 +80,13 @@ class Server(BaseApplication):  # type: ignore[misc]
         except ImportError:  # pragma: no cover - the worker module ships with the app
             return
         worker.timer_handle = jobs.start_in_process(worker.wsgi)
+
+    @staticmethod
+    def _child_exit(_server: Any, worker: Any) -> None:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(worker.pid)
 
     @staticmethod
     def _worker_exit(_server: Any, worker: Any) -> None:

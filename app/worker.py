@@ -18,6 +18,7 @@ import importlib
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -111,6 +112,7 @@ class TimerJob:
         self._wanted: datetime | None = None
 
     def __call__(self) -> SweepReport | None:
+        started = time.perf_counter()
         try:
             with tracing.operation("timer sweep", new_trace=True):
                 report = sweep_timers(
@@ -123,6 +125,8 @@ class TimerJob:
         except Exception:
             logger.exception("timer sweep failed; retrying at the next poll")
             return None
+        if self.services.metrics is not None:
+            self.services.metrics.observe_sweep(time.perf_counter() - started, report.lateness)
         if report.claimed >= self.settings.batch:
             wanted: datetime | None = datetime.now(UTC)  # more may be due: go on at once
         else:

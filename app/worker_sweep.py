@@ -60,6 +60,8 @@ class SweepReport:
     released: int = 0
     next_due_at: datetime | None = None
     incidents: int = 0
+    #: how late each fired timer was, in seconds (for the lateness histogram)
+    lateness: tuple[float, ...] = ()
 
 
 def make_worker_id() -> str:
@@ -179,7 +181,7 @@ class _Sweep:
 
     def settle(
         self, claimed: Sequence[timer_store.ClaimedTimer], outcomes: dict[str, _Outcome]
-    ) -> tuple[int, timedelta | None, int, int, int]:
+    ) -> tuple[int, timedelta | None, int, int, int, tuple[float, ...]]:
         """Count what fired, record failures, release every other claim of ours.
 
         A failure the engine raised on purpose (a step over its budget, a diagram that cannot go on)
@@ -192,6 +194,7 @@ class _Sweep:
         fired = 0
         errors = 0
         max_lateness: timedelta | None = None
+        lateness_each: list[float] = []
         failures: list[tuple[timer_store.ClaimedTimer, str]] = []
         held: dict[str, tuple[list[str], str]] = {}
         release: list[str] = []
@@ -208,6 +211,7 @@ class _Sweep:
                     fired += 1
                     lateness = max(outcome.fired_at - timer.due_at, timedelta(0))
                     max_lateness = lateness if max_lateness is None else max(max_lateness, lateness)
+                    lateness_each.append(lateness.total_seconds())
             elif outcome.fired_at is not None and pending[timer.id] == timer.due_at <= now:
                 # Our step went through but the engine did not fire the timer: do not spin on it.
                 message = "the engine did not fire this timer at its due time"
@@ -251,7 +255,7 @@ class _Sweep:
                 type(error).__name__ if error is not None else "not fired",
                 len(timer_ids),
             )
-        return fired, max_lateness, errors, released, incidents_opened
+        return fired, max_lateness, errors, released, incidents_opened, tuple(lateness_each)
 
     def next_due(self) -> datetime | None:
         with self.db.connect() as conn:
@@ -296,8 +300,8 @@ def sweep_timers(
                     outcomes.update(part)
         else:
             outcomes = sweep.fire_batch(ids, groups)
-    fired, max_lateness, errors, released, incidents_opened = (
-        sweep.settle(claimed, outcomes) if claimed else (0, None, 0, 0, 0)
+    fired, max_lateness, errors, released, incidents_opened, lateness = (
+        sweep.settle(claimed, outcomes) if claimed else (0, None, 0, 0, 0, ())
     )
     _record_steps(db, config, outcomes, started, clock.now())
     report = SweepReport(
@@ -309,6 +313,7 @@ def sweep_timers(
         released=released,
         next_due_at=sweep.next_due(),
         incidents=incidents_opened,
+        lateness=lateness,
     )
     _log(report)
     return report

@@ -7,6 +7,7 @@ constraints), so the driver follows whatever the diagrams ask without knowing th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -76,6 +77,9 @@ class Case:
     clock: ManualClock
     id: str
     steps: list[str] = field(default_factory=list)
+    #: fires due timers (default: one sweep of the worker's code); ``late_by`` after their due time
+    sweep: Callable[[], Any] | None = None
+    late_by: timedelta = timedelta(0)
 
     @classmethod
     def start(cls, service: WorkflowService, clock: ManualClock, business_key: str, gemeente: str) -> Case:
@@ -138,11 +142,14 @@ class Case:
         self.steps.append(f"message {message}")
 
     def fire_next_timer(self) -> None:
-        due = min(t.due_at for t in self.timers())
+        due = min(t.due_at for t in self.timers()) + self.late_by
         if due > self.clock.now():
             self.clock.set(due)
-        report = sweep_timers((self.db, self.service, self.clock), worker_id="test-worker")
-        assert report.errors == 0
+        if self.sweep is not None:
+            self.sweep()
+        else:
+            report = sweep_timers((self.db, self.service, self.clock), worker_id="test-worker")
+            assert report.errors == 0
         self.steps.append(f"timers at {due.isoformat()}")
 
     def step(self) -> bool:
