@@ -84,8 +84,8 @@ def _prepare(url: str) -> dict[str, str]:
 
 
 class Served:
-    def __init__(self, base: str, ids: dict[str, str], var: Path) -> None:
-        self.base, self.ids, self.var = base, ids, var
+    def __init__(self, base: str, ids: dict[str, str], var: Path, url: str) -> None:
+        self.base, self.ids, self.var, self.url = base, ids, var, url
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(base + "/api/v1/health", timeout=60) as response:  # noqa: S310
             assert response.status == 200
-        yield Served(base, ids, folder / "var")
+        yield Served(base, ids, folder / "var", url)
     finally:
         proc.terminate()
         try:
@@ -186,7 +186,10 @@ def test_a_klantmanager_finds_fills_and_completes_a_task(served: Served, browser
     expect(page.get_by_text("Amal Haddad").first).to_be_visible()
     expect(page.get_by_text("Omar Nasser")).to_have_count(0)  # linked today: two weeks left
 
-    page.locator(".taakkaart", has_text="Scenario kiezen").get_by_role("link", name="Scenario kiezen").click()
+    card = page.locator(".taakkaart", has_text="Scenario kiezen")
+    with page.expect_response(lambda r: "/tasklist/taken/" in r.url) as opened:
+        card.get_by_role("link", name="Scenario kiezen").click()
+    traces = [opened.value.headers["traceresponse"].split("-")[1]]
     expect(page.get_by_role("heading", name="Scenario kiezen", level=1)).to_be_visible()
     header = page.locator(".kopgegevens")
     for shown in ("Amal Haddad", "V4000001", "AZC-ZWL", "Gemeente Utrecht"):
@@ -207,13 +210,36 @@ def test_a_klantmanager_finds_fills_and_completes_a_task(served: Served, browser
     page.get_by_role("button", name="Oppakken en afronden").click()
     expect(page.get_by_text("De taak 'Scenario kiezen' is afgerond.")).to_be_visible()
 
-    page.goto(f"{served.base}/tasklist/dossiers/{served.ids['V4000001']}")
+    case_page = page.goto(f"{served.base}/tasklist/dossiers/{served.ids['V4000001']}")
+    traces.append(case_page.headers["traceresponse"].split("-")[1])
     expect(page.locator(".diagram[data-getekend]")).to_have_count(2)
     next_task = page.locator('#diagram-2 [data-element-id="afspraken_casemanager"]')
     expect(next_task).to_have_class("djs-element djs-shape actief")
     done = page.locator('#diagram-1 [data-element-id="scenario_kiezen"]')
     expect(done).to_have_class("djs-element djs-shape afgerond")
     page.context.close()
+    _reads_are_in_the_processing_log(served, traces)
+
+
+def _reads_are_in_the_processing_log(served: Served, traces: list[str]) -> None:
+    """Each page read above is a record under its request's trace id; the export is one person's."""
+    from app.processing_log import keys
+    from storage.processing_log import records_of, records_of_trace
+
+    engine = make_engine(served.url)
+    try:
+        with engine.connect() as conn:
+            for trace_id in traces:
+                records = records_of_trace(conn, trace_id)
+                assert [r.instance_id for r in records] == [served.ids["V4000001"]], trace_id
+            current, previous = keys({})
+            mine = records_of(conn, "V4000001", [current, *previous])
+            theirs = records_of(conn, "V4000002", [current, *previous])
+    finally:
+        engine.dispose()
+    assert {r.trace_id for r in mine} >= set(traces)
+    assert {r.instance_id for r in mine} == {served.ids["V4000001"]}
+    assert {r.instance_id for r in theirs} <= {served.ids["V4000002"]}
 
 
 def test_another_gemeente_sees_none_of_it(served: Served, browser: Any) -> None:
