@@ -25,6 +25,7 @@ BLUEPRINT_MODULES: list[str] = [
     "subscriptions",
     "tvs",
     "migrations",
+    "comments",
     "processing_log",
 ]
 

@@ -41,6 +41,7 @@ ACTIONS = {
     "scope-interrupted": "Onderbroken",
     "terminated": "Beëindigd",
     "completed": "Afgerond",
+    "comment": "Opmerking",
 }
 MOMENTS = {
     "na-koppeling": "Na de koppeling",

@@ -80,6 +80,12 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /timers?processInstanceId={id}": row(200, 200, 200, 403, 200, 403, 401),
     "POST /timers/{timer}/fire": row(403, 403, 403, 403, 200, 403, 401),
     "PATCH /timers/{timer}": row(403, 403, 403, 403, 200, 403, 401),
+    "GET /process-instances/{id}/comments": row(200, 404, 200, 403, 200, 403, 401),
+    "POST /process-instances/{id}/comments": row(201, 404, 201, 403, 201, 403, 401),
+    "GET /tasks/{task}/comments": row(200, 404, 200, 403, 200, 403, 401),
+    "POST /tasks/{task}/comments": row(201, 404, 201, 403, 201, 403, 401),
+    "GET /processing-activities": row(200, 200, 200, 200, 200, 200, 401),
+    "POST /processing-log/export": row(403, 403, 403, 403, 200, 403, 401),
 }
 
 
@@ -121,6 +127,10 @@ def _request(api: Api, endpoint: str, who: str | None, case: Case) -> Any:
         kwargs = {"json": {"messageName": "bevestigd", "businessKey": case.business_key}}
     elif endpoint == "POST /signals":
         kwargs = {"json": {"signalName": "nothing waits for this"}}
+    elif endpoint.endswith("/comments") and endpoint.startswith("POST"):
+        kwargs = {"json": {"text": "Opmerking"}}
+    elif endpoint == "POST /processing-log/export":
+        kwargs = {"json": {"vNummer": case.business_key}}
     elif endpoint == "PATCH /timers/{timer}":
         kwargs = {"json": {"dueAt": "2027-02-01T09:00:00Z"}}
     if endpoint == "POST /tasks/{task}/unclaim" and who is not None:
