@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +22,7 @@ from engine.clock import LOCAL_ZONE
 from storage.orgs import Principal, get_user
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 PREFIX = "/tasklist"
 #: HTML pages, not part of the OpenAPI document.
@@ -159,6 +161,8 @@ def format_date(moment: Any) -> str:
 
 
 TITLES = {
+    500: "Er ging iets mis",
+    413: "Te groot",
     400: "Dat lukte niet",
     403: "Geen toegang",
     404: "Niet gevonden",
@@ -178,6 +182,27 @@ def error_page(status: int, melding: str, headers: dict[str, str] | None = None)
         melding=melding,
     )
     return page, status, headers or {}
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    """An HTTP error inside a tasklist page: a Dutch page, not problem+json."""
+    code = exc.code or 500
+    texts = {
+        413: "Wat u verstuurde is te groot.",
+        404: "Deze pagina bestaat niet of u mag hem niet zien.",
+        405: "Deze handeling kan op deze pagina niet.",
+    }
+    return error_page(code, texts.get(code, "Dat lukte niet. Probeer het opnieuw."))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Any:
+    """A bug: logged with its traceback, answered with a Dutch page without internals."""
+    log.error("unhandled error in a tasklist page", exc_info=exc)
+    return error_page(
+        500, "Er ging iets mis aan onze kant. Uw gegevens zijn niet gewijzigd; probeer het opnieuw."
+    )
 
 
 def _in_tasklist() -> bool:

@@ -14,7 +14,10 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^must be on or before (\S+)$"), "Op of vóór {0}."),
     (re.compile(r"^must be a whole number$"), "Vul een geheel getal in."),
     (re.compile(r"^is out of range for a whole number$"), "Dit getal is te groot of te klein."),
-    (re.compile(r"^must be a date as YYYY-MM-DD$"), "Vul een geldige datum in."),
+    (
+        re.compile(r"^must be a date as YYYY-MM-DD$"),
+        "Vul een datum in als dd-mm-jjjj, bijvoorbeeld 15-12-2026.",
+    ),
     (re.compile(r"^must be one of"), "Kies een van de mogelijkheden."),
     (re.compile(r"^must be true or false$"), "Kies ja of nee."),
     (re.compile(r"^is read-only and cannot be changed$"), "Dit veld kan niet worden gewijzigd."),
@@ -23,10 +26,19 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _dutch_value(value: str) -> str:
+    """A date in a message as dd-mm-jjjj; anything else unchanged."""
+    match = _ISO_DATE.match(value)
+    return f"{match.group(3)}-{match.group(2)}-{match.group(1)}" if match else value
+
+
 def dutch(message: str) -> str:
     """The Dutch text for an engine validation message; a general one when it is not known."""
     for pattern, text in _MESSAGES:
         match = pattern.match(message)
         if match:
-            return text.format(*match.groups())
+            return text.format(*(_dutch_value(v) for v in match.groups()))
     return "Ongeldige waarde."

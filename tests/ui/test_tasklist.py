@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import pytest
 
 from tests.api.conftest import Api
 from tests.ui.conftest import PASSWORD, csrf_of, login
@@ -195,3 +198,68 @@ def test_typed_values_convert_every_field_type() -> None:
         "datum": "2027-01-04",
         "keuze": "ja",
     }
+
+
+def test_an_expired_form_keeps_what_was_typed(ui: Api) -> None:
+    task = ui.open_task(ui.start("V1000009"))
+    login(ui, "km.utrecht")
+    response = ui.client.post(
+        f"/tasklist/taken/{task['id']}",
+        data={"actie": "afronden", "besluit": "nee", "opmerking": "mijn tekst", "csrf_token": "verlopen"},
+    )
+    assert response.status_code == 400
+    assert "Het formulier was verlopen. Uw invoer is bewaard" in response.text
+    assert 'value="mijn tekst"' in response.text
+    assert ui.get(f"/tasks/{task['id']}", "km").status_code == 200  # nothing was completed
+
+
+def test_a_session_that_ended_keeps_what_was_typed_across_the_login(ui: Api) -> None:
+    task = ui.open_task(ui.start("V1000010"))
+    login(ui, "km.utrecht")
+    page = task_page(ui, task["id"])
+    ui.client.delete_cookie("session")  # the session ended (expired, or logged out elsewhere)
+    response = ui.client.post(
+        f"/tasklist/taken/{task['id']}",
+        data={"actie": "afronden", "opmerking": "nog niet verstuurd", "csrf_token": csrf_of(page.text)},
+    )
+    assert response.status_code == 303 and "/tasklist/inloggen" in response.headers["Location"]
+    form = ui.client.get(response.headers["Location"]).text
+    assert "Uw sessie was verlopen. Log opnieuw in; uw invoer is bewaard." in form
+    volgende = re.search(r'name="volgende" value="([^"]+)"', form).group(1)
+    again = ui.client.post(
+        "/tasklist/inloggen",
+        data={
+            "gebruikersnaam": "km.utrecht",
+            "wachtwoord": PASSWORD,
+            "volgende": volgende,
+            "csrf_token": csrf_of(form),
+        },
+    )
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/tasklist/taken/{task['id']}")
+    restored = ui.client.get(again.headers["Location"])
+    assert "Uw eerder ingevulde gegevens zijn teruggezet." in restored.text
+    assert 'value="nog niet verstuurd"' in restored.text
+    assert "nog niet verstuurd" not in task_page(ui, task["id"]).text  # shown once, then gone
+
+
+def test_dates_are_typed_dd_mm_jjjj() -> None:
+    from app.tasklist.forms import date_from_dutch, date_to_dutch
+
+    assert date_from_dutch("15-12-2026") == "2026-12-15"
+    assert date_from_dutch(" 5-1-2027 ") == "2027-01-05"
+    assert date_from_dutch("2027-01-05") == "2027-01-05"  # passed on for the validator
+    assert date_from_dutch("31-02-2027") == "2027-02-31"  # the validator refuses it
+    assert date_to_dutch("2026-12-15") == "15-12-2026"
+
+
+def test_an_unexpected_error_is_a_dutch_page(ui: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.tasklist.worklist as worklist
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("kapot")
+
+    monkeypatch.setattr(worklist.store, "list_worklist", broken)
+    login(ui, "km.utrecht")
+    response = ui.client.get("/tasklist")
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    assert "Er ging iets mis" in response.text and "kapot" not in response.text
