@@ -203,6 +203,39 @@ class _Sizes:
         self._memo.clear()
 
 
+#: Integers whose hashes differ from each other's (CPython hashes integers modulo 2**61 - 1).
+_HASH_SAFE_INT = 2**61 - 1
+
+
+def _check_key(key: Any) -> Any:
+    """A dict key or set item must hash without collisions an attacker can choose.
+
+    Text hashes with a secret seed; small integers, booleans and None hash to distinct values.
+    Large integers, floats and tuples hash deterministically, so thousands of keys with one hash
+    can be sent in a variable and would make building one dict cost seconds.
+    """
+    if key is None or isinstance(key, str | bool):
+        return key
+    if isinstance(key, int) and -_HASH_SAFE_INT < key < _HASH_SAFE_INT:
+        return key
+    _fail(
+        f"this {_type_name(key)} value cannot be a dict key or set item: use text, a whole number "
+        "between -2**61 and 2**61, true, false or None"
+    )
+
+
+def _check_pairs(source: Any) -> None:
+    """``dict(source)``: a mapping or a list of [key, value] pairs, every key checked."""
+    if isinstance(source, Mapping):
+        for key in source:
+            _check_key(key)
+        return
+    for pair in source:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            _fail("dict() needs a list of [key, value] pairs")
+        _check_key(pair[0])
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, complex)
 
@@ -1301,7 +1334,7 @@ class _PyInterpreter:
             elif isinstance(node, ast.Tuple):
                 built = tuple(items)
             else:
-                built = set(items)
+                built = {_check_key(item) for item in items}
             return self.sizes.note(built, size, 1 + max(map(self.sizes.depth, items), default=0))
         if isinstance(node, ast.Dict):
             result: dict[Any, Any] = {}
@@ -1309,7 +1342,7 @@ class _PyInterpreter:
             depth = 0
             for key_node, value_node in zip(node.keys, node.values, strict=True):
                 assert key_node is not None
-                key, item = self.visit(key_node), self.visit(value_node)
+                key, item = _check_key(self.visit(key_node)), self.visit(value_node)
                 size += 2 + self.sizes.of(key) + self.sizes.of(item)
                 depth = max(depth, self.sizes.depth(key), self.sizes.depth(item))
                 if size > MAX_SIZE:
@@ -1539,6 +1572,7 @@ class _PyInterpreter:
             size = self.sizes.of(source) + (len(source) if isinstance(source, list | tuple) else 0)
             if size > MAX_SIZE:
                 _too_big()
+            _check_pairs(source)
             return self.sizes.note(dict(source), size, self.sizes.depth(source))
         _fail(f"function '{name}' is not allowed")  # pragma: no cover - checked statically
 
@@ -1699,6 +1733,7 @@ class _ScriptRunner:
             container = _py_item(container, key)
         key = keys[-1]
         if isinstance(container, dict):
+            _check_key(key)
             try:
                 container[key] = value
             except TypeError:

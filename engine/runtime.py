@@ -233,6 +233,57 @@ def _parse_due(value: Any) -> datetime | None:
     return datetime.fromisoformat(parsed.astimezone(UTC).isoformat())
 
 
+#: Longest assignee and candidate group names (the columns that store them).
+MAX_ASSIGNEE_LENGTH = 200
+MAX_GROUP_LENGTH = 100
+#: Latest due time a timer or task may have.
+LATEST_DUE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _in_range(due: datetime) -> datetime:
+    if due >= LATEST_DUE:
+        raise ValueError("after the year 9998")
+    return due
+
+
+def _checked_assignee(element: str, value: Any) -> str | None:
+    """An assignee expression must give one user name (text) or nothing."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ProcessError(f"{element}: the assignee is a {_kind(value)}, not one user name (text)")
+    if len(value) > MAX_ASSIGNEE_LENGTH:
+        raise ProcessError(f"{element}: the assignee is longer than {MAX_ASSIGNEE_LENGTH} characters")
+    return value
+
+
+def _checked_groups(element: str, value: Any) -> list[str]:
+    """Candidate groups: text (comma-separated) or a list of texts, as Camunda accepts them."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(g, str) for g in items):
+        raise ProcessError(
+            f"{element}: the candidate groups are a {_kind(value)}, not text or a list of texts"
+        )
+    groups = [g.strip() for g in items if g.strip()]
+    if any(len(g) > MAX_GROUP_LENGTH for g in groups):
+        raise ProcessError(f"{element}: a candidate group is longer than {MAX_GROUP_LENGTH} characters")
+    return groups
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
 class Runtime:
     """Runs process instances of the definitions in a :class:`SpecLibrary` on a :class:`Clock`."""
 
@@ -568,6 +619,8 @@ class Runtime:
         )
 
     def _evaluate_task_meta(self, info: UserTaskInfo | None, task: Any, now: datetime) -> dict[str, Any]:
+        element = task.task_spec.bpmn_id
+
         def value(raw: str | None) -> Any:
             if not raw:
                 return None
@@ -581,21 +634,25 @@ class Runtime:
         meta: dict[str, Any] = {"createdAt": now.isoformat()}
         if info is None:
             return meta
-        meta["assignee"] = value(info.assignee)
+        meta["assignee"] = _checked_assignee(element, value(info.assignee))
         groups: list[str] = []
         for raw in info.candidate_groups:
-            evaluated = value(raw)
-            if isinstance(evaluated, str):
-                groups.extend(g.strip() for g in evaluated.split(",") if g.strip())
+            groups.extend(_checked_groups(element, value(raw)))
         meta["candidateGroups"] = groups
         due = value(info.due_date)
+        if due is not None and not isinstance(due, str):
+            raise ProcessError(f"{element}: the due date is a {type(due).__name__}, not a date or duration")
         if isinstance(due, str) and due:
-            if expression.is_iso_timer_literal(due) and due.upper().startswith("P"):
-                parsed = TimerEventDefinition.parse_iso_duration(due)
-                meta["dueAt"] = (now + TimerEventDefinition.get_timedelta_from_start(parsed, now)).isoformat()
-            else:
-                parsed_due = _parse_due(due)
-                meta["dueAt"] = parsed_due.isoformat() if parsed_due else None
+            try:
+                if expression.is_iso_timer_literal(due) and due.upper().startswith("P"):
+                    parsed = TimerEventDefinition.parse_iso_duration(due)
+                    due_at = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+                    meta["dueAt"] = _in_range(due_at).isoformat()
+                else:
+                    parsed_due = _parse_due(due)
+                    meta["dueAt"] = parsed_due.isoformat() if parsed_due else None
+            except (ValueError, OverflowError) as exc:
+                raise ProcessError(f"{element}: the due date '{due[:100]}' is out of range") from exc
         return meta
 
     def _variables(self, workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -9,6 +9,9 @@
 * DMN cells are pasted into Python by the library; we evaluate them as FEEL unary tests instead.
 * ISO durations add days, weeks, months and years on the Europe/Amsterdam calendar, as Camunda does,
   not as multiples of 24 hours.
+* A timer value the library cannot place in time (``P99999999Y``, a date for a duration, a year past
+  9999) raises a bare ``Exception``/``ValueError`` there; we raise the library's task error instead,
+  which the runtime reports as a process error naming the element.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.camunda.specs import event_definitions as _camunda_events
@@ -147,6 +151,24 @@ def _calendar_timedelta_from_start(
     return end - start
 
 
+def _guard_timer(method: Any) -> Any:
+    """Wrap a timer definition's evaluation so a value it cannot use is a task error, not a crash."""
+
+    def guarded(self: Any, my_task: Any) -> Any:
+        try:
+            return method(self, my_task)
+        except (ValueError, OverflowError, TypeError, KeyError, AttributeError) as exc:
+            reason = str(exc) or type(exc).__name__
+        except Exception as exc:
+            if type(exc) is not Exception:  # the library's bare ``raise Exception('Invalid duration')``
+                raise
+            reason = str(exc) or "invalid value"
+        raise WorkflowTaskException(f"the timer value cannot be used: {reason}", task=my_task)
+
+    guarded.__wrapped__ = method  # type: ignore[attr-defined]
+    return guarded
+
+
 _installed = False
 
 
@@ -165,4 +187,11 @@ def install() -> None:
         _calendar_timedelta_from_start
     )
     CamundaBusinessRuleTask._run_hook = _business_rule_run_hook  # type: ignore[method-assign]
+    for cls_name, method_name in (
+        ("TimeDateEventDefinition", "has_fired"),
+        ("DurationTimerEventDefinition", "has_fired"),
+        ("CycleTimerEventDefinition", "cycle_complete"),
+    ):
+        timer_cls = getattr(_timer_module, cls_name)
+        setattr(timer_cls, method_name, _guard_timer(getattr(timer_cls, method_name)))
     _installed = True

@@ -596,7 +596,7 @@ class TestPythonSubset:
             ("1 < 'a'", "cannot evaluate"),
             ("len(5)", "len\\(\\) needs"),
             ("sum(['a'])", "numbers only"),
-            ("{[]: 1}", "cannot evaluate"),
+            ("{[]: 1}", "cannot be a dict key"),
             ("'abc'[::0]", "step cannot be zero"),
             ("(-8) ** 0.5", "complex"),
             ("2.0 ** 100000", "out of range"),
