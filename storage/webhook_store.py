@@ -104,6 +104,19 @@ def insert_subscription(
     return record
 
 
+def subscriptions_of(conn: Connection, org_code: str) -> list[SubscriptionRecord]:
+    """An organisation's subscriptions that were not deleted, its row locked for the caller's
+    transaction (``FOR UPDATE`` on PostgreSQL; SQLite's writer holds the whole database), so that
+    a check of this list and an insert that follows it cannot race another request's."""
+    conn.execute(select(organisations.c.code).where(organisations.c.code == org_code).with_for_update())
+    rows = conn.execute(
+        select(subscriptions)
+        .where(subscriptions.c.org_code == org_code, subscriptions.c.deleted_at.is_(None))
+        .order_by(subscriptions.c.created_at, subscriptions.c.id)
+    ).all()
+    return [_subscription(row) for row in rows]
+
+
 def get_subscription(conn: Connection, subscription_id: str) -> SubscriptionRecord | None:
     """A subscription that was not deleted, or None."""
     row = conn.execute(

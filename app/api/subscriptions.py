@@ -15,7 +15,7 @@ from marshmallow import RAISE, validate
 from app import services
 from app.api.common import errors, link_header
 from app.auth import BEHEERDER, KLANTMANAGER, auth, current_principal, require_roles
-from app.problems import invalid, not_found
+from app.problems import ApiProblem, invalid, not_found
 from app.schemas import PageQuery, StrictSchema, UtcDateTime, page_of
 from storage import webhook_store as store
 from storage.db import write_connection
@@ -24,7 +24,7 @@ from webhooks.errors import UnsafeTargetError
 from webhooks.events import FULL_EVENT_TYPES
 from webhooks.sealing import seal
 from webhooks.signing import new_secret
-from webhooks.targets import MAX_URL_LENGTH, resolve
+from webhooks.targets import MAX_URL_LENGTH, check_url, resolve
 
 bp = APIBlueprint("subscriptions", __name__, tag="Webhook subscriptions")
 
@@ -128,8 +128,11 @@ def _visible(subscription_id: str) -> store.SubscriptionRecord:
     summary="Subscribe to events",
     description="Events are CloudEvents 1.0 (NL GOV profile) signed per Standard Webhooks with the "
     "returned secret. A gemeente's subscription receives only events about its own status holders. "
-    "The URL must be https and resolve to a public address.",
-    responses=errors(400, 403, 422),
+    "The URL must be https and resolve to a public address. An organisation has at most "
+    "`MAX_SUBSCRIPTIONS_PER_ORGANISATION` (default 20) subscriptions, and one URL receives each event "
+    "type once: a subscription over the limit, or for a URL that an active subscription of the "
+    "organisation already sends one of the event types to, answers 409.",
+    responses=errors(400, 403, 409, 422),
 )
 def create_subscription(json_data: dict[str, Any]) -> Any:
     svc = services()
@@ -141,7 +144,24 @@ def create_subscription(json_data: dict[str, Any]) -> Any:
         raise invalid("url", str(exc)) from exc
     event_types = list(dict.fromkeys(json_data["eventTypes"]))
     secret = new_secret()
+    limit = int(svc.config.get("MAX_SUBSCRIPTIONS_PER_ORGANISATION") or 20)
     with write_connection(svc.db) as conn, conn.begin():
+        existing = store.subscriptions_of(conn, principal.org_code)
+        if len(existing) >= limit:
+            raise ApiProblem(
+                409,
+                "Conflict",
+                f"this organisation has {len(existing)} subscriptions, the most allowed is {limit}; "
+                "delete one first",
+            )
+        for other in existing:
+            overlap = set(other.event_types) & set(event_types)
+            if other.active and _same_url(other.url, url) and overlap:
+                raise ApiProblem(
+                    409,
+                    "Conflict",
+                    f"subscription {other.id} already sends {', '.join(sorted(overlap))} to this URL",
+                )
         record = store.insert_subscription(
             conn,
             subscription_id=str(uuid.uuid4()),
@@ -153,6 +173,11 @@ def create_subscription(json_data: dict[str, Any]) -> Any:
             now=svc.clock.now(),
         )
     return {**_shape(record), "secret": secret}, 201
+
+
+def _same_url(a: str, b: str) -> bool:
+    """URLs that reach the same receiver: scheme and host compared without case, default ports."""
+    return check_url(a, allow_insecure=True) == check_url(b, allow_insecure=True)
 
 
 @bp.get("/subscriptions")
