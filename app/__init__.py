@@ -69,6 +69,7 @@ def build_services(
     db = db or make_engine(config["DATABASE_URL"])
     budget = StepBudget.from_settings(config)
     workflow = WorkflowService(db, clock, budget=budget)
+    workflow.runtime.max_variables_bytes = int(config.get("MAX_VARIABLES_BYTES") or 256 * 1024)
     metrics = Metrics()
     workflow.runtime = metrics.instrument(workflow.runtime)
     return Services(db=db, clock=clock, workflow=workflow, config=dict(config), metrics=metrics)

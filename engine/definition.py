@@ -24,7 +24,7 @@ from engine import signals
 from engine.budget import StepBudget, cycle_problems
 from engine.camunda import DocumentInfo, inspect_document
 from engine.errors import DeployError, NotFoundError, Problem
-from engine.intake import document_kind, parse_xml
+from engine.intake import check_lengths, document_kind, parse_xml
 
 signals.install()
 
@@ -146,7 +146,7 @@ class SpecLibrary:
         root = parse_xml(content, name=name)
         kind = document_kind(root)
         info = inspect_document(root)
-        problems = list(info.problems)
+        problems = [*check_lengths(root), *info.problems]
         sha = hashlib.sha256(content).hexdigest()
         if kind == "dmn":
             if problems:

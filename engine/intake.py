@@ -18,6 +18,12 @@ from engine.errors import DeployError, Problem
 
 __all__ = [
     "BPMN_MODEL_NS",
+    "MAX_ATTRIBUTE_LENGTH",
+    "MAX_DOCUMENTATION_LENGTH",
+    "MAX_ID_LENGTH",
+    "MAX_LANE_NAME_LENGTH",
+    "MAX_NAME_LENGTH",
+    "check_lengths",
     "DMN_NAMESPACES",
     "MAX_DOCUMENT_BYTES",
     "document_kind",
@@ -29,6 +35,17 @@ MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 
 BPMN_MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 """Namespace of BPMN 2.0 model elements."""
+
+MAX_ID_LENGTH = 200
+"""Longest element id (ids are stored as element and process keys)."""
+MAX_NAME_LENGTH = 300
+"""Longest element name (task names are shown in every worklist row)."""
+MAX_LANE_NAME_LENGTH = 100
+"""Longest lane name (stored with every open task)."""
+MAX_DOCUMENTATION_LENGTH = 20_000
+"""Longest ``documentation`` text (shown on the task page)."""
+MAX_ATTRIBUTE_LENGTH = 10_000
+"""Longest value of any other attribute (expressions have the same limit in the evaluator)."""
 
 DMN_NAMESPACES: frozenset[str] = frozenset(
     {
@@ -227,6 +244,47 @@ def parse_xml(content: bytes, *, name: str = "document") -> etree._Element:
             ]
         )
     return root
+
+
+def check_lengths(root: etree._Element) -> list[Problem]:
+    """Ids, names, documentation and attribute values longer than the limits above, one problem each."""
+    problems: list[Problem] = []
+
+    def refuse(element: etree._Element, what: str, length: int, limit: int) -> None:
+        element_id = element.get("id")
+        if element_id is not None and len(element_id) > MAX_ID_LENGTH:
+            element_id = element_id[:40] + "..."
+        problems.append(
+            Problem(
+                f"{what} is {length} characters long; at most {limit} are allowed",
+                element_id=element_id,
+                line=element.sourceline or None,
+            )
+        )
+
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        local = etree.QName(element).localname
+        for attribute, value in element.attrib.items():
+            name = etree.QName(attribute).localname if attribute.startswith("{") else attribute
+            if name == "id":
+                limit = MAX_ID_LENGTH
+            elif name == "name":
+                limit = MAX_LANE_NAME_LENGTH if local == "lane" else MAX_NAME_LENGTH
+            else:
+                limit = MAX_ATTRIBUTE_LENGTH
+            if len(value) > limit:
+                refuse(element, f"the {local} {name}", len(value), limit)
+        if local == "documentation":
+            text = "".join(element.itertext())
+            if len(text) > MAX_DOCUMENTATION_LENGTH:
+                parent = element.getparent()
+                owner = parent if parent is not None else element
+                refuse(owner, "the documentation", len(text), MAX_DOCUMENTATION_LENGTH)
+        if len(problems) >= 20:
+            break
+    return problems
 
 
 def _is_definitions(root: etree._Element) -> bool:

@@ -8,6 +8,7 @@ step's time, and returns everything storage needs to write in one transaction.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,7 +37,9 @@ from engine.definition import Bundle, SpecLibrary
 from engine.errors import (
     EngineError,
     ExpressionError,
+    FormValidationError,
     NotFoundError,
+    Problem,
     ProcessError,
     TaskNotOpenError,
     TimerCycleTooShort,
@@ -284,6 +287,10 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+#: Default of :attr:`Runtime.max_variables_bytes` (256 KB).
+MAX_VARIABLES_BYTES = 256 * 1024
+
+
 class Runtime:
     """Runs process instances of the definitions in a :class:`SpecLibrary` on a :class:`Clock`."""
 
@@ -299,6 +306,8 @@ class Runtime:
         self.budget = budget or library.budget
         self.ticker = ticker
         self.script_engine = SafeScriptEngine()
+        #: Largest JSON size of the variables one request submits, and of an instance's variables.
+        self.max_variables_bytes = MAX_VARIABLES_BYTES
 
     @contextlib.contextmanager
     def _stepping(self, now: datetime) -> Iterator[StepMeter]:
@@ -330,6 +339,7 @@ class Runtime:
         ``startProcessInstanceByKey`` does.
         """
         clean = forms.validate_free_variables(dict(variables or {}))
+        self._check_size(clean, "the submitted variables")
         bundle = self.library.bundle(process_key, version)
         if signal is not None and signal not in signals.signal_start_names(bundle.top.spec):
             raise NotFoundError(f"process '{process_key}' has no start event for signal '{signal}'")
@@ -363,6 +373,7 @@ class Runtime:
     ) -> StepResult:
         """Deliver a broadcast signal to every wait for it in this instance; NotFoundError when none waits."""
         clean = forms.validate_free_variables(dict(variables or {}))
+        self._check_size(clean, "the submitted variables")
         workflow, bundle, business_key = self._load(state)
         now = self.clock.now()
         waiting = [
@@ -398,6 +409,7 @@ class Runtime:
         info = self.user_task_info(bundle, task)
         fields = info.form if info else ()
         clean = forms.validate_submission(fields, dict(data), current=task.data)
+        self._check_size(clean, "the submitted variables")
         with self._stepping(now) as meter:
             step = _Step(self, workflow, bundle, actor)
             task.data.update(clean)
@@ -427,6 +439,7 @@ class Runtime:
     ) -> StepResult:
         """Deliver message ``message_name`` with ``variables``; NotFoundError when nothing waits for it."""
         clean = forms.validate_free_variables(dict(variables or {}))
+        self._check_size(clean, "the submitted variables")
         workflow, bundle, business_key = self._load(state)
         now = self.clock.now()
         waiting = [w for w in self._message_waits(workflow) if w.message_name == message_name]
@@ -540,6 +553,21 @@ class Runtime:
         return out
 
     # -- internals -------------------------------------------------------------------------------
+    def _check_size(self, variables: Mapping[str, Any], what: str) -> None:
+        """Refuse variables whose JSON is larger than the limit: every completion copies them.
+
+        Submitted variables are a form problem (422 naming ``variables``); an instance whose
+        variables grew past the limit in a step is a process error (422, nothing stored).
+        """
+        size = len(json.dumps(variables, separators=(",", ":"), default=str).encode())
+        limit = self.max_variables_bytes
+        if size <= limit:
+            return
+        message = f"{what} take {size} bytes as JSON; at most {limit} are allowed"
+        if what.startswith("the submitted"):
+            raise FormValidationError([Problem(message, field="")])
+        raise ProcessError(message)
+
     def _load(self, state: Mapping[str, Any]) -> tuple[BpmnWorkflow, Bundle, str | None]:
         if state.get("format") != STATE_FORMAT:
             raise EngineError(f"unknown state format {state.get('format')!r}")
@@ -699,6 +727,9 @@ class Runtime:
                             {"taskId": task.id, "elementId": task.element_id, "lane": task.lane},
                         )
                     )
+        variables = self._variables(workflow)
+        if not (describe_only or terminated):
+            self._check_size(variables, "the instance's variables")
         completed = workflow.is_completed()
         status = "terminated" if terminated else ("completed" if completed else "active")
         if status == "completed" and not step.completed_before and not describe_only:
@@ -724,7 +755,7 @@ class Runtime:
             status=status,
             process_key=bundle.top.key,
             version=bundle.top.version,
-            variables=self._variables(workflow),
+            variables=variables,
             open_tasks=tuple(open_tasks),
             timers=tuple(self._timers(workflow, tasks)) if status == "active" else (),
             message_waits=tuple(self._message_waits(workflow, tasks)) if status == "active" else (),
