@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import signals
+from engine import expression, feel, signals
 from engine.budget import StepBudget, cycle_problems
 from engine.camunda import DocumentInfo, inspect_document
 from engine.errors import DeployError, NotFoundError, Problem
@@ -147,6 +147,8 @@ class SpecLibrary:
         kind = document_kind(root)
         info = inspect_document(root)
         problems = [*check_lengths(root), *info.problems]
+        if kind == "dmn":
+            problems.extend(feel.cell_problems(root, expression.validate_expression))
         sha = hashlib.sha256(content).hexdigest()
         if kind == "dmn":
             if problems:

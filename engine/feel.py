@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from engine.errors import ExpressionError
+from engine.errors import ExpressionError, Problem
 
 _RANGE = re.compile(r"^([\[\(\]])\s*(.+?)\s*\.\.\s*(.+?)\s*([\]\)\[])$", re.S)
 _COMPARISON = re.compile(r"^(<=|>=|<|>|=|!=)\s*(.+)$", re.S)
@@ -88,3 +88,67 @@ def _matches_one(test: str, value: Any, evaluate: Callable[[str], Any]) -> bool:
         return bool(value == _value(test, evaluate))
     except TypeError as exc:
         raise ExpressionError(f"cannot compare {value!r} with '{test}'") from exc
+
+
+def check_cell(cell: str, validate: Callable[[str], None]) -> None:
+    """Check an input entry statically, as :func:`matches` would read it: every value in it goes
+    through ``validate`` (the evaluator's deploy-time check); raise ExpressionError if one fails."""
+    text = cell.strip()
+    if text in ("", "-"):
+        return
+    negated = _NOT.match(text)
+    if negated:
+        check_cell(negated.group(1), validate)
+        return
+    for test in split_tests(text):
+        ranged = _RANGE.match(test)
+        compared = _COMPARISON.match(test)
+        if ranged:
+            parts = [ranged.group(2), ranged.group(3)]
+        elif compared:
+            parts = [compared.group(2)]
+        else:
+            parts = [test]
+        for part in parts:
+            if part.strip() not in _FEEL_LITERALS:
+                validate(part.strip())
+
+
+_CELL_KINDS = {
+    "inputExpression": "input expression",
+    "inputEntry": "input entry",
+    "outputEntry": "output entry",
+}
+
+
+def cell_problems(root: Any, validate: Callable[[str], None]) -> list[Problem]:
+    """Every input expression, input entry and output entry of a DMN document that does not pass
+    ``validate``, naming the rule (or input) and line: DMN cells are checked at deploy like every
+    other expression."""
+    problems: list[Problem] = []
+    for element in root.iter():
+        if not isinstance(element.tag, str) or not element.tag.endswith("}text"):
+            continue
+        holder = element.getparent()
+        if holder is None:
+            continue
+        kind = holder.tag.rsplit("}", 1)[-1]
+        if kind not in ("inputExpression", "inputEntry", "outputEntry"):
+            continue
+        text = element.text or ""
+        owner = holder.getparent()  # the rule of an entry, the input of an input expression
+        owner_id = owner.get("id") if owner is not None else None
+        try:
+            if kind == "inputEntry":
+                check_cell(text, validate)
+            elif text.strip():
+                validate(text.strip())
+        except ExpressionError as exc:
+            problems.append(
+                Problem(
+                    f"{_CELL_KINDS[kind]} '{text.strip()[:80]}': {exc}",
+                    element_id=owner_id or holder.get("id"),
+                    line=element.sourceline or None,
+                )
+            )
+    return problems
