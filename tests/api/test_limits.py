@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from app import create_app
 from app.config import load_config
 from storage.schema import process_definitions
 from tests.api.conftest import AANVRAAG, Api
@@ -87,7 +88,16 @@ def test_variables_over_the_limit_are_refused_at_start_completion_and_message(li
 def test_the_limit_is_configurable(api: Api) -> None:
     assert load_config(environ={"INBURGERING_MAX_VARIABLES_BYTES": "1000"})["MAX_VARIABLES_BYTES"] == 1000
     assert load_config(environ={})["MAX_VARIABLES_BYTES"] == 256 * KB
-    api.app.extensions["inburgering"].workflow.runtime.max_variables_bytes = 1000
-    deploy(api, HOSTILE)
-    assert_problem(start(api, "V-SMALL", dur="PT1H", who="anna", blob="x" * 1000), 422, "variables")
-    assert start(api, "V-SMALL", dur="PT1H", who="anna", blob="x" * 900).status_code == 201
+    small = create_app(
+        {
+            "DB_ENGINE": api.db,
+            "CLOCK": api.clock,
+            "TESTING": True,
+            "DATABASE_URL": str(api.db.url),
+            "MAX_VARIABLES_BYTES": 1000,
+        }
+    )
+    limited = Api(app=small, client=small.test_client(), clock=api.clock, db=api.db, tokens=api.tokens)
+    deploy(limited, HOSTILE)
+    assert_problem(start(limited, "V-SMALL", dur="PT1H", who="anna", blob="x" * 1000), 422, "variables")
+    assert start(limited, "V-SMALL", dur="PT1H", who="anna", blob="x" * 900).status_code == 201
