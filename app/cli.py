@@ -524,6 +524,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_config()
+        if config.get("LOG_FORMAT") != "text" and args.func in (cmd_serve, cmd_worker):
+            from app.logs import configure_logging
+
+            configure_logging(config)
         return int(args.func(args, config))
     except KeyboardInterrupt:
         print("inburgering: interrupted", file=sys.stderr)

@@ -1,7 +1,9 @@
-"""What an operator sees of each request: Prometheus metrics (and ``/metrics`` itself)."""
+"""What an operator sees of each request: Prometheus metrics (and ``/metrics`` itself), and with
+JSON logs one line per request."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from apiflask import APIFlask
@@ -11,9 +13,12 @@ from app import services
 from app.auth import BEHEERDER, current_principal
 from app.problems import ApiProblem
 
+request_log = logging.getLogger("inburgering.request")
+
 
 def register_observability(app: APIFlask) -> None:
-    """Time and count every request; serve ``/metrics`` to a beheerder's bearer token."""
+    """Time, count (and log) every request; serve ``/metrics`` to a beheerder's bearer token."""
+    json_logs = app.config.get("LOG_FORMAT") == "json"
 
     @app.before_request
     def _started() -> None:
@@ -22,11 +27,30 @@ def register_observability(app: APIFlask) -> None:
     @app.after_request
     def _answered(response: Response) -> Response:
         started = g.pop("_started", None)
+        if started is None:
+            return response
+        seconds = time.perf_counter() - started
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
         metrics = services().metrics
-        if started is not None and metrics is not None:
-            route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-            metrics.observe_request(
-                route, request.method, response.status_code, time.perf_counter() - started
+        if metrics is not None:
+            metrics.observe_request(route, request.method, response.status_code, seconds)
+        if json_logs:
+            # the route template, never the path or query (they may hold a search term or an id)
+            principal = g.get("principal")
+            request_log.info(
+                "%s %s %s",
+                request.method,
+                route,
+                response.status_code,
+                extra={
+                    "event": "request",
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1),
+                    "role": getattr(principal, "role", None),
+                    "org": getattr(principal, "org_code", None),
+                },
             )
         return response
 

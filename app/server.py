@@ -60,6 +60,12 @@ class Server(BaseApplication):  # type: ignore[misc]
             "worker_exit": self._worker_exit,
             "child_exit": self._child_exit,
         }
+        if self.app_config.get("LOG_FORMAT") == "json":
+            from app.logs import gunicorn_logconfig
+
+            # one JSON line per request comes from the app (with its trace ids), not gunicorn's access log
+            self.options["accesslog"] = None
+            self.options["logconfig_dict"] = gunicorn_logconfig(self.app_config)
         super().__init__()
 
     def load_config(self) -> None:

@@ -165,12 +165,21 @@ class WebhookJob:
         svc = self.services
         try:
             with tracing.operation("webhook delivery", new_trace=True):
+                started = time.perf_counter()
                 count = int(self.deliver(svc.db, svc.clock, svc.config, worker_id=self.worker_id) or 0)
+                if count:
+                    logger.info(
+                        "webhook delivery: %d attempted",
+                        count,
+                        extra={
+                            "event": "webhook-delivery",
+                            "attempted": count,
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                        },
+                    )
         except Exception:
             logger.exception("webhook delivery failed; retrying at the next poll")
             return 0
-        if count:
-            logger.info("webhook delivery: %d attempted", count)
         self._again = count > 0
         return count
 

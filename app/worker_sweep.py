@@ -354,4 +354,13 @@ def _log(report: SweepReport) -> None:
         report.conflicts,
         report.errors,
         report.claimed,
+        extra={
+            "event": "timer-sweep",
+            "fired": report.fired,
+            "claimed": report.claimed,
+            "conflicts": report.conflicts,
+            "errors": report.errors,
+            "incidents": report.incidents,
+            "max_lateness_s": None if report.max_lateness is None else report.max_lateness.total_seconds(),
+        },
     )

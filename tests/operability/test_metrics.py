@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -185,7 +186,8 @@ def test_overdue_timers_show_while_no_worker_fires_them(
 
 
 def test_under_gunicorn_the_worker_processes_counts_add_up(tmp_path: Any) -> None:
-    """``inburgering serve`` with two worker processes: /metrics counts the requests of both."""
+    """``inburgering serve`` with two worker processes: /metrics counts the requests of both, and with
+    JSON logs every line it writes (gunicorn's own included) is JSON, one per request."""
     import os
     import re
     import subprocess
@@ -199,6 +201,7 @@ def test_under_gunicorn_the_worker_processes_counts_add_up(tmp_path: Any) -> Non
         "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "INBURGERING_SECRET_KEY": "served-secret",
+        "INBURGERING_LOG_FORMAT": "json",
     }
     (tmp_path / "metrics").mkdir()
     serve = [
@@ -273,4 +276,9 @@ def test_under_gunicorn_the_worker_processes_counts_add_up(tmp_path: Any) -> Non
         assert {p.name.split("_")[0] for p in (tmp_path / "metrics").iterdir()} >= {"counter", "histogram"}
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        rest, _ = server.communicate(timeout=20)
+    # the start-up summary (what was deployed, where it serves) is the command's own output on stdout
+    logged = [json.loads(line) for line in [*lines, *rest.splitlines()] if line.startswith("{")]
+    health = [e for e in logged if e.get("event") == "request" and e["route"] == "/api/v1/health"]
+    assert len(health) == 12 and all(len(e["trace_id"]) == 32 and e["status"] == 200 for e in health)
+    assert any("Listening at" in e["message"] for e in logged)
