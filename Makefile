@@ -38,6 +38,7 @@ lint: lint-py typecheck lint-bpmn
 
 assets: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m app.tasklist.assets node_modules
+	$(BIN)/python -m app.api_docs node_modules
 
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

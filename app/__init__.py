@@ -116,6 +116,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     from app.observability import register_observability
 
     register_observability(app)
+    from app import api_docs
+
+    api_docs.configure(app)
     from app.api import register_api
 
     register_api(app)

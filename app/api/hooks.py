@@ -70,7 +70,9 @@ def register_hooks(app: APIFlask) -> None:
 
     @app.spec_processor
     def _shape_spec(spec: Any) -> Any:
-        return shape_spec(spec) if isinstance(spec, dict) else spec
+        from app.api_docs import complete_spec
+
+        return complete_spec(shape_spec(spec), app) if isinstance(spec, dict) else spec
 
 
 def _check_json_body() -> None:
