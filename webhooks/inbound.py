@@ -22,6 +22,7 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from sqlalchemy import Engine
 
+from engine.errors import EngineError
 from engine.safe_json import BodyError, load_json
 from storage import repository as repo
 from storage import webhook_store as store
@@ -243,6 +244,12 @@ class TvsReceiver:
         except ConflictError:
             self._finish(webhook_id, "failed", now, error="the instance changed meanwhile")
             return Outcome(503, title="Try again", detail="the instance changed meanwhile", retry_after=5)
+        except EngineError as exc:
+            # The event's data cannot be processed (a value out of range, variables over the limit):
+            # sending it again gives the same answer, so it is rejected, not failed.
+            detail = f"the event cannot be processed: {str(exc)[:400]}"
+            self._finish(webhook_id, "rejected", now, error=detail)
+            return Outcome(422, title="Unprocessable event", detail=detail + "; it is stored for an operator")
         except Exception as exc:
             self._finish(webhook_id, "failed", now, error=f"{type(exc).__name__}: {exc}"[:500])
             raise

@@ -228,6 +228,23 @@ def test_a_koppeling_for_an_unregistered_gemeente_is_rejected_and_stored(
     assert item["processInstanceId"] is None
 
 
+def test_an_event_the_engine_cannot_process_is_rejected_not_retried(
+    db: Engine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, parties: Parties, workflow: Any
+) -> None:
+    client = make_app(db, clock, monkeypatch, MAX_VARIABLES_BYTES=40).test_client()
+    body = koppeling()
+    headers = signed(body, clock.now(), "msg_too_big")
+    answer = post(client, body, headers)
+    assert answer.status_code == 422, answer.json
+    assert "at most 40" in answer.json["detail"]
+    assert counts(db) == (0, 1)
+    listed = client.get("/api/v1/webhooks/tvs/events?status=rejected", headers=parties.auth("beheerder"))
+    (item,) = listed.json["items"]
+    assert item["webhookId"] == "msg_too_big" and "at most 40" in item["error"]
+    assert V_A not in listed.get_data(as_text=True)
+    assert post(client, body, headers).json["status"] == "duplicate"
+
+
 def test_messages_advance_the_instance(client: Any, db: Engine, clock: ManualClock, parties: Parties) -> None:
     body = koppeling()
     started = post(client, body, signed(body, clock.now())).json["processInstanceId"]
