@@ -72,9 +72,10 @@ InboundEventPage = page_of(InboundEventOut, "InboundEventPage")
 @bp.doc(
     summary="Receive a TVS event",
     description="A repeated `webhook-id` is accepted and ignored. A missing or wrong signature, or a "
-    "timestamp more than 5 minutes off: 401. A body that cannot be read as JSON (syntax, encoding, nesting "
-    "deeper than 64, NaN, numbers out of range): 400. Not a valid event: 422 naming the field. An event for a "
-    "status holder for whom nothing waits: 422, and stored for an operator "
+    "timestamp more than 5 minutes off: 401. A body that cannot be read as JSON (syntax, encoding, "
+    "nesting deeper than 64, NaN, numbers out of range): 400. Not a valid event: 422 naming the field. "
+    "An event for a status holder for whom nothing waits, for an unregistered gemeente, or with data "
+    "the engine cannot process: 422, and stored as rejected for an operator "
     "(`GET /webhooks/tvs/events?status=rejected`).",
     security=[],
     responses=errors(400, 401, 409, 413, 422, 503),
