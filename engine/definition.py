@@ -115,6 +115,21 @@ def _annotate_business_rules(specs: Iterable[Any], root: etree._Element) -> None
                 task_spec.map_decision_result = element.get(f"{cam}mapDecisionResult") or "resultList"
 
 
+def _subprocess_specs(parser: CamundaParser, name: str, used: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Embedded and called process specs reachable from ``name``; called ones in other documents are None.
+
+    The library's own ``get_subprocess_specs`` drops ``require_call_activity_specs`` when it recurses, so a
+    call activity inside an embedded subprocess that calls a process of another document fails.
+    """
+    used = {} if used is None else used
+    for task_spec in parser.get_spec(name).task_specs.values():
+        if isinstance(task_spec, SubWorkflowTask) and task_spec.spec not in used:
+            used[task_spec.spec] = parser.get_spec(task_spec.spec, required=False)
+            if used[task_spec.spec] is not None:
+                _subprocess_specs(parser, task_spec.spec, used)
+    return used
+
+
 def _interrupting_starts(root: etree._Element) -> frozenset[str]:
     """Start events of event subprocesses that interrupt their scope (BPMN's default)."""
     ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -215,7 +230,7 @@ class SpecLibrary:
         for pid in info.executable_process_ids:
             try:
                 spec = parser.get_spec(pid)
-                subs = parser.get_subprocess_specs(pid, require_call_activity_specs=False)
+                subs = _subprocess_specs(parser, pid)
             except (ValidationException, SpiffWorkflowException) as exc:
                 problems.append(_problem_from_validation(exc))
                 continue

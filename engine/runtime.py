@@ -632,7 +632,9 @@ class Runtime:
             meta = self._evaluate_task_meta(info, task, now)
             task.internal_data[_META] = meta
         spec = task.task_spec
-        lane = getattr(spec, "lane", None) or (info.lane if info else None)
+        # Our reading honours flowNodeRef of nodes inside embedded subprocesses; the library gives them the
+        # subprocess's lane.
+        lane = (info.lane if info else None) or getattr(spec, "lane", None)
         return OpenTask(
             id=str(task.id),
             element_id=spec.bpmn_id,

@@ -19,8 +19,11 @@ FORMS: dict[str, dict[str, Any]] = {
         "bijzonderheden": "Medische bijzonderheden besproken",
         "relevantVoorScenario": True,
     },
-    "kennismaking_azc": {"kennismakingGewenst": False},
-    "afspraken_casemanager": {"afsprakenIntakePip": "Intake op locatie, casemanager schuift aan"},
+    "kennismaking_azc": {"kennismakingDatum": "2027-01-20"},
+    "afspraken_casemanager": {
+        "afsprakenIntakePip": "Intake op locatie, casemanager schuift aan",
+        "driegesprekMoment": "voor-intake",
+    },
     "driegesprek": {
         "driegesprekDatum": "2027-02-01",
         "deelnemers": "vergunninghouder, casemanager COA, klantmanager gemeente",
@@ -49,7 +52,7 @@ FORMS: dict[str, dict[str, Any]] = {
         "klantprofielUpdate": "Voortgang NT2, KNM en MAP bijgewerkt",
     },
     "huisvesting_escaleren": {
-        "contactMetGemeente": "2027-03-30",
+        "contactMetCoa": "2027-03-30",
         "oorzaakVertraging": "Geen passende woning beschikbaar",
         "vervolgafspraken": "Gemeente meldt binnen 4 weken een woning",
     },
@@ -66,6 +69,7 @@ class Journey:
     opened: list[tuple[str, str | None, datetime]] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
     active_seen: set[str] = field(default_factory=set)
+    completed: list[str] = field(default_factory=list)
 
     # -- steps --------------------------------------------------------------------------------
     def start(self) -> Any:
@@ -79,6 +83,7 @@ class Journey:
     def complete(self, element_id: str, **overrides: Any) -> Any:
         task = self.result.task(element_id)
         data = {**FORMS.get(element_id, {}), **overrides}
+        self.completed.append(element_id)
         return self._record(self.runtime.complete_task(self.result.state, task.id, data, actor="user:test"))
 
     def correlate(self, message: str, **variables: Any) -> Any:

@@ -45,7 +45,16 @@ def test_saved_as_camunda_modeler_5_for_camunda_7(path) -> None:
     processes = root.findall(f"{BPMN}process")
     assert processes and all(p.get("isExecutable") == "true" for p in processes)
     assert all(p.get(f"{CAMUNDA}historyTimeToLive") for p in processes)
-    assert len(root.findall(f"{BPMN}collaboration/{BPMN}participant")) == len(processes)
+    participants = root.findall(f"{BPMN}collaboration/{BPMN}participant")
+    assert {p.get("processRef") for p in participants if p.get("processRef")} == {
+        p.get("id") for p in processes
+    }
+    # the status holder is a party of every diagram: a collapsed pool with message flows to where they take part
+    (holder,) = [p for p in participants if p.get("processRef") is None]
+    assert holder.get("id") == "deelnemer_vergunninghouder" and holder.get("name").startswith(
+        "Vergunninghouder"
+    )
+    assert root.findall(f"{BPMN}collaboration/{BPMN}messageFlow")
     flow_nodes = [
         e
         for p in processes
@@ -53,7 +62,7 @@ def test_saved_as_camunda_modeler_5_for_camunda_7(path) -> None:
         if isinstance(e.tag, str)
         and e.get("id")
         and e.tag.startswith(BPMN)
-        and e.tag[len(BPMN) :] not in ("laneSet", "documentation", "text")
+        and e.tag[len(BPMN) :] not in ("laneSet", "documentation", "text", "sequenceFlow")
         and not e.tag.endswith("EventDefinition")
         and not e.tag.endswith("Expression")
     ]
@@ -70,6 +79,11 @@ def test_saved_as_camunda_modeler_5_for_camunda_7(path) -> None:
         assert task.get(f"{CAMUNDA}candidateGroups") in ("gemeente", "coa")
     for script in root.iter(f"{BPMN}scriptTask"):
         assert script.get("scriptFormat") == "python"
+    for gateway in root.iter(f"{BPMN}exclusiveGateway", f"{BPMN}parallelGateway"):
+        splits = len(gateway.findall(f"{BPMN}outgoing")) > 1
+        assert not splits or (gateway.get("name") or "").strip(), (
+            f"splitting gateway {gateway.get('id')} has no name"
+        )
 
 
 def test_contract_ids() -> None:
@@ -79,8 +93,11 @@ def test_contract_ids() -> None:
         lane.get("name"): {r.text for r in lane.findall(f"{BPMN}flowNodeRef")}
         for lane in main.iter(f"{BPMN}lane")
     }
-    assert {"scenario_kiezen", "driegesprek"} <= lanes["Gemeente"]
-    assert "voorinburgering" in lanes["COA"]
+    assert {"scenario_kiezen", "driegesprek", "huisvesting_afwachten", "huisvesting_escaleren"} <= lanes[
+        "Gemeente"
+    ]
+    assert {"voorinburgering", "overdracht_plannen_coa"} <= lanes["COA"]
+    assert "overdracht_plannen" in lanes["Gemeente"]
     options = [
         v.get("id")
         for v in _by_id(main, "scenario_kiezen").iter(f"{CAMUNDA}value")
@@ -89,10 +106,20 @@ def test_contract_ids() -> None:
     assert options == ["1", "2", "3"]
     timer = _by_id(main, "termijn_scenariokeuze")
     assert timer.get("attachedToRef") == "scenario_kiezen" and timer.get("cancelActivity") != "false"
-    assert timer.findtext(f".//{BPMN}timeDuration") == "P14D"
-    assert _by_id(main, "start_voorinburgering").findtext(f".//{BPMN}timeDuration") == "P14D"
+    # every term counts from the koppeldatum, not from the instance's start
+    in_two_weeks = "${dateTime(koppeldatum).plusDays(14).toDate()}"
+    assert timer.findtext(f".//{BPMN}timeDate") == in_two_weeks
+    assert _by_id(main, "scenario_kiezen").get(f"{CAMUNDA}dueDate") == in_two_weeks
+    assert _by_id(main, "start_voorinburgering").findtext(f".//{BPMN}timeDate") == in_two_weeks
     housing = _by_id(main, "termijn_huisvesting")
-    assert housing.get("cancelActivity") == "false" and housing.findtext(f".//{BPMN}timeDuration") == "P84D"
+    assert housing.get("cancelActivity") == "false"
+    assert housing.findtext(f".//{BPMN}timeDate") == "${dateTime(koppeldatum).plusWeeks(12).toDate()}"
+    assert not main.xpath("//bpmn:timeDuration", namespaces={"bpmn": BPMN[1:-1]})
+    for planning in ("overdracht_plannen", "overdracht_plannen_coa"):
+        assert (
+            _by_id(main, planning).get(f"{CAMUNDA}dueDate")
+            == "${dateTime(verhuisdatum).minusWeeks(2).toDate()}"
+        )
     assert (
         _by_id(main, "driegesprek_plannen").findtext(f".//{BPMN}timeDate")
         == "${dateTime(verhuisdatum).minusWeeks(2).toDate()}"
@@ -108,7 +135,11 @@ def test_contract_ids() -> None:
 
 
 def test_only_the_programme_and_its_timer_are_named_after_voorinburgering() -> None:
-    ids = [i for path in FILES for i in etree.fromstring(path.read_bytes()).xpath("//@id")]
+    ids = [
+        i
+        for path in FILES
+        for i in etree.fromstring(path.read_bytes()).xpath("//bpmn:*/@id", namespaces={"bpmn": BPMN[1:-1]})
+    ]
     assert sorted(i for i in ids if "voorinburgering" in i) == ["start_voorinburgering", "voorinburgering"]
     assert not {"Start", "End"} & set(ids)
 
@@ -123,6 +154,14 @@ def test_pictures_are_rendered_from_the_current_diagrams() -> None:
     for path in FILES:
         for ext in ("svg", "png"):
             assert (ROOT / "docs" / "diagrams" / f"{path.stem}.{ext}").exists()
+
+
+def test_nothing_in_the_diagrams_throws_a_signal() -> None:
+    """Signals reach every instance in Camunda 7: the diagrams coordinate inside one instance without them."""
+    for path in FILES:
+        assert not etree.fromstring(path.read_bytes()).xpath(
+            "//bpmn:signalEventDefinition", namespaces={"bpmn": BPMN[1:-1]}
+        ), path.name
 
 
 def test_readme_names_every_diagram_and_its_pictures() -> None:

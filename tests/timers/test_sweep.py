@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -75,7 +75,7 @@ def test_fourteen_day_default_fires_at_its_due_time_exactly_once(
 @pytest.mark.skipif(
     not (BPMN_DIR / "doorlopende_lijn.bpmn").exists(), reason="bpmn/doorlopende_lijn.bpmn not drawn yet"
 )
-def test_scenario_term_of_the_shipped_diagram_defaults_after_fourteen_days(
+def test_scenario_term_of_the_shipped_diagram_defaults_fourteen_days_after_the_koppeldatum(
     db: Engine, clock: ManualClock, sweep: Sweep
 ) -> None:
     service = WorkflowService(db, clock)
@@ -89,7 +89,7 @@ def test_scenario_term_of_the_shipped_diagram_defaults_after_fourteen_days(
         actor="systeem",
     )
     due = _timers(db, rec.id)["termijn_scenariokeuze"].due_at
-    assert due == T0 + timedelta(days=14)
+    assert due == datetime(2027, 1, 17, 23, 0, tzinfo=UTC)  # 18 January 00:00 in Amsterdam
     clock.set(due - timedelta(microseconds=1))
     sweep()
     assert "termijn_scenariokeuze" in _timers(db, rec.id)
