@@ -32,6 +32,7 @@ typecheck: $(STAMP)
 lint-bpmn: $(STAMP) $(NODE_STAMP)
 	npx --no-install bpmnlint bpmn/*.bpmn
 	node tools/check_moddle.mjs bpmn/*.bpmn
+	$(BIN)/python tools/note_walk.py --check
 	$(BIN)/inburgering lint bpmn
 
 lint: lint-py typecheck lint-bpmn

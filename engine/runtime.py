@@ -534,8 +534,16 @@ class Runtime:
                 return info
         return bundle.top.info
 
+    @staticmethod
+    def process_key_of(bundle: Bundle, workflow: Any) -> str:
+        """The process a task belongs to: an embedded sub-process belongs to the process around it."""
+        known = {pid for info in (bundle.top.info, *bundle.infos) for pid in info.process_ids}
+        while workflow.spec.name not in known and getattr(workflow, "parent_workflow", None) is not None:
+            workflow = workflow.parent_workflow
+        return str(workflow.spec.name)
+
     def user_task_info(self, bundle: Bundle, task: Any) -> UserTaskInfo | None:
-        info = self.info_for(bundle, task.workflow.spec.name)
+        info = self.info_for(bundle, self.process_key_of(bundle, task.workflow))
         return info.user_tasks.get(task.task_spec.bpmn_id)
 
     def evaluate_properties(self, properties: Mapping[str, str], task: Any) -> dict[str, Any]:
@@ -644,7 +652,7 @@ class Runtime:
             assignee=meta.get("assignee"),
             due_at=_parse_due(meta.get("dueAt")),
             form=info.form if info else (),
-            process_id=task.workflow.spec.name,
+            process_id=self.process_key_of(bundle, task.workflow),
             created_at=_parse_due(meta.get("createdAt")) or now,
         )
 

@@ -60,3 +60,11 @@ def test_a_terminate_end_event_ends_only_its_sub_process() -> None:
     assert result.open_tasks == ()
     assert "roep" not in result.active_elements
     assert result.status == "completed"  # the process went on after the sub-process: to 'klaar'
+
+
+def test_a_nested_task_belongs_to_the_process_around_its_sub_process() -> None:
+    result = _runtime().start("buiten")
+    assert {t.element_id: t.process_id for t in result.open_tasks} == {
+        "b_werk": "binnen",
+        "wijzigen": "buiten",
+    }

@@ -21,6 +21,8 @@ from tests.operability.case_driver import Case, deploy_shipped
 from tests.operability.variants import changed_version
 from tests.webhooks.conftest import GM_A, Parties, app_config
 
+THIRTEEN_WEEKS = "${dateTime(koppeldatum).plusWeeks(13).toDate()}"
+
 MAIN = BPMN_DIR / "doorlopende_lijn.bpmn"
 RENAMED = {"huisvesting_escaleren": "huisvesting_afstemmen"}
 
@@ -37,7 +39,7 @@ def _v2(service: WorkflowService) -> int:
     return _deploy_v2(
         service,
         relabel={"scenario_kiezen": "Scenario kiezen (herzien)"},
-        durations={"termijn_huisvesting": "P91D"},
+        durations={"termijn_huisvesting": THIRTEEN_WEEKS},
         renames=RENAMED,
     )
 
@@ -113,7 +115,9 @@ def test_a_timer_named_in_the_plan_gets_the_new_versions_due_time(db: Engine, cl
     plan = MigrationPlan("doorlopende_lijn", 1, 2, recompute_timers=frozenset({"termijn_huisvesting"}))
     InstanceMigrator(service).migrate(plan, actor="user:beheer")
     moved = {t.element_id: t.due_at for t in case.timers()}
-    assert (moved["termijn_huisvesting"] - due["termijn_huisvesting"]).days == 7  # P84D became P91D
+    assert (
+        moved["termijn_huisvesting"] - due["termijn_huisvesting"]
+    ).days == 7  # 12 weeks after the koppeldatum became 13
     assert {k: v for k, v in moved.items() if k != "termijn_huisvesting"} == {
         k: v for k, v in due.items() if k != "termijn_huisvesting"
     }

@@ -24,6 +24,8 @@ from engine.runtime import Runtime
 from tests.conftest import BPMN_DIR, ROOT
 from tests.operability.variants import changed_version
 
+THIRTEEN_WEEKS = "${dateTime(koppeldatum).plusWeeks(13).toDate()}"
+
 sys.path.insert(0, str(ROOT / "tests" / "scenario"))
 journeys = importlib.import_module("test_scenario_journeys")
 support = importlib.import_module("scenario_support")
@@ -43,7 +45,7 @@ def _library() -> SpecLibrary:
         changed_version(
             main,
             relabel={"scenario_kiezen": "Scenario kiezen (herzien)"},
-            durations={"termijn_huisvesting": "P91D"},
+            durations={"termijn_huisvesting": THIRTEEN_WEEKS},
         ),
     )
     assert v2.version == 2

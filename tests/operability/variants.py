@@ -22,7 +22,7 @@ def changed_version(
     renames: Mapping[str, str] | None = None,
     retype: Mapping[str, str] | None = None,
 ) -> bytes:
-    """``content`` with labels, timer durations, element types and ids changed (each must exist).
+    """``content`` with labels, timer values, element types and ids changed (each must exist).
 
     ``retype`` gives elements another BPMN type (``manualTask``), without their Camunda settings.
     """
@@ -34,7 +34,7 @@ def changed_version(
         if docs is not None:
             docs.text = (docs.text or "") + " (Herzien.)"
     for element_id, duration in (durations or {}).items():
-        (node,) = by_id[element_id].iter(f"{BPMN}timeDuration")
+        (node,) = by_id[element_id].iter(f"{BPMN}timeDuration", f"{BPMN}timeDate", f"{BPMN}timeCycle")
         node.text = duration
     for element_id, kind in (retype or {}).items():
         element = by_id[element_id]

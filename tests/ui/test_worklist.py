@@ -21,25 +21,25 @@ def test_rows_carry_the_case_header_and_the_deadline_with_its_consequence(lijn: 
     for shown in ("Amal Haddad", "V2000001", "AZC-ZWL", "04-01-2027", "Utrecht"):
         assert shown in scenario
     assert (
-        "Zonder afronding vóór 18-01-2027 10:00: geen bericht binnen 2 weken (P14D): scenario 3 geldt"
+        "Zonder afronding vóór 18-01-2027: geen bericht binnen 2 weken na de koppeldatum: scenario 3 geldt"
         in scenario
     )
 
 
 def test_sorted_by_deadline_overdue_marked_and_filtered_on_seven_days(lijn: Api) -> None:
-    start(lijn, "V2000001", "Eerste Persoon")
-    lijn.clock.advance(timedelta(days=7))
-    start(lijn, "V2000002", "Tweede Persoon")
+    start(lijn, "V2000001", "Eerste Persoon")  # terms end 14 days after the koppeldatum, 18-01 00:00
+    lijn.clock.advance(timedelta(days=6))
+    start(lijn, "V2000002", "Tweede Persoon", koppeldatum="2027-01-10")
     login(lijn, "km.utrecht")
     html = lijn.client.get("/tasklist").text
     order = [("Eerste" in c, "Tweede" in c) for c in cards(html)]
     assert order.index((True, False)) < order.index((False, True))  # earliest deadline first
     assert cards(lijn.client.get("/tasklist?weergave=binnenkort").text) == []  # nothing within 7 days
-    lijn.clock.advance(timedelta(days=1))  # day 8: the first person's terms end in 6 days
+    lijn.clock.advance(timedelta(days=1))  # day 7: the first person's terms end in less than 7 days
     soon = cards(lijn.client.get("/tasklist?weergave=binnenkort").text)
     assert soon and all("Eerste Persoon" in c for c in soon)
     assert all("Binnen 7 dagen" in c for c in soon)
-    lijn.clock.advance(timedelta(days=7))  # day 15: the first person's terms have passed (no worker ran)
+    lijn.clock.advance(timedelta(days=7))  # day 14: the first person's terms have passed (no worker ran)
     html = lijn.client.get("/tasklist").text
     top = cards(html)[0]
     assert "Eerste Persoon" in top and "Verlopen" in top
@@ -63,9 +63,9 @@ def test_mine_not_picked_up_and_per_task(lijn: Api) -> None:
 def test_coa_filters_per_gemeente(lijn: Api) -> None:
     utrecht = start(lijn, "V2000001", "Amal Haddad")
     start(lijn, "V2000002", "Omar Nasser", gemeente="GM0363")
-    for instance in (utrecht,):
-        timers = lijn.get(f"/timers?processInstanceId={instance['id']}", "bh").get_json()["items"]
-        timer = next(t for t in timers if t["elementId"] == "start_voorinburgering")
+    for element_id in ("termijn_scenariokeuze", "start_voorinburgering"):  # scenario 3, then COA's offer
+        timers = lijn.get(f"/timers?processInstanceId={utrecht['id']}", "bh").get_json()["items"]
+        timer = next(t for t in timers if t["elementId"] == element_id)
         assert lijn.post(f"/timers/{timer['id']}/fire", "bh").status_code == 200
     login(lijn, "bh.coa")
     everything = cards(lijn.client.get("/tasklist").text)
