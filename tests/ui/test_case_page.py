@@ -36,17 +36,25 @@ def test_the_case_page_shows_where_the_process_is_and_what_happened(lijn: Api) -
     text = case.text
     assert "Dossier van Amal Haddad" in text and "V2000001" in text
     diagrams = diagram_data(text)
-    assert [d["bron"].rsplit("/", 1)[1] for d in diagrams] == ["doorlopende_lijn", "scenario_2"]
+    assert [d["bron"].rsplit("/", 1)[1] for d in diagrams] == ["doorlopende_lijn"]
     assert "scenario_kiezen" in diagrams[0]["afgerond"]
-    assert "scenario_2_gecombineerd" in diagrams[0]["actief"]
-    assert "afspraken_casemanager" in diagrams[1]["actief"]  # the next task, drawn highlighted
+    assert "afspraken_casemanager" in diagrams[0]["actief"]  # the next task, drawn highlighted
     assert "<li>Afspraken maken met casemanager COA</li>" in text
     assert "Taak afgerond: Scenario kiezen, door km.utrecht (klantmanager)" in text
     assert "Na de koppeling" in text  # the klantprofiel moment
-    assert "12 weken na koppeling: 29-03-2027 10:00" in text  # a pending deadline with its date
+    assert "12 weken na koppeldatum: 29-03-2027" in text  # a pending deadline with its date
+    (afspraken,) = [
+        t for t in lijn.get("/tasks", "km").get_json()["items"] if t["elementId"] == "afspraken_casemanager"
+    ]
+    body = {"variables": {"afsprakenIntakePip": "Intake in het azc", "driegesprekMoment": "voor-verhuizing"}}
+    assert lijn.post(f"/tasks/{afspraken['id']}/complete", "km", json=body).status_code == 200
+    diagrams = diagram_data(lijn.client.get(f"/tasklist/dossiers/{instance['id']}").text)
+    assert [d["bron"].rsplit("/", 1)[1] for d in diagrams] == ["doorlopende_lijn", "scenario_2"]
+    assert "scenario_2_gecombineerd" in diagrams[0]["actief"]
+    assert "brede_intake" in diagrams[1]["actief"]  # inside the called diagram
     xml = lijn.client.get(diagrams[1]["bron"])
     assert xml.status_code == 200 and xml.mimetype == "application/xml"
-    assert b'id="afspraken_casemanager"' in xml.data
+    assert b'id="brede_intake"' in xml.data
     assert lijn.client.get(f"/tasklist/dossiers/{instance['id']}/diagrammen/aanvraag").status_code == 404
 
 
@@ -66,7 +74,7 @@ def test_a_beheerder_fires_or_moves_a_timer_and_others_cannot(lijn: Api) -> None
     instance = start(lijn, "V2000001", "Amal Haddad")
     timers = lijn.get(f"/timers?processInstanceId={instance['id']}", "bh").get_json()["items"]
     huisvesting = next(t for t in timers if t["elementId"] == "termijn_huisvesting")
-    bijzonderheden = next(t for t in timers if t["elementId"] == "termijn_bijzonderheden")
+    keuze = next(t for t in timers if t["elementId"] == "termijn_scenariokeuze")
     login(lijn, "km.utrecht")
     page = lijn.client.get(f"/tasklist/dossiers/{instance['id']}").text
     assert "Nu laten verlopen" not in page
@@ -86,8 +94,9 @@ def test_a_beheerder_fires_or_moves_a_timer_and_others_cannot(lijn: Api) -> None
     assert moved.status_code == 303
     after = lijn.get(f"/timers?processInstanceId={instance['id']}", "bh").get_json()["items"]
     assert next(t for t in after if t["id"] == huisvesting["id"])["dueAt"] == "2027-02-15T08:30:00Z"
-    other = f"/tasklist/dossiers/{instance['id']}/termijnen/{bijzonderheden['id']}"
+    other = f"/tasklist/dossiers/{instance['id']}/termijnen/{keuze['id']}"
     assert lijn.client.post(other, data={"actie": "nu", "csrf_token": csrf_of(page)}).status_code == 303
     page = lijn.client.get(f"/tasklist/dossiers/{instance['id']}").text
-    assert "Termijn direct laten verlopen: Keuzetermijn voorbij, door bh.coa (beheerder)" in page
+    assert "Termijn direct laten verlopen: 2 weken na koppeldatum, door bh.coa (beheerder)" in page
+    # scenario 3 by the term: the choice and the optional contact about particulars are gone
     assert "Bijzonderheden bespreken" not in page.split("Open taken")[1].split("Lopende termijnen")[0]
