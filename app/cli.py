@@ -316,6 +316,17 @@ def cmd_processing_log_purge(_args: argparse.Namespace, config: dict[str, Any]) 
     return 0
 
 
+def cmd_config_check(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    from app.config_check import ERROR, check_config
+
+    findings = check_config(config, database=not args.no_database)
+    for finding in findings:
+        print(finding.line())
+    errors = sum(f.level == ERROR for f in findings)
+    print(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    return 1 if errors else 0
+
+
 def cmd_deploy(args: argparse.Namespace, config: dict[str, Any]) -> int:
     files = [(p.name, p.read_bytes()) for p in collect_documents(args.paths)]
     engine = _engine(config)
@@ -449,6 +460,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--instance", action="append", metavar="ID", help="only this instance (repeatable)")
     migrate.add_argument("--dry-run", action="store_true", help="check only; change nothing")
     migrate.set_defaults(func=cmd_migrate)
+
+    config_cmd = sub.add_parser("config", help="configuration").add_subparsers(
+        dest="config_command", required=True
+    )
+    check = config_cmd.add_parser("check", help="say what is missing or unsafe for production")
+    check.add_argument("--no-database", action="store_true", help="do not connect to the database")
+    check.set_defaults(func=cmd_config_check)
 
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
     deploy.add_argument("paths", nargs="+", type=Path)
