@@ -1,6 +1,7 @@
 """Hypothesis settings for the property suites: reproducible (derandomized) and bounded in CI.
 
-``HYPOTHESIS_PROFILE=deep`` runs many more examples locally, with fresh random seeds.
+``HYPOTHESIS_PROFILE=deep`` draws fresh random examples each run; ``HYPOTHESIS_SCALE=10`` runs ten times
+as many (see :func:`tests.properties.examples`).
 """
 
 from __future__ import annotations
@@ -17,5 +18,5 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
 )
-settings.register_profile("deep", parent=settings.get_profile("ci"), derandomize=False, max_examples=2000)
+settings.register_profile("deep", parent=settings.get_profile("ci"), derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

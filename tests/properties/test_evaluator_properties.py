@@ -1,4 +1,4 @@
-"""The evaluator never lets anything escape and always ends within its budget, whatever it is given.
+"""The evaluator never lets anything escape and always ends within its step budget, whatever it is given.
 
 Expressions and scripts are generated from the pieces an attacker would use (dunder names, builtins,
 attribute access, comprehensions, huge numbers and repetitions, deep nesting, JUEL and Python mixed),
@@ -15,8 +15,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import ExpressionError
+from engine.budget import StepBudget, StepMeter, metered
+from engine.errors import ExpressionError, StepBudgetExceeded
 from engine.expression import DateTime, evaluate, execute_script, validate_expression, validate_script
+from tests.properties import examples
 
 #: Wall-time bound for one evaluation: a hang detector, far above what any example needs.
 HANG_SECONDS = 10.0
@@ -88,31 +90,79 @@ BINARY = [
     " is ",
     " if x else ",
 ]
+JUEL_BINARY = ["+", "-", "*", "/", " div ", " mod ", "==", " eq ", "<", " lt ", " and ", " or ", " && "]
+CALLABLE = [
+    "len",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "min",
+    "max",
+    "abs",
+    "round",
+    "sum",
+    "any",
+    "all",
+    "sorted",
+    "list",
+    "dict",
+    *DANGEROUS,
+]
 
 
-def _combine(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+def _python(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Python-subset forms; the evaluable ones are drawn most often."""
+    binary = st.tuples(children, st.sampled_from(BINARY), children).map("".join)
+    call = st.tuples(st.sampled_from(CALLABLE), children).map(lambda p: f"{p[0]}({p[1]})")
+    index = st.tuples(children, children).map(lambda p: f"{p[0]}[{p[1]}]")
     return st.one_of(
-        st.tuples(children, st.sampled_from(BINARY), children).map("".join),
+        binary,
+        binary,
+        call,
+        call,
+        index,
         children.map(lambda c: f"({c})"),
         children.map(lambda c: f"[{c}, {c}]"),
-        children.map(lambda c: f"{{{c}: {c}}}"),
+        st.tuples(children, children).map(lambda p: f"{{{p[0]}: {p[1]}}}"),
+        children.map(lambda c: f"{{{c}}}"),
         children.map(lambda c: f"not {c}"),
         children.map(lambda c: f"-{c}"),
-        st.tuples(
-            st.sampled_from(NAMES + ["len", "str", "int", "dict", "list", "sorted", "sum", "max"]), children
-        ).map(lambda p: f"{p[0]}({p[1]})"),
-        st.tuples(children, st.sampled_from(NAMES)).map(lambda p: f"{p[0]}.{p[1]}"),
-        st.tuples(children, children).map(lambda p: f"{p[0]}[{p[1]}]"),
         st.tuples(children, children).map(lambda p: f"{p[0]}[{p[1]}:]"),
-        children.map(lambda c: f"[{c} for x in {c}]"),
-        children.map(lambda c: f"(lambda: {c})()"),
-        children.map(lambda c: "${" + c + "}"),
-        children.map(lambda c: "#{" + c + ".size()}"),
-        children.map(lambda c: "${dateTime().plusDays(" + c + ")}"),
+        st.tuples(children, children).map(lambda p: f"f'{{{p[0]}}}{{{p[1]}!r}}'"),
+        st.tuples(children, st.sampled_from(NAMES)).map(lambda p: f"{p[0]}.{p[1]}"),
     )
 
 
-EXPRESSIONS = st.recursive(ATOMS, _combine, max_leaves=12)
+def _juel(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.tuples(children, st.sampled_from(JUEL_BINARY), children).map("".join),
+        st.tuples(children, children).map(lambda p: f"{p[0]}[{p[1]}]"),
+        st.tuples(
+            children, st.sampled_from(["size()", "toUpperCase()", "length()", "class", "getClass()"])
+        ).map(lambda p: f"{p[0]}.{p[1]}"),
+        children.map(lambda c: f"empty {c}"),
+        st.tuples(children, children, children).map(lambda p: f"{p[0]} ? {p[1]} : {p[2]}"),
+        children.map(lambda c: f"dateTime().plusDays({c}).toDate()"),
+        children.map(lambda c: f"({c})"),
+    )
+
+
+PYTHON = st.recursive(ATOMS, _python, max_leaves=10)
+JUEL = st.recursive(ATOMS, _juel, max_leaves=8)
+_WRAPPED = [
+    JUEL.map(lambda e: "${" + e + "}"),
+    JUEL.map(lambda e: "#{" + e + "}"),
+    PYTHON.map(lambda e: f"[x for x in {e}]"),
+    PYTHON.map(lambda e: f"(lambda: {e})()"),
+    PYTHON.map(lambda e: "prefix ${" + e + "}"),
+]
+#: Mostly plain Python-subset expressions (the ones that get evaluated), then JUEL, then refused forms.
+EXPRESSIONS = st.integers(0, 19).flatmap(
+    lambda i: (
+        PYTHON if i < 11 else _WRAPPED[0] if i < 15 else _WRAPPED[1] if i < 16 else _WRAPPED[min(i - 14, 4)]
+    )
+)
 RAW_TEXT = st.text(max_size=60)
 VARIABLES = st.fixed_dictionaries(
     {
@@ -149,32 +199,41 @@ def _assert_plain(value: Any, depth: int = 0) -> None:
             _assert_plain(item, depth + 1)
 
 
+#: A small step budget, so that the expensive examples hit it: they must stop there.
+BUDGET = StepBudget(operations=5_000, wall_seconds=HANG_SECONDS)
+
+
 def _bounded(run: Any) -> Any:
+    """Run under a step meter, as every engine step does: it ends with a value, an ExpressionError or
+    StepBudgetExceeded, having used no more than its budget of operations and wall time."""
+    meter = StepMeter(BUDGET)
     started = time.monotonic()
     try:
-        return run()
+        with metered(meter):
+            return run()
     finally:
+        assert meter.operations <= BUDGET.operations + 1
         assert time.monotonic() - started < HANG_SECONDS
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(EXPRESSIONS, VARIABLES)
 def test_an_expression_gives_plain_data_or_an_expression_error(text: str, variables: dict[str, Any]) -> None:
     try:
         value = _bounded(lambda: evaluate(text, variables, now=NOW))
-    except ExpressionError:
+    except (ExpressionError, StepBudgetExceeded):
         return
     _assert_plain(value)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.one_of(EXPRESSIONS, RAW_TEXT))
 def test_the_deploy_check_never_escapes(text: str) -> None:
-    with contextlib.suppress(ExpressionError):
+    with contextlib.suppress(ExpressionError, StepBudgetExceeded):
         _bounded(lambda: validate_expression(text))
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(
     st.lists(
         st.one_of(
@@ -196,7 +255,7 @@ def test_a_script_changes_plain_data_or_nothing(script: str, variables: dict[str
     try:
         _bounded(lambda: validate_script(script))
         _bounded(lambda: execute_script(script, work, now=NOW))
-    except ExpressionError:
+    except (ExpressionError, StepBudgetExceeded):
         assert work == variables  # nothing changed on failure
         return
     finally:

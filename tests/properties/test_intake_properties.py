@@ -16,6 +16,7 @@ from engine.definition import SpecLibrary
 from engine.errors import DeployError
 from tests.api.conftest import Api, make_api
 from tests.conftest import FIXTURES, T0
+from tests.properties import examples
 
 HANG_SECONDS = 10.0
 DIAGRAMS = [
@@ -86,7 +87,7 @@ def mutated(draw: st.DrawFn) -> bytes:
     return bytes(document)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(mutated())
 def test_a_mutated_document_is_parsed_or_refused_with_problems(document: bytes) -> None:
     started = time.monotonic()
@@ -111,7 +112,7 @@ def module_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     engine.dispose()
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(document=mutated())
 def test_a_mutated_document_never_gets_a_5xx(module_api: Api, document: bytes) -> None:
     started = time.monotonic()
