@@ -430,9 +430,7 @@ class _Inspector:
                 "(bean calls) are not supported",
                 owner,
             )
-        if element.get(_cam("type")) == "external":
-            topic = element.get(_cam("topic")) or ""
-            self.problem(f"{what}: external tasks are not supported (topic '{topic}')", owner)
+        # camunda:type="external" is checked by engine.external_tasks (run through the external task API)
 
     def visit_implemented_task(self, task: etree._Element, tag: str) -> None:
         has_binding = (
@@ -1011,6 +1009,10 @@ def inspect_document(root: etree._Element) -> DocumentInfo:
         return _inspect_dmn(root)
     inspector = _Inspector(root)
     inspector.run()
+    from engine import external_tasks, signals
+
+    inspector.problems.extend(signals.check_document(root))
+    inspector.problems.extend(external_tasks.check_document(root))
     return DocumentInfo(
         kind="bpmn",
         process_ids=tuple(inspector.process_ids),

@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import expression, feel, signals
+from engine import expression, external_tasks, feel, signals
 from engine.budget import StepBudget, cycle_problems
 from engine.camunda import DocumentInfo, inspect_document
 from engine.errors import DeployError, NotFoundError, Problem
@@ -197,7 +197,6 @@ class SpecLibrary:
             problems.append(_problem_from_validation(exc))
         if not info.executable_process_ids:
             problems.append(Problem('the document has no executable process (isExecutable="true")'))
-        problems.extend(signals.check_document(root))
         with self._lock:
             dmn_docs = list({id(d): d for d in self._dmn.values()}.values())
             known_decisions = set(self._dmn)
@@ -239,6 +238,7 @@ class SpecLibrary:
                 continue
             specs[pid] = spec
             _annotate_business_rules([spec, *subs.values()], root)
+            external_tasks.annotate([spec, *subs.values()], external_tasks.definitions(root))
             embedded[pid] = {
                 k: v for k, v in subs.items() if v is not None and k not in info.called_elements.values()
             }

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.camunda import FormField
+from engine.external_tasks import OpenExternalTask
 from engine.signals import SignalThrow, SignalWait
 
 
@@ -87,6 +88,8 @@ class StepResult:
     """Signals the instance waits for (catch events, boundaries, gateways, event subprocess starts)."""
     signals: tuple[SignalThrow, ...] = ()
     """Signals the step threw, to be broadcast to other instances and signal start events."""
+    external_tasks: tuple[OpenExternalTask, ...] = ()
+    """External tasks (``camunda:type="external"``) waiting for a worker."""
     business_key: str | None = None
     """The business key the instance carries (set by a signal payload when a signal starts it)."""
 

@@ -29,7 +29,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine import expression, forms, serialization, signals, spiff_support
+from engine import expression, external_tasks, forms, serialization, signals, spiff_support
 from engine.budget import StepBudget, StepMeter, Ticker, current_meter, metered
 from engine.camunda import DocumentInfo, UserTaskInfo
 from engine.clock import Clock
@@ -62,6 +62,7 @@ _OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 #: SpiffWorkflow's task iterators do not look deeper than this into the task tree: a task below it is
 #: never run, and the instance would look completed while it is not.
 _LIBRARY_MAX_DEPTH = 1000
+_EXTERNAL_OPENED = "externalTaskOpenedAt"  # internal_data key: when an external task became READY
 
 
 def _event_type(message_name: str) -> str:
@@ -429,6 +430,44 @@ class Runtime:
             step.run()
             return self._result(workflow, bundle, business_key, step, now, completed_task=task)
 
+    def complete_external_task(
+        self,
+        state: Mapping[str, Any],
+        task_id: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str = "system",
+    ) -> StepResult:
+        """Complete an open external task with the worker's variables and run to the next wait state."""
+        clean = forms.validate_free_variables(dict(variables or {}))
+        workflow, bundle, business_key = self._load(state)
+        now = self.clock.now()
+        task = self._find_task(workflow, task_id)
+        if task is None or external_tasks.definition_of(task) is None:
+            raise NotFoundError(f"no external task {task_id}")
+        if task.state != TaskState.READY:
+            raise TaskNotOpenError(f"external task {task_id} is no longer open")
+        with self._stepping(now) as meter:
+            step = _Step(self, workflow, bundle, actor)
+            task.data.update(clean)
+            meter.enter(task.task_spec.bpmn_id)
+            try:
+                task.run()
+                if task.state == TaskState.STARTED:  # a service task's library run does nothing
+                    task.complete()
+            except SpiffWorkflowException as exc:
+                raise ProcessError(_describe_library_error(exc)) from exc
+            step.audit.append(
+                AuditRecord(
+                    "external-task-completed",
+                    task.task_spec.bpmn_id,
+                    actor,
+                    {"taskId": task_id, "variables": sorted(clean)},
+                )
+            )
+            step.run()
+            return self._result(workflow, bundle, business_key, step, now)
+
     def correlate(
         self,
         state: Mapping[str, Any],
@@ -718,6 +757,11 @@ class Runtime:
     ) -> StepResult:
         tasks = _all_tasks(workflow)
         open_tasks = [self._open_task(bundle, t, now) for t in _open_user_tasks(workflow, tasks)]
+
+        def opened_at(task: Any) -> datetime:
+            return _parse_due(task.internal_data.setdefault(_EXTERNAL_OPENED, now.isoformat())) or now
+
+        open_external = external_tasks.open_tasks(tasks, opened_at)
         events = list(step.events)
         if not describe_only:
             if completed_task is not None:
@@ -770,6 +814,7 @@ class Runtime:
             timers=tuple(self._timers(workflow, tasks)) if status == "active" else (),
             message_waits=tuple(self._message_waits(workflow, tasks)) if status == "active" else (),
             signal_waits=tuple(self._signal_waits(workflow, tasks)) if status == "active" else (),
+            external_tasks=tuple(open_external) if status == "active" else (),
             signals=tuple(step.thrown_signals),
             business_key=business_key,
             events=tuple(events),

@@ -20,6 +20,7 @@ from storage.errors import ConflictError, DuplicateInstanceError
 from storage.schema import (
     audit_entries,
     closed_tasks,
+    external_tasks,
     lane_key,
     message_waits,
     outbox_events,
@@ -214,6 +215,7 @@ def _write_indexes(
             conn.execute(delete(timers).where(timers.c.id.in_(gone_timers)))
         conn.execute(delete(message_waits).where(message_waits.c.instance_id == instance_id))
         conn.execute(delete(signal_waits).where(signal_waits.c.instance_id == instance_id))
+        _close_external_tasks(conn, instance_id, {t.id for t in result.external_tasks}, result.at)
     new_tasks = [
         {
             "id": t.id,
@@ -267,6 +269,7 @@ def _write_indexes(
     ]
     if waits:
         conn.execute(insert(message_waits), waits)
+    _open_external_tasks(conn, instance_id, result, gemeente=gemeente)
     signals = [
         {
             "instance_id": instance_id,
@@ -278,6 +281,52 @@ def _write_indexes(
     ]
     if signals:
         conn.execute(insert(signal_waits), signals)
+
+
+def _open_external_tasks(
+    conn: Connection, instance_id: str, result: StepResult, *, gemeente: str | None
+) -> None:
+    if not result.external_tasks:
+        return
+    known = set(
+        conn.execute(
+            select(external_tasks.c.id).where(external_tasks.c.id.in_([t.id for t in result.external_tasks]))
+        ).scalars()
+    )
+    rows = [
+        {
+            "id": t.id,
+            "instance_id": instance_id,
+            "element_id": t.element_id,
+            "topic": t.topic,
+            "process_key": t.process_id,
+            "gemeente": gemeente,
+            "priority": t.priority,
+            "created_at": t.created_at,
+        }
+        for t in result.external_tasks
+        if t.id not in known
+    ]
+    if rows:
+        conn.execute(insert(external_tasks), rows)
+
+
+def _close_external_tasks(conn: Connection, instance_id: str, still_open: set[str], now: datetime) -> None:
+    """Remove external tasks no longer open; an incident about one of them is resolved with it."""
+    from storage import incidents
+
+    gone = conn.execute(
+        select(external_tasks.c.id, external_tasks.c.incident_id).where(
+            external_tasks.c.instance_id == instance_id
+        )
+    ).all()
+    gone = [r for r in gone if r.id not in still_open]
+    if not gone:
+        return
+    for row in gone:
+        if row.incident_id is not None:
+            incidents.resolve_incident(conn, row.incident_id, now=now, by="system")
+    conn.execute(delete(external_tasks).where(external_tasks.c.id.in_([r.id for r in gone])))
 
 
 def _write_history(

@@ -253,6 +253,27 @@ signal_deliveries = Table(
     Index("ix_signal_deliveries_created_at", "created_at"),
 )
 
+external_tasks = Table(
+    "external_tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("instance_id", String(36), ForeignKey("process_instances.id"), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("process_key", String(200), nullable=False),
+    Column("gemeente", String(32), nullable=True),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("worker_id", String(200), nullable=True),
+    Column("lock_expires_at", UTCDateTime(), nullable=True),
+    Column("retries", Integer, nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("error_details", Text, nullable=True),
+    Column("incident_id", String(36), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_external_tasks_topic_lock", "topic", "lock_expires_at"),
+    Index("ix_external_tasks_instance_id", "instance_id"),
+)
+
 audit_entries = Table(
     "audit_entries",
     metadata,

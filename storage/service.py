@@ -24,6 +24,7 @@ from engine.runtime import Runtime
 from storage import repository as repo
 from storage.db import write_connection
 from storage.errors import ConflictError, NotFound
+from storage.external_task_service import ExternalTaskWork
 from storage.schema import documents, process_definitions
 from storage.signal_delivery import SignalDelivery
 
@@ -48,7 +49,7 @@ class BatchOutcome:
     error: BaseException | None = None
 
 
-class WorkflowService(SignalDelivery):
+class WorkflowService(SignalDelivery, ExternalTaskWork):
     """Instances and definitions, on one database, one library and one clock."""
 
     def __init__(

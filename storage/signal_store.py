@@ -155,9 +155,11 @@ def claim(
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     c = signal_deliveries.c
+    # Materialized: PostgreSQL runs the locking sub-select once (see timer_store.claim_due_timers).
+    chosen = candidates.cte("candidates").prefix_with("MATERIALIZED", dialect="postgresql")
     rows = conn.execute(
         update(signal_deliveries)
-        .where(c.id.in_(candidates.scalar_subquery()), _claimable(now))
+        .where(c.id.in_(select(chosen.c.id)), _claimable(now))
         .values(claimed_by=worker_id, claimed_until=lease_until)
         .returning(
             c.id,

@@ -20,6 +20,7 @@ BLUEPRINT_MODULES: list[str] = [
     "tasks",
     "messages",
     "signals",
+    "external_tasks",
     "timers",
     "incidents",
     "subscriptions",

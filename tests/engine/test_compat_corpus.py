@@ -33,7 +33,6 @@ SHOULD_RUN = [
 ]
 SHOULD_BE_REFUSED = [
     "InsuranceApplication.bpmn",
-    "DocumentRequest.bpmn",
     "TwitterDemoProcess.bpmn",
     "bpmn-communication-tutorial_process.bpmn",
     "example-c7.bpmn",
