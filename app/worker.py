@@ -30,7 +30,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 
-from app import Services, build_services, tracing
+from app import Services, build_services, processing_log, tracing
 from app.config import load_config
 from app.worker_sweep import (
     DEFAULT_BATCH,
@@ -198,14 +198,30 @@ class SignalJob:
         self.worker_id = worker_id
 
     def __call__(self) -> int:
+        svc = self.services
+        start = svc.clock.now()
         try:
-            count = self.services.workflow.deliver_pending_signals(worker_id=self.worker_id)
+            with tracing.operation("signal delivery", new_trace=True):
+                moved = svc.workflow.deliver_pending_signals(worker_id=self.worker_id)
         except Exception:
             logger.exception("signal delivery failed; retrying at the next poll")
             return 0
-        if count:
-            logger.info("signal delivery: %d delivered", count)
-        return count
+        if moved:
+            logger.info("signal delivery: %d instances", len(moved))
+            try:
+                processing_log.write(
+                    svc.db,
+                    svc.config,
+                    activity=processing_log.ENGINE,
+                    name="signal delivered",
+                    instance_ids=sorted(set(moved)),
+                    actor="system:signal",
+                    start=start,
+                    end=svc.clock.now(),
+                )
+            except Exception:
+                logger.exception("the data-processing log of %d signal deliveries failed", len(moved))
+        return len(moved)
 
 
 def add_jobs(

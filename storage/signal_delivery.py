@@ -61,10 +61,10 @@ class SignalDelivery:
         actor: str,
         gemeente: str | None = None,
         without_gemeente: bool = False,
-    ) -> int:
+    ) -> list[str]:
         """``POST /signals``: deliver to every waiting instance (and signal start event) in scope.
 
-        Returns how many receivers were chosen. Nothing waiting is not an error (a broadcast).
+        Returns the ids of the instances it moved on or started. Nothing waiting is not an error.
         """
         from engine import forms
 
@@ -85,9 +85,8 @@ class SignalDelivery:
                 starts=self.signal_start_targets,
                 now=self.clock.now(),
             )
-        logger.info("signal %s thrown by %s: %d receivers", signal_name, actor, len(ids))
-        self.deliver_signals(ids)
-        return len(ids)
+        logger.info("signal thrown by %s: %d receivers", actor, len(ids))
+        return self.deliver_signals(ids)
 
     def signal_start_targets(self, signal_name: str) -> list[tuple[str, int]]:
         """The latest version of each process whose start event waits for ``signal_name``."""
@@ -123,40 +122,50 @@ class SignalDelivery:
         return ids
 
     # -- delivering ------------------------------------------------------------------------------
-    def deliver_signals(self, ids: Iterable[str], *, worker_id: str | None = None) -> int:
-        """Deliver the given rows now, then whatever those deliveries throw in turn (up to a cap)."""
+    def deliver_signals(self, ids: Iterable[str], *, worker_id: str | None = None) -> list[str]:
+        """Deliver the given rows now, then whatever those deliveries throw in turn (up to a cap).
+
+        Returns the ids of the instances moved on or started, in delivery order.
+        """
         worker_id = worker_id or _request_worker_id()
         queue = list(ids)
         done = 0
+        touched: list[str] = []
         while queue and done < MAX_CASCADE:
             batch, queue = queue[:100], queue[100:]
             now = self.clock.now()
             with write_connection(self.db) as conn, conn.begin():
                 claimed = signal_store.claim(conn, now, worker_id, now + LEASE, ids=batch, limit=len(batch))
             for delivery in claimed:
-                queue.extend(self._deliver_one(delivery, worker_id))
+                queue.extend(self._deliver_one(delivery, worker_id, touched))
                 done += 1
-        return done
+        return touched
 
-    def deliver_pending_signals(self, *, worker_id: str, limit: int = 100) -> int:
-        """The worker's job: deliver rows nobody holds (left by a crash or a conflict)."""
+    def deliver_pending_signals(self, *, worker_id: str, limit: int = 100) -> list[str]:
+        """The worker's job: deliver rows nobody holds (left by a crash or a conflict).
+
+        Returns the ids of the instances moved on or started.
+        """
         now = self.clock.now()
         with write_connection(self.db) as conn, conn.begin():
             claimed = signal_store.claim(conn, now, worker_id, now + LEASE, limit=limit)
         more: list[str] = []
+        touched: list[str] = []
         for delivery in claimed:
-            more.extend(self._deliver_one(delivery, worker_id))
-        return len(claimed) + (self.deliver_signals(more, worker_id=worker_id) if more else 0)
+            more.extend(self._deliver_one(delivery, worker_id, touched))
+        if more:
+            touched.extend(self.deliver_signals(more, worker_id=worker_id))
+        return touched
 
-    def _deliver_one(self, delivery: ClaimedDelivery, worker_id: str) -> list[str]:
+    def _deliver_one(self, delivery: ClaimedDelivery, worker_id: str, touched: list[str]) -> list[str]:
         """Run one receiver's step and delete the row in that step's transaction; return new row ids."""
         actor = "system:signal"
         try:
             for attempt in range(3):  # the receiver changed between our read and our write: again
                 try:
                     if delivery.instance_id is not None:
-                        return self._signal_instance(delivery, worker_id, actor)
-                    return self._start_by_signal(delivery, worker_id, actor)
+                        return self._signal_instance(delivery, worker_id, actor, touched)
+                    return self._start_by_signal(delivery, worker_id, actor, touched)
                 except ConflictError as exc:
                     if attempt == 2 or isinstance(exc, DuplicateInstanceError):
                         raise
@@ -167,7 +176,9 @@ class SignalDelivery:
             self._failed(delivery, worker_id, f"{type(exc).__name__}: {exc}")
         return []
 
-    def _signal_instance(self, delivery: ClaimedDelivery, worker_id: str, actor: str) -> list[str]:
+    def _signal_instance(
+        self, delivery: ClaimedDelivery, worker_id: str, actor: str, touched: list[str]
+    ) -> list[str]:
         assert delivery.instance_id is not None
         with self.db.connect() as conn:
             record = repo.get_instance(conn, delivery.instance_id)
@@ -186,9 +197,13 @@ class SignalDelivery:
             if result is None or record is None:
                 return []
             repo.update_instance(conn, record, result, actor=actor, now=result.at)
-            return self._enqueue_signals(conn, record.id, record.gemeente, result)
+            more = self._enqueue_signals(conn, record.id, record.gemeente, result)
+        touched.append(record.id)
+        return more
 
-    def _start_by_signal(self, delivery: ClaimedDelivery, worker_id: str, actor: str) -> list[str]:
+    def _start_by_signal(
+        self, delivery: ClaimedDelivery, worker_id: str, actor: str, touched: list[str]
+    ) -> list[str]:
         assert delivery.process_key is not None
         self.load_definitions()
         result: StepResult | None
@@ -223,7 +238,9 @@ class SignalDelivery:
                     "signal start of %s skipped: business key already active", delivery.process_key
                 )
                 return []
-            return self._enqueue_signals(conn, record.id, record.gemeente, result)
+            more = self._enqueue_signals(conn, record.id, record.gemeente, result)
+        touched.append(record.id)
+        return more
 
     def _failed(self, delivery: ClaimedDelivery, worker_id: str, error: str) -> None:
         now = self.clock.now()

@@ -14,7 +14,7 @@ from typing import Any
 from apiflask import APIBlueprint, Schema, fields
 from marshmallow import ValidationError, validate, validates
 
-from app import services
+from app import processing_log, services
 from app.api.common import errors
 from app.api.process_instances import prefixed
 from app.auth import SYSTEEM, auth, current_principal, require_roles, sees_identity
@@ -200,6 +200,7 @@ def fetch_and_lock(json_data: dict[str, Any]) -> Any:
         topics=topics,
         use_priority=json_data["usePriority"],
     )
+    processing_log.record(processing_log.READ, sorted({item.task.instance_id for item in locked}))
     return [_locked_shape(item, sees_identity(principal, item.task.gemeente)) for item in locked]
 
 
@@ -218,11 +219,12 @@ def fetch_and_lock(json_data: dict[str, Any]) -> Any:
 def complete(task_id: str, json_data: dict[str, Any]) -> Any:
     principal = current_principal()
     try:
-        services().workflow.complete_external_task(
+        record = services().workflow.complete_external_task(
             task_id, worker_id=json_data["workerId"], variables=json_data["variables"], actor=principal.actor
         )
     except FormValidationError as exc:
         raise prefixed(exc, "variables") from None
+    processing_log.record(processing_log.ENGINE, record.id)
     return "", 204
 
 

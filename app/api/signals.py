@@ -6,7 +6,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from app import services
+from app import processing_log, services
 from app.api.common import errors
 from app.api.process_instances import prefixed
 from app.auth import SYSTEEM, auth, current_principal, require_roles
@@ -35,7 +35,7 @@ bp = APIBlueprint("signals", __name__, tag="Signals")
 def throw_signal(json_data: dict[str, Any]) -> Any:
     principal = current_principal()
     try:
-        services().workflow.throw_signal(
+        moved = services().workflow.throw_signal(
             json_data["signalName"],
             json_data["variables"],
             actor=principal.actor,
@@ -44,4 +44,5 @@ def throw_signal(json_data: dict[str, Any]) -> Any:
         )
     except FormValidationError as exc:
         raise prefixed(exc, "variables") from None
+    processing_log.record(processing_log.ENGINE, moved)
     return "", 204

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from app.worker import SignalJob
 from engine.clock import ManualClock
 from storage import signal_store
 from storage.db import write_connection
-from storage.schema import process_instances, signal_deliveries
+from storage.schema import process_instances, processing_records, signal_deliveries
 from storage.signal_store import SignalScope
 from tests.api.conftest import Api, make_api
 
@@ -163,12 +164,20 @@ def test_a_delivery_left_by_a_crashed_worker_is_made_by_the_next_one(api: Api, c
         # a worker took them and died before delivering
         claimed = signal_store.claim(conn, now, "dead-worker", now + timedelta(seconds=60), ids=ids)
     assert len(claimed) == 2
-    assert workflow.deliver_pending_signals(worker_id="w2") == 0  # the dead worker's lease still holds
+    job = SignalJob(api.app.extensions["inburgering"], "w2")
+    assert job() == 0  # the dead worker's lease still holds
     assert _status(api, catcher) == "active"
     clock.advance(timedelta(seconds=61))
-    assert workflow.deliver_pending_signals(worker_id="w2") == 2
+    assert job() == 2
     assert _status(api, catcher) == "completed"
     assert _started(api) == ["GM0344"]
     with api.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(signal_deliveries)).scalar_one() == 0
-    assert workflow.deliver_pending_signals(worker_id="w3") == 0  # delivered once, never again
+    assert workflow.deliver_pending_signals(worker_id="w3") == []  # delivered once, never again
+    with api.db.connect() as conn:
+        logged = conn.execute(
+            select(func.count())
+            .select_from(processing_records)
+            .where(processing_records.c.instance_id == catcher)
+        ).scalar_one()
+    assert logged >= 1  # the worker's delivery is in the data-processing log
