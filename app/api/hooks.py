@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from app import API_PREFIX, API_VERSION
 from app.problems import (
@@ -58,6 +58,7 @@ def register_hooks(app: APIFlask) -> None:
         request.max_content_length = limit
         if request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge()
+        _check_url()
         if request.is_json and request.endpoint not in RAW_BODY_ENDPOINTS:
             _check_json_body()
 
@@ -73,6 +74,16 @@ def register_hooks(app: APIFlask) -> None:
         from app.api_docs import complete_spec
 
         return complete_spec(shape_spec(spec), app) if isinstance(spec, dict) else spec
+
+
+def _check_url() -> None:
+    """A NUL character in the path or query is a 400: no database column stores it (PostgreSQL
+    refuses it with an error), so it could only ever turn a lookup into a 500."""
+    args = request.args.items(multi=True)
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in args):
+        if request.path.startswith(API_PREFIX):
+            raise ApiProblem(400, "Bad Request", "the URL contains a NUL character")
+        raise BadRequest("the URL contains a NUL character")
 
 
 def _check_json_body() -> None:

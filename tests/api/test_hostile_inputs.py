@@ -81,3 +81,22 @@ def test_an_unregistered_gemeente_is_422_naming_the_field_and_starts_nothing(api
         assert conn.execute(select(func.count()).select_from(process_instances)).scalar_one() == 0
     # A registered one starts.
     assert api.start("V-GM0344", gemeente="GM0344")["gemeente"] == "GM0344"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tasks?assignee=a%00b",
+        "/tasks?processInstanceId=%00",
+        "/timers?processInstanceId=%00",
+        "/process-instances/%00",
+        "/process-instances/%00/history",
+        "/tasks/%00",
+        "/subscriptions/%00",
+        "/process-definitions/%00",
+        "/tasks?x%00=1",
+    ],
+)
+def test_a_nul_in_the_url_is_400_on_every_database(any_db_api: Api, path: str) -> None:
+    problem = assert_problem(any_db_api.get(path, "bh"), 400)
+    assert "NUL" in problem["detail"]
