@@ -23,8 +23,8 @@ run: $(STAMP)
 	$(BIN)/inburgering serve --demo --host 127.0.0.1 --port 8000
 
 lint-py: $(STAMP)
-	$(BIN)/ruff check engine storage webhooks app tests bench
-	$(BIN)/ruff format --check engine storage webhooks app tests bench
+	$(BIN)/ruff check engine storage webhooks app tests bench tools
+	$(BIN)/ruff format --check engine storage webhooks app tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -33,6 +33,7 @@ lint-bpmn: $(STAMP) $(NODE_STAMP)
 	npx --no-install bpmnlint bpmn/*.bpmn
 	node tools/check_moddle.mjs bpmn/*.bpmn
 	$(BIN)/python tools/note_walk.py --check
+	$(BIN)/python tools/label_check.py bpmn/*.bpmn
 	$(BIN)/inburgering lint bpmn
 
 lint: lint-py typecheck lint-bpmn

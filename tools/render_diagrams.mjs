@@ -67,6 +67,24 @@ async function render(browser, file) {
   return createHash('sha256').update(xml, 'utf8').digest('hex');
 }
 
+// The timeline pictures (docs/diagrams/tijdlijn_*.svg, written by tools/journey_pictures.py from the
+// .bpmn files) are A4 landscape pages: rasterise each at 150 dpi.
+async function rasterise(browser, file) {
+  const svg = await readFile(path.join(outDir, file), 'utf8');
+  const tab = await browser.newPage();
+  const [width, height] = [1123, 794]; // A4 landscape at 96 css px per inch
+  await tab.setViewport({ width, height, deviceScaleFactor: 150 / 96 });
+  await tab.setContent(`<!doctype html><html><body style="margin:0">${svg.replace(/^<\?xml[^>]*>/, '')}</body></html>`);
+  await tab.evaluate(() => {
+    const el = document.querySelector('svg');
+    el.setAttribute('width', '1123');
+    el.setAttribute('height', '794');
+  });
+  await tab.screenshot({ path: path.join(outDir, file.replace(/\.svg$/, '.png')), clip: { x: 0, y: 0, width, height } });
+  await tab.close();
+  return createHash('sha256').update(svg, 'utf8').digest('hex');
+}
+
 async function main() {
   await mkdir(outDir, { recursive: true });
   const files = (await readdir(sourceDir)).filter((f) => f.endsWith('.bpmn')).sort();
@@ -84,6 +102,12 @@ async function main() {
       const digest = await render(browser, file);
       lines.push(`${digest}  bpmn/${file}`);
       console.log(`rendered docs/diagrams/${file.replace(/\.bpmn$/, '')}.{svg,png}`);
+    }
+    const timelines = (await readdir(outDir)).filter((f) => /^tijdlijn_.*\.svg$/.test(f)).sort();
+    for (const file of timelines) {
+      const digest = await rasterise(browser, file);
+      lines.push(`${digest}  docs/diagrams/${file}`);
+      console.log(`rendered docs/diagrams/${file.replace(/\.svg$/, '.png')}`);
     }
   } finally {
     await browser.close();
