@@ -22,6 +22,7 @@ from app import db_connection, services
 from app.auth import READERS
 from app.tasklist.blueprint import bp, csrf_token, csrf_valid, current_user
 from storage import login_throttle
+from storage.db import write_connection
 from storage.login_throttle import ThrottlePolicy, throttle_key
 from storage.orgs import end_sessions, get_user
 
@@ -90,7 +91,7 @@ def inloggen() -> Any:
         return _failed(keys, row is not None, username, address, now)
     if row.role not in READERS:
         return _login_page("Met deze rol kunt u de werklijst niet gebruiken.", username, 403)
-    with svc.db.begin() as conn:
+    with write_connection(svc.db) as conn, conn.begin():
         login_throttle.clear_failures(conn, keys[0])
     kept = {name: session[name] for name in KEPT_ACROSS_LOGIN if name in session}
     session.clear()
@@ -102,7 +103,7 @@ def inloggen() -> Any:
 
 
 def _failed(keys: list[str], known: bool, username: str, address: str, now: datetime) -> Any:
-    with services().db.begin() as conn:
+    with write_connection(services().db) as conn, conn.begin():
         until = login_throttle.record_failure(conn, keys[0], USER_POLICY, now)
         address_until = login_throttle.record_failure(conn, keys[1], ADDRESS_POLICY, now)
         login_throttle.purge_old(conn, now)
@@ -120,7 +121,7 @@ def _failed(keys: list[str], known: bool, username: str, address: str, now: date
 def uitloggen() -> Any:
     user = current_user()
     if user is not None:
-        with services().db.begin() as conn:
+        with write_connection(services().db) as conn, conn.begin():
             end_sessions(conn, user.name)
     session.clear()
     flash("U bent uitgelogd.")
