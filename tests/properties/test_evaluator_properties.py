@@ -12,13 +12,13 @@ import time
 from datetime import UTC, date, datetime
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.budget import StepBudget, StepMeter, metered
 from engine.errors import ExpressionError, StepBudgetExceeded
 from engine.expression import DateTime, evaluate, execute_script, validate_expression, validate_script
-from tests.properties import examples
+from tests.properties import bounded
 
 #: Wall-time bound for one evaluation: a hang detector, far above what any example needs.
 HANG_SECONDS = 10.0
@@ -203,7 +203,7 @@ def _assert_plain(value: Any, depth: int = 0) -> None:
 BUDGET = StepBudget(operations=5_000, wall_seconds=HANG_SECONDS)
 
 
-def _bounded(run: Any) -> Any:
+def _metered(run: Any) -> Any:
     """Run under a step meter, as every engine step does: it ends with a value, an ExpressionError or
     StepBudgetExceeded, having used no more than its budget of operations and wall time."""
     meter = StepMeter(BUDGET)
@@ -216,24 +216,24 @@ def _bounded(run: Any) -> Any:
         assert time.monotonic() - started < HANG_SECONDS
 
 
-@settings(max_examples=examples(200))
+@bounded(200)
 @given(EXPRESSIONS, VARIABLES)
 def test_an_expression_gives_plain_data_or_an_expression_error(text: str, variables: dict[str, Any]) -> None:
     try:
-        value = _bounded(lambda: evaluate(text, variables, now=NOW))
+        value = _metered(lambda: evaluate(text, variables, now=NOW))
     except (ExpressionError, StepBudgetExceeded):
         return
     _assert_plain(value)
 
 
-@settings(max_examples=examples(100))
+@bounded(100)
 @given(st.one_of(EXPRESSIONS, RAW_TEXT))
 def test_the_deploy_check_never_escapes(text: str) -> None:
     with contextlib.suppress(ExpressionError, StepBudgetExceeded):
-        _bounded(lambda: validate_expression(text))
+        _metered(lambda: validate_expression(text))
 
 
-@settings(max_examples=examples(80))
+@bounded(80)
 @given(
     st.lists(
         st.one_of(
@@ -253,8 +253,8 @@ def test_a_script_changes_plain_data_or_nothing(script: str, variables: dict[str
     before = {k: repr(v)[:2000] for k, v in variables.items()}
     work = dict(variables)
     try:
-        _bounded(lambda: validate_script(script))
-        _bounded(lambda: execute_script(script, work, now=NOW))
+        _metered(lambda: validate_script(script))
+        _metered(lambda: execute_script(script, work, now=NOW))
     except (ExpressionError, StepBudgetExceeded):
         assert work == variables  # nothing changed on failure
         return

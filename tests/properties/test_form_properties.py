@@ -6,13 +6,13 @@ import json
 from datetime import date
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.camunda import FormField
 from engine.errors import FormValidationError
 from engine.forms import MAX_NESTING, validate_free_variables, validate_submission
-from tests.properties import examples
+from tests.properties import bounded
 
 FIELD_IDS = st.sampled_from(["besluit", "bedrag", "opmerking", "datum", "akkoord", "scenario", "typename"])
 
@@ -64,7 +64,7 @@ JSON_VALUES = st.recursive(
 SUBMISSIONS = st.dictionaries(st.one_of(FIELD_IDS, st.text(max_size=12)), JSON_VALUES, max_size=8)
 
 
-@settings(max_examples=examples(150))
+@bounded(150)
 @given(st.lists(form_fields(), max_size=5, unique_by=lambda f: f.id), SUBMISSIONS, SUBMISSIONS)
 def test_a_submission_is_cleaned_to_the_form_or_refused_naming_fields(
     fields: list[FormField], data: dict[str, Any], current: dict[str, Any]
@@ -100,7 +100,7 @@ def test_a_submission_is_cleaned_to_the_form_or_refused_naming_fields(
     json.dumps(cleaned, allow_nan=False)  # what is kept can always be stored
 
 
-@settings(max_examples=examples(100))
+@bounded(100)
 @given(st.dictionaries(st.text(max_size=70), JSON_VALUES, max_size=6))
 def test_free_variables_are_json_with_good_names_or_refused(data: dict[str, Any]) -> None:
     try:

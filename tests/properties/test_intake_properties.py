@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
@@ -16,7 +16,7 @@ from engine.definition import SpecLibrary
 from engine.errors import DeployError
 from tests.api.conftest import Api, make_api
 from tests.conftest import FIXTURES, T0
-from tests.properties import examples
+from tests.properties import bounded
 
 HANG_SECONDS = 10.0
 DIAGRAMS = [
@@ -87,7 +87,7 @@ def mutated(draw: st.DrawFn) -> bytes:
     return bytes(document)
 
 
-@settings(max_examples=examples(150))
+@bounded(150)
 @given(mutated())
 def test_a_mutated_document_is_parsed_or_refused_with_problems(document: bytes) -> None:
     started = time.monotonic()
@@ -112,7 +112,7 @@ def module_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     engine.dispose()
 
 
-@settings(max_examples=examples(40))
+@bounded(40)
 @given(document=mutated())
 def test_a_mutated_document_never_gets_a_5xx(module_api: Api, document: bytes) -> None:
     started = time.monotonic()
