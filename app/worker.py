@@ -243,6 +243,19 @@ def add_jobs(
     scheduler.add_job(timer_job, id=TIMER_JOB, name="fire due timers", **common)
     scheduler.add_listener(timer_job.after_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.add_job(SignalJob(services, worker_id), id=SIGNAL_JOB, name="deliver signals", **common)
+    from app.retention_job import RetentionJob, interval_seconds
+
+    every = interval_seconds(services)
+    scheduler.add_job(
+        RetentionJob(services),
+        id="retention",
+        name="purge what is past its retention term",
+        **{
+            **common,
+            "seconds": every,
+            "next_run_time": datetime.now(UTC) + timedelta(seconds=min(every, 60)),
+        },
+    )
     webhook_job = None
     deliver = load_deliver()
     if deliver is not None:

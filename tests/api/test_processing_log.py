@@ -188,3 +188,34 @@ def test_the_cli_exports_with_the_v_nummer_on_stdin_and_purges(
     monkeypatch.setenv("INBURGERING_PROCESSING_LOG_RETENTION_DAYS", "1")
     assert main(["processing-log", "purge"]) == 0  # the wall clock is years before the records' time
     assert "removed 0" in capsys.readouterr().out
+
+
+def test_the_retention_job_purges_cases_and_records_each_at_its_own_term(any_db_api: Api) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from app.retention_job import RetentionJob
+    from app.worker import add_jobs
+
+    api = any_db_api
+    svc = api.app.extensions["inburgering"]
+    svc.config["PROCESSING_LOG_RETENTION_DAYS"] = 40
+    inst = api.start(V_A)
+    api.get(f"/process-instances/{inst['id']}", "km")
+    api.post(f"/process-instances/{inst['id']}/terminate", "bh")
+    job = RetentionJob(svc)
+    report = job()
+    assert report is not None and (report.instances, report.processing_records) == (0, 0)
+    api.clock.advance(timedelta(days=31))  # past the process's historyTimeToLive (P30D)
+    report = job()
+    assert report is not None and (report.instances, report.processing_records) == (1, 0)
+    assert len(api.post("/processing-log/export", "bh", json={"vNummer": V_A}).get_json()["items"]) == 3
+    api.clock.advance(timedelta(days=10))  # past the log's own term for the first three records
+    report = job()
+    assert report is not None and report.processing_records == 3
+    items = api.post("/processing-log/export", "bh", json={"vNummer": V_A}).get_json()["items"]
+    assert [i["attributes"]["dpl.core.processing_activity_id"].split("#")[1] for i in items] == [
+        "inzageverzoek"
+    ]
+    scheduler = BackgroundScheduler()
+    add_jobs(scheduler, svc, worker_id="w")
+    assert scheduler.get_job("retention") is not None
