@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflo
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine import serialization, spiff_support
+from engine import serialization
 from engine.definition import Bundle
 from engine.errors import EngineError, ProcessError
 from engine.result import AuditRecord, StepResult
@@ -209,10 +209,26 @@ def check_instance(runtime: Runtime, state: Mapping[str, Any], plan: MigrationPl
     return _diff_workflow(workflow, target, plan.mappings).unmapped
 
 
+def runs_source(state: Mapping[str, Any], plan: MigrationPlan) -> bool:
+    """Whether the instance runs the plan's source version: as its process, or as a process it calls."""
+    if state.get("process") == plan.process_key:
+        return bool(state.get("version") == plan.source_version)
+    return bool((state.get("pins") or {}).get(plan.process_key) == plan.source_version)
+
+
 def target_bundle(runtime: Runtime, state: Mapping[str, Any], plan: MigrationPlan) -> Bundle:
-    """The target version with the called processes the instance already runs on."""
-    pins = {k: v for k, v in (state.get("pins") or {}).items() if k != plan.process_key}
-    return runtime.library.bundle(plan.process_key, plan.target_version, pins)
+    """What the instance runs after the move.
+
+    A plan for the instance's own process: the target version, with the called processes the instance
+    already runs on. A plan for a process it calls (``scenario_2``): its own version, calling the
+    target version of that process.
+    """
+    pins = dict(state.get("pins") or {})
+    if state.get("process") == plan.process_key:
+        pins.pop(plan.process_key, None)
+        return runtime.library.bundle(plan.process_key, plan.target_version, pins)
+    pins[plan.process_key] = plan.target_version
+    return runtime.library.bundle(str(state["process"]), int(state["version"]), pins)
 
 
 def _prune_stale_predictions(workflow: Any, diff: WorkflowDiff) -> None:
@@ -238,9 +254,9 @@ def migrate_state(
     """
     from engine.runtime import _describe_library_error, _Step
 
-    if state.get("process") != plan.process_key or state.get("version") != plan.source_version:
+    if not runs_source(state, plan):
         raise MigrationPlanError(
-            [f"the instance runs {state.get('process')} version {state.get('version')}, not the source"]
+            [f"the instance does not run {plan.process_key} version {plan.source_version} (any more)"]
         )
     workflow, source, business_key = runtime._load(state)
     target = target_bundle(runtime, state, plan)
@@ -262,7 +278,7 @@ def migrate_state(
         for task in wf.tasks.values()
         if task.state & _KEEP_MASK
     }
-    with spiff_support.step_time(now):
+    with runtime._stepping(now):  # the step's time and its budget
         step = _Step(runtime, workflow, target, actor)
         migrate_workflow(diffs.top, workflow, target.top.spec)
         _prune_stale_predictions(workflow, diffs.top)
@@ -291,16 +307,24 @@ def migrate_state(
                 "migrated",
                 plan.process_key,
                 actor,
-                {"fromVersion": plan.source_version, "toVersion": plan.target_version, **_plan_detail(plan)},
+                {
+                    "process": plan.process_key,
+                    "fromVersion": plan.source_version,
+                    "toVersion": plan.target_version,
+                    **_plan_detail(plan),
+                },
             )
         )
         # Nothing waits to be run at a wait state; if the new version made an engine task ready
         # (a join whose branches are all done), run it now. Timers are left to the worker.
         try:
-            while workflow._do_engine_steps(did_complete_task=step.did_complete):
+            while workflow._do_engine_steps(
+                will_complete_task=step.will_complete, did_complete_task=step.did_complete
+            ):
                 pass
         except SpiffWorkflowException as exc:
             raise ProcessError(_describe_library_error(exc)) from exc
+        step.check_wait_states()
         return runtime._result(workflow, target, business_key, step, now)
 
 

@@ -16,7 +16,14 @@ from sqlalchemy import Connection, select, update
 
 from engine.definition import Bundle
 from engine.errors import NotFoundError
-from engine.migration import MigrationPlan, MigrationPlanError, check_instance, check_plan, migrate_state
+from engine.migration import (
+    MigrationPlan,
+    MigrationPlanError,
+    check_instance,
+    check_plan,
+    migrate_state,
+    runs_source,
+)
 from engine.result import StepResult
 from storage import repository as repo
 from storage.db import write_connection
@@ -104,12 +111,13 @@ class InstanceMigrator:
             query = query.where(process_instances.c.id.in_(list(instance_ids)))
         with self.service.db.connect() as conn:
             selected = list(conn.execute(query.order_by(process_instances.c.created_at)).scalars())
+            selected.extend(self._callers_running(conn, plan, instance_ids))
         problems: list[InstanceProblem] = []
         for unknown in sorted(set(instance_ids or ()) - set(selected)):
             problems.append(
                 InstanceProblem(
                     unknown,
-                    (f"is not an active instance of {plan.process_key} version {plan.source_version}",),
+                    (f"does not run {plan.process_key} version {plan.source_version}",),
                 )
             )
         if not plan_problems:
@@ -119,6 +127,26 @@ class InstanceMigrator:
                 if unmapped:
                     problems.append(InstanceProblem(instance_id, tuple(u.message() for u in unmapped)))
         return MigrationReport(plan, tuple(selected), tuple(plan_problems), tuple(problems))
+
+    def _callers_running(
+        self, conn: Connection, plan: MigrationPlan, instance_ids: Sequence[str] | None
+    ) -> list[str]:
+        """Active instances of processes that call the plan's process and run its source version."""
+        callers = {
+            d.key
+            for d in self.service.library.definitions()
+            if plan.process_key in d.document.called.get(d.key, ())
+        }
+        if not callers:
+            return []
+        query = select(process_instances.c.id, process_instances.c.state).where(
+            process_instances.c.process_key.in_(sorted(callers)),
+            process_instances.c.status == "active",
+        )
+        if instance_ids is not None:
+            query = query.where(process_instances.c.id.in_(list(instance_ids)))
+        rows = conn.execute(query.order_by(process_instances.c.created_at))
+        return [r.id for r in rows if runs_source(r.state, plan)]
 
     def migrate(
         self, plan: MigrationPlan, *, actor: str, instance_ids: Sequence[str] | None = None
@@ -144,8 +172,8 @@ class InstanceMigrator:
         """Move one instance; a concurrent step makes it try again on the new state."""
         for attempt in range(ATTEMPTS):
             record = self.service.get(instance_id)
-            if record.status != "active" or record.version != plan.source_version:
-                raise ConflictError(f"the instance is {record.status} on version {record.version} now")
+            if record.status != "active" or not runs_source(record.state, plan):
+                raise ConflictError(f"the instance is {record.status} and no longer on the source version")
             result = migrate_state(self.runtime, record.state, plan, actor=actor)
             try:
                 with write_connection(self.service.db) as conn, conn.begin():

@@ -91,7 +91,8 @@ def test_instances_move_one_by_one_keep_their_tasks_and_timers_and_finish_on_the
                     audit_entries.c.instance_id == case.id, audit_entries.c.action == "migrated"
                 )
             ).one()
-        assert moved.actor == "user:beheer" and moved.detail == {"fromVersion": 1, "toVersion": 2}
+        assert moved.actor == "user:beheer"
+        assert moved.detail == {"process": "doorlopende_lijn", "fromVersion": 1, "toVersion": 2}
     fresh = cases["fresh"].tasks()
     assert {t.element_id: t.name for t in fresh}["scenario_kiezen"] == "Scenario kiezen (herzien)"
     escalated = {t.element_id for t in cases["escalated"].tasks()}
@@ -223,3 +224,37 @@ def test_the_migrate_command(
             == 3
         )
         assert repo.list_audit(conn, case.id)[0][-1].actor == "system:cli"
+
+
+def test_cases_inside_a_called_process_move_to_its_new_version(db: Engine, clock: ManualClock) -> None:
+    """A plan for scenario_2 moves the main-process instances that run (or will run) scenario_2 version 1."""
+    service = WorkflowService(db, clock)
+    deploy_shipped(service)
+    inside = Case.start(service, clock, "1000000001", GM_A)
+    inside.complete("scenario_kiezen", scenario="2")
+    while not any(t.process_key == "scenario_2" for t in inside.tasks()):
+        inside.complete(
+            next(t.element_id for t in inside.tasks() if t.element_id != "contact_bijzonderheden")
+        )
+    (task,) = [t for t in inside.tasks() if t.process_key == "scenario_2"]
+    outside = Case.start(service, clock, "1000000002", GM_A)  # has not reached scenario_2 yet
+    before = _snapshot(inside)
+    scenario_2 = BPMN_DIR / "scenario_2.bpmn"
+    changed = changed_version(scenario_2.read_bytes(), relabel={task.element_id: "Herzien"})
+    ((key, version),) = service.deploy("scenario_2.bpmn", changed, actor="test").definitions
+    assert (key, version) == ("scenario_2", 2)
+
+    migrator = InstanceMigrator(service)
+    plan = MigrationPlan("scenario_2", 1, 2)
+    report = migrator.validate(plan)
+    assert report.ok and report.instance_ids == (inside.id, outside.id)
+    assert migrator.migrate(plan, actor="user:beheer").migrated == [inside.id, outside.id]
+    record = inside.record()
+    assert record.version == 1 and record.state["pins"]["scenario_2"] == 2
+    # pinned when it started: it will enter version 2 when it gets there
+    assert outside.record().state["pins"]["scenario_2"] == 2
+    assert _snapshot(inside) == before
+    assert {t.element_id: t.name for t in inside.tasks()}[task.element_id] == "Herzien"
+    for case in (inside, outside):
+        case.finish()
+        assert case.status() == "completed"
