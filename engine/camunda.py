@@ -49,7 +49,6 @@ VARIABLE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 _PYTHON_SCRIPT_FORMATS = frozenset({"python", "py"})
 _CONDITION_LANGUAGES = frozenset({"juel", "python", "py"})
-_RESERVED_IDS = frozenset({"Start", "End"})
 
 # Event definitions and elements we refuse, with the reason a designer reads.
 _UNSUPPORTED_EVENT_DEFINITIONS: Mapping[str, str] = {
@@ -64,6 +63,32 @@ _UNSUPPORTED_ELEMENTS: Mapping[str, str] = {
     "complexGateway": "complex gateways are not supported",
     "dataStoreReference": "data stores are not supported (remove the data store reference)",
 }
+_FLOW_NODE_TAGS = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "scriptTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+        "complexGateway",
+    }
+)
 _IMPLEMENTED_TASKS = frozenset({"serviceTask", "sendTask", "businessRuleTask", "scriptTask"})
 _CATCH_EVENTS = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
 _LISTENERS = {"executionListener": "execution listener", "taskListener": "task listener"}
@@ -332,12 +357,31 @@ class _Inspector:
                     self.element_lines[element_id] = element.sourceline or 0
                 if element.get("name") is not None:
                     self.element_names[element_id] = element.get("name") or ""
-                if element_id in _RESERVED_IDS:
-                    self.problem(f"element id '{element_id}' is reserved by the engine; rename it", element)
+            elif etree.QName(element).localname in _FLOW_NODE_TAGS:
+                self.problem(
+                    f"{self.label(element)} has no id: the engine cannot run an element it cannot name; "
+                    "give it an id",
+                    element,
+                )
             self.visit(element)
 
+        self.check_flow_ends(seen_ids)
         self.assign_lanes()
         self.collect_user_tasks()
+
+    def check_flow_ends(self, ids: Mapping[str, int]) -> None:
+        """Every sequence flow must connect two elements that exist (else part would never run)."""
+        for flow in self.root.iter(_bpmn("sequenceFlow")):
+            for end in ("sourceRef", "targetRef"):
+                ref = flow.get(end)
+                if not ref:
+                    self.problem(f"sequence flow has no {end}", flow, flow.get("id") or "sequenceFlow")
+                elif ref not in ids:
+                    self.problem(
+                        f"sequence flow's {end} '{ref}' names no element of the document",
+                        flow,
+                        flow.get("id") or f"sequenceFlow {flow.get('sourceRef')}->{flow.get('targetRef')}",
+                    )
 
     def visit(self, element: etree._Element) -> None:
         tag = etree.QName(element).localname
@@ -361,6 +405,8 @@ class _Inspector:
             self.visit_multi_instance(element)
         elif tag == "eventBasedGateway":
             self.visit_event_based_gateway(element)
+        elif tag == "exclusiveGateway":
+            self.visit_exclusive_gateway(element)
         if element.get("isForCompensation") == "true":
             self.problem("compensation handlers are not supported", element)
         if tag in _IMPLEMENTED_TASKS:
@@ -378,9 +424,75 @@ class _Inspector:
                 element,
             )
 
-    def visit_event_based_gateway(self, gateway: etree._Element) -> None:
-        # SpiffWorkflow 3.2 gives every timer after one event-based gateway the due time of the first.
+    @staticmethod
+    def flow_name(flow: etree._Element) -> str:
+        return flow.get("id") or f"{flow.get('sourceRef')}->{flow.get('targetRef')}"
+
+    def visit_exclusive_gateway(self, gateway: etree._Element) -> None:
+        """Camunda's checks of an exclusive gateway's outgoing flows (BpmnParse.validateExclusiveGateway)."""
         gateway_id = gateway.get("id")
+        if not gateway_id:
+            return
+        outgoing = [f for f in self.root.iter(_bpmn("sequenceFlow")) if f.get("sourceRef") == gateway_id]
+        label = f"exclusive gateway '{gateway_id}'"
+        if not outgoing:
+            self.problem(f"{label} has no outgoing sequence flows", gateway)
+            return
+        if len(outgoing) == 1:
+            return
+        default = gateway.get("default")
+        unconditional = []
+        for flow in outgoing:
+            conditional = flow.find(_bpmn("conditionExpression")) is not None
+            is_default = bool(default) and flow.get("id") == default
+            if not conditional and not is_default:
+                unconditional.append(flow)
+            if conditional and is_default:
+                self.problem(
+                    f"{label} has outgoing sequence flow '{self.flow_name(flow)}' which is the default "
+                    "flow but has a condition too",
+                    flow,
+                    self.flow_name(flow),
+                )
+        if default or len(unconditional) > 1:
+            for flow in unconditional:
+                self.problem(
+                    f"{label} has outgoing sequence flow '{self.flow_name(flow)}' without condition which "
+                    "is not the default flow",
+                    flow,
+                    self.flow_name(flow),
+                )
+
+    def visit_event_based_gateway(self, gateway: etree._Element) -> None:
+        gateway_id = gateway.get("id")
+        flows = list(self.root.iter(_bpmn("sequenceFlow")))
+        by_id = {e.get("id"): e for e in self.root.iter() if isinstance(e.tag, str) and e.get("id")}
+        after = set()
+        for flow in flows:
+            if flow.get("sourceRef") != gateway_id:
+                continue
+            target = by_id.get(flow.get("targetRef"))
+            if target is None:
+                continue
+            if etree.QName(target).localname != "intermediateCatchEvent":
+                self.problem(
+                    f"event-based gateway '{gateway_id}' can only be connected to elements of type "
+                    f"intermediateCatchEvent: sequence flow '{self.flow_name(flow)}' leads to "
+                    f"{self.label(target)} '{target.get('id')}'",
+                    flow,
+                    self.flow_name(flow),
+                )
+            else:
+                after.add(target.get("id"))
+        for flow in flows:
+            if flow.get("targetRef") in after and flow.get("sourceRef") != gateway_id:
+                self.problem(
+                    f"invalid incoming sequence flow '{self.flow_name(flow)}' for intermediateCatchEvent "
+                    f"'{flow.get('targetRef')}' connected to event-based gateway '{gateway_id}'",
+                    flow,
+                    self.flow_name(flow),
+                )
+        # SpiffWorkflow 3.2 gives every timer after one event-based gateway the due time of the first.
         targets = {
             f.get("targetRef")
             for f in self.root.iter(_bpmn("sequenceFlow"))
@@ -749,8 +861,7 @@ class _Inspector:
         for task in self.root.iter(_bpmn("userTask")):
             element_id = task.get("id")
             if not element_id:
-                self.problem("a user task has no id", task)
-                continue
+                continue  # reported with every other element without an id
             process = next(
                 (a for a in task.iterancestors(_bpmn("process"))),
                 None,

@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import expression, external_tasks, feel, signals
+from engine import expression, external_tasks, feel, shapes, signals
 from engine.budget import StepBudget, cycle_problems
 from engine.camunda import DocumentInfo, inspect_document
 from engine.errors import DeployError, NotFoundError, Problem
@@ -92,8 +92,10 @@ class Bundle:
     signal_payloads: Mapping[str, tuple[signals.SignalInMapping, ...]] = field(default_factory=dict)
 
 
-def _problem_from_validation(exc: SpiffWorkflowException) -> Problem:
+def _problem_from_validation(exc: SpiffWorkflowException, root: etree._Element | None = None) -> Problem:
     element = getattr(exc, "id", None) or None
+    if element and element.startswith(shapes.GENERATED_PREFIX) and root is not None:
+        element = shapes.describe(root, element)
     line = getattr(exc, "line_number", None)
     message = str(exc.args[0]) if exc.args else str(exc)
     return Problem(message=message, element_id=element, line=line if isinstance(line, int) else None)
@@ -128,6 +130,52 @@ def _subprocess_specs(parser: CamundaParser, name: str, used: dict[str, Any] | N
             if used[task_spec.spec] is not None:
                 _subprocess_specs(parser, task_spec.spec, used)
     return used
+
+
+def _variable_mappings(element: etree._Element, kind: str) -> tuple[dict[str, Any], ...]:
+    cam = "{http://camunda.org/schema/1.0/bpmn}"
+    extension = element.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+    if extension is None:
+        return ()
+    out = []
+    for mapping in extension.findall(f"{cam}{kind}"):
+        out.append(
+            {
+                "source": mapping.get("source"),
+                "sourceExpression": mapping.get("sourceExpression"),
+                "target": mapping.get("target"),
+                "all": mapping.get("variables") == "all",
+                "local": mapping.get("local") == "true",
+                "businessKey": mapping.get("businessKey"),
+            }
+        )
+    return tuple(out)
+
+
+def _parameters(element: etree._Element, kind: str) -> tuple[tuple[str, str | None], ...]:
+    cam = "{http://camunda.org/schema/1.0/bpmn}"
+    extension = element.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
+    io = extension.find(f"{cam}inputOutput") if extension is not None else None
+    if io is None:
+        return ()
+    return tuple((p.get("name") or "", p.text) for p in io.findall(f"{cam}{kind}") if p.get("name"))
+
+
+def _annotate_call_activities(specs: Iterable[Any], root: etree._Element) -> None:
+    """Give call activity specs their ``camunda:in``/``camunda:out`` mappings (Camunda passes only those)."""
+    activities = {
+        e.get("id"): e for e in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity")
+    }
+    for spec in specs:
+        if spec is None:
+            continue
+        for task_spec in spec.task_specs.values():
+            element = activities.get(getattr(task_spec, "bpmn_id", None))
+            if element is not None and isinstance(task_spec, SubWorkflowTask):
+                task_spec.camunda_in = _variable_mappings(element, "in")
+                task_spec.camunda_out = _variable_mappings(element, "out")
+                task_spec.camunda_input_parameters = _parameters(element, "inputParameter")
+                task_spec.camunda_output_parameters = _parameters(element, "outputParameter")
 
 
 def _interrupting_starts(root: etree._Element) -> frozenset[str]:
@@ -214,13 +262,16 @@ class SpecLibrary:
         if problems:
             raise DeployError(problems)
 
+        interrupting = _interrupting_starts(root)
+        signal_payloads = signals.payload_mappings(root)
+        renamed = shapes.normalise(root)
         parser = CamundaParser()
         try:
             for dmn in dmn_docs:
                 parser.add_dmn_xml(etree.fromstring(dmn.content, etree.XMLParser(resolve_entities=False)))
             parser.add_bpmn_xml(root, filename=name)
         except (ValidationException, SpiffWorkflowException) as exc:
-            raise DeployError([_problem_from_validation(exc)]) from exc
+            raise DeployError([_problem_from_validation(exc, root)]) from exc
 
         specs: dict[str, Any] = {}
         embedded: dict[str, dict[str, Any]] = {}
@@ -231,7 +282,7 @@ class SpecLibrary:
                 spec = parser.get_spec(pid)
                 subs = _subprocess_specs(parser, pid)
             except (ValidationException, SpiffWorkflowException) as exc:
-                problems.append(_problem_from_validation(exc))
+                problems.append(_problem_from_validation(exc, root))
                 continue
             except Exception as exc:  # noqa: BLE001 - parser raises bare exceptions (e.g. NotImplementedError)
                 problems.append(Problem(f"cannot be parsed: {exc}", element_id=pid))
@@ -239,6 +290,8 @@ class SpecLibrary:
             specs[pid] = spec
             _annotate_business_rules([spec, *subs.values()], root)
             external_tasks.annotate([spec, *subs.values()], external_tasks.definitions(root))
+            _annotate_call_activities([spec, *subs.values()], root)
+            shapes.restore_ids([spec, *subs.values()], renamed)
             embedded[pid] = {
                 k: v for k, v in subs.items() if v is not None and k not in info.called_elements.values()
             }
@@ -264,8 +317,8 @@ class SpecLibrary:
             specs,
             embedded,
             called,
-            interrupting_starts=_interrupting_starts(root),
-            signal_payloads=signals.payload_mappings(root),
+            interrupting_starts=interrupting,
+            signal_payloads=signal_payloads,
         )
 
     # -- registry --------------------------------------------------------------------------------

@@ -311,14 +311,14 @@ class Runtime:
         self.max_variables_bytes = MAX_VARIABLES_BYTES
 
     @contextlib.contextmanager
-    def _stepping(self, now: datetime) -> Iterator[StepMeter]:
+    def _stepping(self, now: datetime, *, fire_timers: bool = False) -> Iterator[StepMeter]:
         """Every step runs in here: on the step's time, and under its budget.
 
         Over budget raises :class:`~engine.errors.StepBudgetExceeded` naming the element; the step's
         result is never returned, so nothing of it is written.
         """
         meter = StepMeter(self.budget, self.ticker) if self.ticker else StepMeter(self.budget)
-        with spiff_support.step_time(now), metered(meter):
+        with spiff_support.step_time(now, fire_timers=fire_timers), metered(meter):
             yield meter
 
     # -- public steps ----------------------------------------------------------------------------
@@ -502,7 +502,7 @@ class Runtime:
         """Fire every timer whose due time has come (``due_at <= now``)."""
         workflow, bundle, business_key = self._load(state)
         now = self.clock.now()
-        with self._stepping(now + timedelta(microseconds=1)):
+        with self._stepping(now + timedelta(microseconds=1), fire_timers=True):
             step = _Step(self, workflow, bundle, actor)
             step.run()
             return self._result(workflow, bundle, business_key, step, now)
@@ -541,7 +541,7 @@ class Runtime:
             task.internal_data["event_value"] = value
         else:
             task.internal_data["event_value"] = new_value
-        with self._stepping(now):
+        with self._stepping(now, fire_timers=fire):
             step = _Step(self, workflow, bundle, actor)
             action = "timer-fire-requested" if fire else "timer-rescheduled"
             step.audit.append(

@@ -19,17 +19,20 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from calendar import monthrange
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from copy import deepcopy
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.camunda.specs import event_definitions as _camunda_events
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
+from engine import spiff_events
 from engine.clock import LOCAL_ZONE
 
 _current_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("engine_now", default=None)
@@ -41,14 +44,49 @@ def current_now() -> datetime:
     return now if now is not None else datetime.now(UTC)
 
 
+_timers_fire: contextvars.ContextVar[bool] = contextvars.ContextVar("engine_timers_fire", default=False)
+
+
 @contextlib.contextmanager
-def step_time(now: datetime) -> Iterator[None]:
-    """Run the enclosed library calls as if the time were ``now``."""
+def step_time(now: datetime, *, fire_timers: bool = False) -> Iterator[None]:
+    """Run the enclosed library calls as if the time were ``now``.
+
+    Timers fire only in a step that fires timers (``fire_timers``: the worker's, or an operator's
+    "fire now"). Every other step (start, task completion, message) computes due times but fires
+    nothing, as Camunda leaves every timer to its job executor: a timer already due at start is
+    pending when the start answers, and a message that wins an event-based gateway wins it even
+    when the gateway's timer was due a moment before.
+    """
     token = _current_now.set(now)
+    fire_token = _timers_fire.set(fire_timers)
     try:
         yield
     finally:
+        _timers_fire.reset(fire_token)
         _current_now.reset(token)
+
+
+def _held_has_fired(original: Any) -> Any:
+    def has_fired(self: Any, my_task: Any) -> bool:
+        if _timers_fire.get():
+            return bool(original(self, my_task))
+        already = my_task._get_internal_data("event_fired", False)
+        if my_task._get_internal_data("event_value") is None:
+            original(self, my_task)  # computes the due time
+            if not already:
+                my_task.internal_data.pop("event_fired", None)
+        return bool(already)
+
+    return has_fired
+
+
+def _held_cycle_complete(original: Any) -> Any:
+    def cycle_complete(self: Any, my_task: Any) -> bool:
+        if _timers_fire.get() or my_task._get_internal_data("event_value") is None:
+            return bool(original(self, my_task))
+        return False
+
+    return cycle_complete
 
 
 class _ClockedDatetime(datetime):
@@ -125,6 +163,117 @@ def _business_rule_run_hook(self: Any, my_task: Any) -> bool:
     return True
 
 
+def _evaluate_for(task_spec: Any, text: str, variables: Mapping[str, Any], task: Any, what: str) -> Any:
+    from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+    from engine import expression
+    from engine.errors import ExpressionError
+
+    try:
+        return _plain_value(expression.evaluate(text, variables, now=current_now()))
+    except ExpressionError as exc:
+        raise WorkflowTaskException(f"{task_spec.bpmn_id}: {what} '{text}': {exc}", task=task) from exc
+
+
+def _parameter_values(
+    task_spec: Any, parameters: tuple[tuple[str, str | None], ...], scope: Mapping[str, Any], task: Any
+) -> dict[str, Any]:
+    """``camunda:inputParameter``/``outputParameter`` values: text, or an expression in ``scope``."""
+    out: dict[str, Any] = {}
+    for name, text in parameters:
+        if text is None or not text.strip():
+            out[name] = None
+        elif "${" in text or "#{" in text:
+            out[name] = _evaluate_for(task_spec, text.strip(), {**scope, **out}, task, f"parameter {name}")
+        else:
+            out[name] = text
+    return out
+
+
+def _mapped_variables(
+    task_spec: Any,
+    mappings: tuple[dict[str, Any], ...],
+    source: Mapping[str, Any],
+    local: Mapping[str, Any],
+    task: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Camunda's ``camunda:in``/``camunda:out``: only what is mapped passes, in document order.
+
+    ``source`` is what the mapping reads (the scope's variables, with ``local`` over them);
+    ``local=true`` reads only ``local``. Returns (variables to set, variables set locally).
+    """
+    out: dict[str, Any] = {}
+    out_local: dict[str, Any] = {}
+    for mapping in mappings:
+        scope: Mapping[str, Any] = local if mapping["local"] else {**source, **local}
+        values: dict[str, Any] = {}
+        if mapping["all"]:
+            values = deepcopy({k: v for k, v in scope.items() if not k.startswith("_")})
+        elif mapping["target"]:
+            if mapping["sourceExpression"] is not None:
+                values[mapping["target"]] = _evaluate_for(
+                    task_spec, mapping["sourceExpression"], scope, task, "sourceExpression"
+                )
+            elif mapping["source"] is not None:
+                values[mapping["target"]] = deepcopy(scope.get(mapping["source"]))
+        out.update(values)
+        if mapping["local"]:
+            out_local.update(values)
+    return out, out_local
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+_LOCALS = "camundaLocals"
+
+
+def _call_copy_data(self: Any, my_task: Any, subworkflow: Any) -> None:
+    mappings = getattr(self, "camunda_in", None)
+    if mappings is None:
+        _library_copy_data(self, my_task, subworkflow)
+        return
+    locals_ = _parameter_values(self, getattr(self, "camunda_input_parameters", ()), my_task.data, my_task)
+    my_task.internal_data[_LOCALS] = locals_
+    start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
+    values, _ = _mapped_variables(self, mappings, my_task.data, locals_, my_task)
+    start.set_data(**values)
+
+
+def _call_update_data(self: Any, my_task: Any, subworkflow: Any) -> None:
+    mappings = getattr(self, "camunda_out", None)
+    if mappings is None:
+        _library_update_data(self, my_task, subworkflow)
+        return
+    child = subworkflow.last_task.data if subworkflow.last_task is not None else {}
+    locals_ = dict(my_task.internal_data.pop(_LOCALS, None) or {})
+    # camunda:out reads the called instance; local=true sets on the activity, else on the process
+    values, _ = _mapped_variables(self, tuple(dict(m, local=False) for m in mappings), child, {}, my_task)
+    local_targets = {k for m in mappings if m["local"] for k in _mapping_targets(m, values)}
+    for key, value in values.items():
+        if key in local_targets or key in locals_:  # Camunda sets a variable where it already lives
+            locals_[key] = value
+        else:
+            my_task.data[key] = value
+    outputs = _parameter_values(
+        self, getattr(self, "camunda_output_parameters", ()), {**my_task.data, **locals_}, my_task
+    )
+    my_task.data.update(outputs)
+
+
+def _mapping_targets(mapping: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
+    if mapping["all"]:
+        return list(values)
+    return [mapping["target"]] if mapping["target"] else []
+
+
+_library_copy_data = CallActivity.copy_data
+_library_update_data = CallActivity.update_data
 _library_timedelta_from_start = _timer_module.TimerEventDefinition.get_timedelta_from_start
 
 
@@ -187,6 +336,10 @@ def install() -> None:
         _calendar_timedelta_from_start
     )
     CamundaBusinessRuleTask._run_hook = _business_rule_run_hook  # type: ignore[method-assign]
+    for timer_class in (_timer_module.TimeDateEventDefinition, _timer_module.DurationTimerEventDefinition):
+        timer_class.has_fired = _held_has_fired(timer_class.has_fired)  # type: ignore[method-assign]
+    cycle = _timer_module.CycleTimerEventDefinition
+    cycle.cycle_complete = _held_cycle_complete(cycle.cycle_complete)  # type: ignore[method-assign]
     for cls_name, method_name in (
         ("TimeDateEventDefinition", "has_fired"),
         ("DurationTimerEventDefinition", "has_fired"),
@@ -194,4 +347,7 @@ def install() -> None:
     ):
         timer_cls = getattr(_timer_module, cls_name)
         setattr(timer_cls, method_name, _guard_timer(getattr(timer_cls, method_name)))
+    spiff_events.install()
+    CallActivity.copy_data = _call_copy_data  # type: ignore[method-assign]
+    CallActivity.update_data = _call_update_data  # type: ignore[method-assign]
     _installed = True

@@ -458,9 +458,9 @@ def test_history_ttl_and_executable_processes() -> None:
     assert info.history_ttl == {"proc": "180"}
 
 
-def test_reserved_and_duplicate_ids_are_refused() -> None:
+def test_duplicate_ids_are_refused_and_start_is_a_usable_id() -> None:
     info = _diagram('<bpmn:startEvent id="Start"/><bpmn:userTask id="dup"/><bpmn:userTask id="dup"/>')
-    assert _ids(info) == {"Start", "dup"}
+    assert _ids(info) == {"dup"}
 
 
 def test_bad_form_fields_are_all_reported() -> None:

@@ -1,0 +1,249 @@
+"""Shapes Camunda 7 runs that SpiffWorkflow 3.2 cannot parse as drawn, rewritten to equivalents.
+
+:func:`normalise` works on the parsed tree of an uploaded document, after the deploy checks and
+before SpiffWorkflow's parser sees it. The stored document is never changed: the rewrite is made
+again, identically, each time the document is parsed. Every rewrite keeps Camunda's semantics:
+
+* a sequence flow without ``id`` (valid BPMN; Camunda runs it) gets a generated id, so the parser
+  does not silently drop it;
+* an activity or event with several outgoing flows splits there, as in Camunda: in parallel when
+  no flow has a condition, otherwise like an inclusive gateway (every flow whose condition holds;
+  the ``default`` flow when none does) - an implicit gateway is inserted;
+* a sequence flow without condition leaving an inclusive gateway is always taken;
+* the one sequence flow without condition leaving an exclusive gateway is its default flow, as
+  Camunda takes it (two such flows are refused at deploy, as Camunda does);
+* a sub-process or event sub-process without an end event ends when nothing in it is left to do,
+  as in Camunda: an end event is added, reached from every element with no outgoing flow;
+* element ids ``Start`` and ``End`` (names the library uses for itself) are renamed inside the
+  parsed copy; :func:`restore_ids` gives the parsed specs their designer's ids back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from lxml import etree
+
+from engine.intake import BPMN_MODEL_NS
+
+__all__ = ["GENERATED_PREFIX", "describe", "normalise", "restore_ids"]
+
+GENERATED_PREFIX = "__dl_"
+"""Prefix of every id the rewrite makes up (never shown as a designer's element)."""
+
+_RESERVED = {"Start": f"{GENERATED_PREFIX}Start", "End": f"{GENERATED_PREFIX}End"}
+_ID_REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default")
+
+# Flow nodes that can have an outgoing sequence flow and are not gateways.
+_SPLITTING_NODES = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "scriptTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "startEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+    }
+)
+_FLOW_NODES = _SPLITTING_NODES | frozenset(
+    {
+        "endEvent",
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+        "complexGateway",
+        "transaction",
+        "adHocSubProcess",
+    }
+)
+
+
+def _bpmn(tag: str) -> str:
+    return f"{{{BPMN_MODEL_NS}}}{tag}"
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def _scopes(root: etree._Element) -> Iterable[etree._Element]:
+    for tag in ("process", "subProcess", "transaction", "adHocSubProcess"):
+        yield from root.iter(_bpmn(tag))
+
+
+def _children(scope: etree._Element, names: Iterable[str]) -> list[etree._Element]:
+    wanted = set(names)
+    return [c for c in scope if _local(c) in wanted]
+
+
+def _name_anonymous_flows(root: etree._Element) -> None:
+    taken = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    counter = 0
+    for flow in root.iter(_bpmn("sequenceFlow")):
+        if flow.get("id"):
+            continue
+        while True:
+            counter += 1
+            candidate = f"{GENERATED_PREFIX}flow_{counter}"
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        flow.set("id", candidate)
+
+
+def _rename_reserved(root: etree._Element) -> dict[str, str]:
+    renamed: dict[str, str] = {}
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        element_id = element.get("id")
+        if element_id in _RESERVED and element.tag.startswith(f"{{{BPMN_MODEL_NS}}}"):
+            element.set("id", _RESERVED[element_id])
+            renamed[_RESERVED[element_id]] = element_id
+    if not renamed:
+        return renamed
+    back = {v: k for k, v in renamed.items()}
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attr in _ID_REFERENCES:
+            value = element.get(attr)
+            if value in back:
+                element.set(attr, back[value])
+        if (
+            _local(element) in ("incoming", "outgoing", "flowNodeRef")
+            and (element.text or "").strip() in back
+        ):
+            element.text = back[(element.text or "").strip()]
+    return renamed
+
+
+def _condition(flow: etree._Element) -> etree._Element | None:
+    return flow.find(_bpmn("conditionExpression"))
+
+
+def _insert_split(scope: etree._Element, node: etree._Element, flows: list[etree._Element]) -> None:
+    """Move ``flows`` behind an implicit gateway that follows ``node``."""
+    node_id = node.get("id") or ""
+    conditional = any(_condition(f) is not None for f in flows)
+    gateway = etree.SubElement(scope, _bpmn("inclusiveGateway" if conditional else "parallelGateway"))
+    gateway_id = f"{GENERATED_PREFIX}split_{node_id}"
+    gateway.set("id", gateway_id)
+    default = node.get("default")
+    if default:
+        gateway.set("default", default)
+        del node.attrib["default"]
+    for flow in flows:
+        flow.set("sourceRef", gateway_id)
+    link = etree.SubElement(scope, _bpmn("sequenceFlow"))
+    link.set("id", f"{GENERATED_PREFIX}to_split_{node_id}")
+    link.set("sourceRef", node_id)
+    link.set("targetRef", gateway_id)
+
+
+def _split_multiple_outgoing(scope: etree._Element) -> None:
+    flows = _children(scope, ["sequenceFlow"])
+    by_source: dict[str, list[etree._Element]] = {}
+    for flow in flows:
+        by_source.setdefault(flow.get("sourceRef") or "", []).append(flow)
+    nodes = {n.get("id"): n for n in scope if _local(n) in _SPLITTING_NODES and n.get("id")}
+    for source, outgoing in by_source.items():
+        node = nodes.get(source)
+        if node is None:
+            continue
+        conditional = [f for f in outgoing if _condition(f) is not None]
+        if len(outgoing) > 1 or conditional:
+            _insert_split(scope, node, outgoing)
+
+
+def _unconditional_exclusive_flows(scope: etree._Element) -> None:
+    """Camunda takes the one flow without condition of an exclusive gateway as its default flow."""
+    flows = _children(scope, ["sequenceFlow"])
+    for gateway in _children(scope, ["exclusiveGateway"]):
+        if gateway.get("default"):
+            continue
+        outgoing = [f for f in flows if f.get("sourceRef") == gateway.get("id")]
+        unconditional = [f for f in outgoing if _condition(f) is None]
+        if len(outgoing) > 1 and len(unconditional) == 1:
+            gateway.set("default", unconditional[0].get("id") or "")
+
+
+def _unconditional_inclusive_flows(scope: etree._Element) -> None:
+    """A flow without condition leaving an inclusive gateway is always taken, as in Camunda."""
+    flows = _children(scope, ["sequenceFlow"])
+    for gateway in _children(scope, ["inclusiveGateway"]):
+        outgoing = [f for f in flows if f.get("sourceRef") == gateway.get("id")]
+        if len(outgoing) < 2:
+            continue
+        for flow in outgoing:
+            if _condition(flow) is None and flow.get("id") != gateway.get("default"):
+                etree.SubElement(flow, _bpmn("conditionExpression")).text = "${true}"
+
+
+def _implicit_end(scope: etree._Element) -> None:
+    if _local(scope) == "process" or _children(scope, ["endEvent"]):
+        return
+    sources = {f.get("sourceRef") for f in _children(scope, ["sequenceFlow"])}
+    ends = [
+        n
+        for n in scope
+        if _local(n) in _FLOW_NODES
+        and n.get("id")
+        and n.get("id") not in sources
+        and _local(n) != "boundaryEvent"
+        and n.get("triggeredByEvent") != "true"
+    ]
+    scope_id = scope.get("id") or ""
+    end = etree.SubElement(scope, _bpmn("endEvent"))
+    end_id = f"{GENERATED_PREFIX}end_{scope_id}"
+    end.set("id", end_id)
+    for index, node in enumerate(ends):
+        flow = etree.SubElement(scope, _bpmn("sequenceFlow"))
+        flow.set("id", f"{GENERATED_PREFIX}to_end_{scope_id}_{index}")
+        flow.set("sourceRef", node.get("id") or "")
+        flow.set("targetRef", end_id)
+
+
+def normalise(root: etree._Element) -> dict[str, str]:
+    """Rewrite ``root`` in place (see the module text); return generated id -> designer's id."""
+    _name_anonymous_flows(root)
+    renamed = _rename_reserved(root)
+    for scope in list(_scopes(root)):
+        _unconditional_exclusive_flows(scope)
+        _unconditional_inclusive_flows(scope)
+        _split_multiple_outgoing(scope)
+        _implicit_end(scope)
+    return renamed
+
+
+def describe(root: etree._Element, generated_id: str) -> str:
+    """How a designer finds the element behind a generated id (a flow by its ends)."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.get("id") == generated_id:
+            if _local(element) == "sequenceFlow":
+                return f"sequenceFlow {element.get('sourceRef')}->{element.get('targetRef')}"
+            return _local(element)
+    return generated_id
+
+
+def restore_ids(specs: Iterable[Any], renamed: Mapping[str, str]) -> None:
+    """Give task specs parsed from a renamed element their designer's id back (``bpmn_id``)."""
+    if not renamed:
+        return
+    for spec in specs:
+        if spec is None:
+            continue
+        for task_spec in spec.task_specs.values():
+            original = renamed.get(getattr(task_spec, "bpmn_id", None) or "")
+            if original is not None:
+                task_spec.bpmn_id = original

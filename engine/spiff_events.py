@@ -1,0 +1,92 @@
+"""Camunda 7's event semantics where SpiffWorkflow 3.2 behaves differently (installed once).
+
+* An event-based gateway lets exactly one event win: the first one seen. The library would take
+  every branch whose event arrived before the gateway ran.
+* A non-interrupting boundary event keeps its subscription while the activity runs, as Camunda
+  does: every message (or signal, escalation, ...) starts one more path. The library fires it once.
+* Paths already started by a non-interrupting boundary event (a message, or each cycle of an
+  ``R/PT1H`` timer) go on when the activity ends or is interrupted; the library cancelled them
+  together with the boundary event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
+from SpiffWorkflow.util.task import TaskState
+
+__all__ = ["install"]
+
+
+def _first_event_wins(original: Any) -> Any:
+    def _run_hook(self: Any, my_task: Any) -> Any:
+        seen = my_task.internal_data.get("seen_events", [])
+        if len(seen) > 1:
+            my_task.internal_data["seen_events"] = seen[:1]
+        return original(self, my_task)
+
+    return _run_hook
+
+
+def _repeating_boundary_catch(original: Any) -> Any:
+    def catch(self: Any, my_task: Any, event: Any) -> None:
+        if self.cancel_activity or isinstance(self.event_definition, TimerEventDefinition):
+            original(self, my_task, event)
+            return
+        # Non-interrupting: start one path per event and keep waiting for the next.
+        self.event_definition.catch(my_task, event)
+        self.event_definition.update_task_data(my_task)
+        self.event_definition.reset(my_task)
+        my_task.internal_data.pop("event_fired", None)
+        my_task._set_state(TaskState.WAITING)
+        for output in self.outputs:
+            if isinstance(output, BoundaryEventJoin):
+                continue
+            child = my_task._add_child(output, TaskState.FUTURE)
+            child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
+            child.task_spec._update(child)
+
+    return catch
+
+
+def _keep_spawned_paths(original: Any) -> Any:
+    def check(self: Any, my_task: Any) -> Any:
+        finished, cancel = original(self, my_task)
+        kept = []
+        for task in cancel:
+            spec = task.task_spec
+            if (
+                isinstance(spec, BoundaryEvent)
+                and not spec.cancel_activity
+                and task.state == TaskState.WAITING
+                and any(not child.has_state(TaskState.PREDICTED_MASK) for child in task.children)
+            ):
+                # The subscription ends; the paths it started go on.
+                task.workflow.top_workflow.event_manager.remove_task(task)
+                for child in list(task.children):
+                    if child.has_state(TaskState.PREDICTED_MASK):
+                        task.workflow._remove_task(child.id)
+                task._set_state(TaskState.COMPLETED)
+                continue
+            kept.append(task)
+        return finished, kept
+
+    return check
+
+
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    EventBasedGateway._run_hook = _first_event_wins(EventBasedGateway._run_hook)  # type: ignore[method-assign]
+    BoundaryEvent.catch = _repeating_boundary_catch(BoundaryEvent.catch)  # type: ignore[method-assign]
+    BoundaryEventJoin._check_threshold_structured = _keep_spawned_paths(  # type: ignore[method-assign]
+        BoundaryEventJoin._check_threshold_structured
+    )
+    _installed = True
