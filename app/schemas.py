@@ -16,6 +16,8 @@ from marshmallow import RAISE, ValidationError, validate, validates_schema
 ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,200}$"
 GEMEENTE_PATTERN = r"^GM[0-9]{4}$"
 KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$"
+MESSAGE_NAME_PATTERN = r"^(?=.*\S)[^\x00-\x1f\x7f]{1,200}$"
+"""Camunda message names are free text (``new invoice``); no control characters, not only blanks."""
 STATUSES = ("active", "completed", "terminated")
 MAX_PAGE_SIZE = 200
 
@@ -326,7 +328,7 @@ HistoryPage = page_of(HistoryEntry, "HistoryPage")
 
 # -- messages -------------------------------------------------------------------------------------
 class MessageIn(StrictSchema):
-    messageName = _text(ID_PATTERN, required=True, metadata={"example": "huisvesting_gevonden"})
+    messageName = _text(MESSAGE_NAME_PATTERN, required=True, metadata={"example": "huisvesting_gevonden"})
     businessKey = fields.String(required=True, validate=validate.Length(1, 100))
     processKey = _text(KEY_PATTERN)
     variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)

@@ -55,8 +55,6 @@ _UNSUPPORTED_EVENT_DEFINITIONS: Mapping[str, str] = {
     "compensateEventDefinition": "compensation events are not supported",
     "cancelEventDefinition": "cancel events (transactions) are not supported",
     "conditionalEventDefinition": "conditional events are not supported",
-    "escalationEventDefinition": "escalation events are not supported",
-    "linkEventDefinition": "link events are not supported",
 }
 _UNSUPPORTED_ELEMENTS: Mapping[str, str] = {
     "transaction": "transaction subprocesses are not supported",
@@ -366,8 +364,132 @@ class _Inspector:
             self.visit(element)
 
         self.check_flow_ends(seen_ids)
+        self.check_escalations()
+        self.check_links()
         self.assign_lanes()
         self.collect_user_tasks()
+
+    def check_links(self) -> None:
+        """Camunda's deploy checks of link events: one catch per name and scope, a catch for every throw."""
+        gateways = {g.get("id") for g in self.root.iter(_bpmn("eventBasedGateway"))}
+        after_gateway = {
+            f.get("targetRef")
+            for f in self.root.iter(_bpmn("sequenceFlow"))
+            if f.get("sourceRef") in gateways
+        }
+        for scope in self.root.iter(_bpmn("process"), _bpmn("subProcess")):
+            catches: dict[str, etree._Element] = {}
+            for event in scope.findall(_bpmn("intermediateCatchEvent")):
+                definition = event.find(_bpmn("linkEventDefinition"))
+                if definition is None:
+                    continue
+                name = definition.get("name") or event.get("name") or ""
+                if event.get("id") in after_gateway:
+                    self.problem(
+                        "IntermediateCatchLinkEvent is not allowed after an EventBasedGateway.", event
+                    )
+                if name in catches:
+                    self.problem(
+                        f"Multiple Intermediate Catch Events with the same link event name ('{name}') "
+                        "are not allowed.",
+                        event,
+                    )
+                    continue
+                catches[name] = event
+            for event in scope.findall(_bpmn("intermediateThrowEvent")):
+                definition = event.find(_bpmn("linkEventDefinition"))
+                if definition is None:
+                    continue
+                name = definition.get("name") or event.get("name") or ""
+                if name not in catches:
+                    self.problem(
+                        f"link event '{event.get('id')}' points to link event source with name '{name}' "
+                        "but no event target with that name exists in its scope",
+                        event,
+                    )
+
+    def check_escalations(self) -> None:
+        """Camunda's deploy checks of escalation events (BpmnParse), with its messages."""
+        escalations: dict[str, etree._Element] = {}
+        for declared in self.root.iter(_bpmn("escalation")):
+            if not declared.get("id"):
+                self.problem("escalation must have an id", declared)
+            else:
+                escalations[declared.get("id") or ""] = declared
+        by_id = {e.get("id"): e for e in self.root.iter() if isinstance(e.tag, str) and e.get("id")}
+        boundary_codes: dict[str, list[str | None]] = {}
+        subprocess_codes: dict[int, list[str | None]] = {}
+        for definition in self.root.iter(_bpmn("escalationEventDefinition")):
+            event = definition.getparent()
+            if event is None:
+                continue
+            tag = etree.QName(event).localname
+            ref = definition.get("escalationRef")
+            escalation = escalations.get(ref or "")
+            if ref and escalation is None:
+                self.problem(f"could not find escalation with id '{ref}'", event)
+                continue
+            code = (escalation.get("escalationCode") or None) if escalation is not None else None
+            if tag in ("intermediateThrowEvent", "endEvent"):
+                if not ref:
+                    self.problem(
+                        "escalationEventDefinition does not have required attribute 'escalationRef'", event
+                    )
+                elif code is None:
+                    what = (
+                        "throwing escalation event"
+                        if tag == "intermediateThrowEvent"
+                        else "escalation end event"
+                    )
+                    self.problem(f"{what} must have an 'escalationCode'", event)
+            elif tag == "boundaryEvent":
+                attached = by_id.get(event.get("attachedToRef"))
+                if attached is None or etree.QName(attached).localname not in (
+                    "subProcess",
+                    "callActivity",
+                    "userTask",
+                ):
+                    self.problem(
+                        "An escalation boundary event should only be attached to a subprocess, "
+                        "a call activity or an user task",
+                        event,
+                    )
+                    continue
+                self.check_escalation_scope(
+                    event, code, boundary_codes.setdefault(attached.get("id") or "", []), "boundary event"
+                )
+            elif tag == "startEvent":
+                sub = event.getparent()
+                scope = sub.getparent() if sub is not None else None
+                if scope is not None:
+                    self.check_escalation_scope(
+                        event, code, subprocess_codes.setdefault(id(scope), []), "event subprocess"
+                    )
+
+    def check_escalation_scope(
+        self, event: etree._Element, code: str | None, seen: list[str | None], kind: str
+    ) -> None:
+        if seen:
+            if code is None and None in seen:
+                self.problem(
+                    f"The same scope can not contains more than one escalation {kind} "
+                    "without escalation code.",
+                    event,
+                )
+            elif code is None or None in seen:
+                self.problem(
+                    f"The same scope can not contains an escalation {kind} without escalation code "
+                    "and another one with escalation code.",
+                    event,
+                )
+            elif code in seen:
+                plural = "boundary events" if kind == "boundary event" else "event subprocesses"
+                self.problem(
+                    f"multiple escalation {plural} with the same escalationCode '{code}' "
+                    "are not supported on same scope",
+                    event,
+                )
+        seen.append(code)
 
     def check_flow_ends(self, ids: Mapping[str, int]) -> None:
         """Every sequence flow must connect two elements that exist (else part would never run)."""
@@ -667,8 +789,8 @@ class _Inspector:
             self.link_message(task, message_ref)
             return
         if tag == "receiveTask":
-            self.problem(f"{self.label(task)}: receive task has no message to wait for", task)
-        elif not self.has_java_binding(task) and task.find(f".//{_bpmn('messageEventDefinition')}") is None:
+            return  # waits for a trigger: a message named by its element id (see engine.shapes)
+        if not self.has_java_binding(task) and task.find(f".//{_bpmn('messageEventDefinition')}") is None:
             extension = task.find(_bpmn("extensionElements"))
             if extension is None or extension.find(_cam("connector")) is None:
                 self.problem(f"{self.label(task)}: send task has no message and no implementation", task)
@@ -682,6 +804,8 @@ class _Inspector:
 
     def link_message(self, owner: etree._Element, message_ref: str) -> None:
         name = self.message_names.get(message_ref)
+        if name is not None and is_expression(name):
+            self.expression(name, owner, owner.get("id"), "message name")
         if name is None:
             self.problem(
                 f"{self.label(owner)} refers to message '{message_ref}', which is not declared", owner

@@ -292,6 +292,7 @@ class SpecLibrary:
             external_tasks.annotate([spec, *subs.values()], external_tasks.definitions(root))
             _annotate_call_activities([spec, *subs.values()], root)
             shapes.restore_ids([spec, *subs.values()], renamed)
+            shapes.pass_through_tasks([spec, *subs.values()])
             embedded[pid] = {
                 k: v for k, v in subs.items() if v is not None and k not in info.called_elements.values()
             }

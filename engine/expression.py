@@ -815,10 +815,62 @@ class _JuelParser:
         self.unexpected(tok)
 
 
+def _composite_parts(text: str) -> list[tuple[bool, str]] | None:
+    """Split Camunda EL text into (is_expression, text) parts; None when it holds no ``${...}``.
+
+    ``kermit_${loopCounter}`` is ``[(False, "kermit_"), (True, "loopCounter")]``. Braces and quotes
+    inside an expression are matched, so ``${m['}']}`` is one expression. An unclosed ``${`` fails.
+    """
+    if "${" not in text and "#{" not in text:
+        return None
+    parts: list[tuple[bool, str]] = []
+    literal: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] in "$#" and i + 1 < n and text[i + 1] == "{":
+            depth, j, quote = 1, i + 2, ""
+            while j < n and depth:
+                char = text[j]
+                if quote:
+                    if char == "\\":
+                        j += 1
+                    elif char == quote:
+                        quote = ""
+                elif char in "'\"":
+                    quote = char
+                elif char == "{":
+                    depth += 1
+                elif char == "}":
+                    depth -= 1
+                j += 1
+            if depth:
+                _fail(f"'{text[i : i + 40]}' has no closing '}}'")
+            if literal:
+                parts.append((False, "".join(literal)))
+                literal = []
+            parts.append((True, text[i + 2 : j - 1]))
+            i = j
+        else:
+            literal.append(text[i])
+            i += 1
+    if literal:
+        parts.append((False, "".join(literal)))
+    return parts
+
+
 def _juel_source(text: str) -> str | None:
-    if (text.startswith("${") or text.startswith("#{")) and text.endswith("}"):
-        return text[2:-1]
+    parts = _composite_parts(text)
+    if parts is not None and len(parts) == 1 and parts[0][0]:
+        return parts[0][1]
     return None
+
+
+def _composite(text: str) -> list[tuple[bool, str]] | None:
+    """The parts of a composite expression (text mixed with ``${...}``), else None."""
+    parts = _composite_parts(text)
+    if parts is None or (len(parts) == 1 and parts[0][0]):
+        return None
+    return parts
 
 
 @lru_cache(maxsize=2048)
@@ -1795,8 +1847,13 @@ def validate_expression(text: str) -> None:
     source = _prepare(text)
     try:
         juel = _juel_source(source)
+        composite = _composite(source) if juel is None else None
         if juel is not None:
             _parse_juel(juel)
+        elif composite is not None:
+            for is_expression, part in composite:
+                if is_expression:
+                    _parse_juel(part)
         elif is_iso_timer_literal(source):
             return
         else:
@@ -1843,6 +1900,15 @@ def evaluate(
         if juel is not None:
             tree = _parse_juel(juel)
             return _JuelInterpreter(variables, now, context).visit(tree)
+        composite = _composite(source)
+        if composite is not None:
+            # Camunda EL composite expression: every ${...} coerced to text, joined with the literal text
+            interpreter = _JuelInterpreter(variables, now, context)
+            pieces = [_el_str(interpreter.visit(_parse_juel(p))) if e else p for e, p in composite]
+            joined = "".join(pieces)
+            if len(joined) > MAX_SIZE:
+                _too_big()
+            return joined
         if is_iso_timer_literal(source):
             return source
         body = _python_body(source)

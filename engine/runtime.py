@@ -207,6 +207,68 @@ def _definitions_by_element(task: Any) -> list[tuple[str, Any]]:
     return [(spec.bpmn_id, definition)]
 
 
+def _active_scopes(workflow: BpmnWorkflow) -> list[Any]:
+    """The running process and every running embedded sub-process (scopes of event sub-processes)."""
+    if workflow.is_completed():
+        return []
+    scopes = [workflow]
+    for task_id, subprocess in workflow.subprocesses.items():
+        if subprocess.is_completed():
+            continue
+        holder = workflow.get_task_from_id(task_id) if task_id in workflow.tasks else None
+        if holder is None:
+            for sub in workflow.subprocesses.values():
+                if task_id in sub.tasks:
+                    holder = sub.tasks[task_id]
+                    break
+        if holder is not None and holder.state == TaskState.STARTED:
+            scopes.append(subprocess)
+    return scopes
+
+
+def _scope_data(scope: Any) -> dict[str, Any]:
+    data: dict[str, Any] = dict(scope.data)
+    if scope.last_task is not None:
+        data.update(scope.last_task.data)
+    for task in sorted(
+        (t for t in scope.tasks.values() if t.state & _OPEN), key=lambda t: t.last_state_change
+    ):
+        data.update(task.data)
+    return data
+
+
+def _event_subprocess_message_starts(workflow: BpmnWorkflow) -> list[tuple[Any, str, Any]]:
+    """(scope, event sub-process spec name, start event spec) for message-started event sub-processes."""
+    found = []
+    for scope in _active_scopes(workflow):
+        for name in getattr(scope.spec.start, "trigger_specs", ()):
+            sp_spec = workflow.subprocess_specs.get(name)
+            if sp_spec is None:
+                continue
+            for start in sp_spec.bpmn_start_events:
+                if isinstance(start.event_definition, MessageEventDefinition):
+                    found.append((scope, name, start))
+    return found
+
+
+def _open_event_subprocesses(workflow: BpmnWorkflow, message_name: str) -> None:
+    """Start, in every scope that has one, the event sub-process whose message start catches the message.
+
+    The library only starts those of the top process, and only for a literal message name.
+    """
+    for scope, spec_name, start in _event_subprocess_message_starts(workflow):
+        if spiff_support.message_name(start.event_definition, _scope_data(scope)) != message_name:
+            continue
+        waiting = any(
+            t.state == TaskState.WAITING and t.task_spec.name == start.name
+            for sub in workflow.subprocesses.values()
+            if sub.parent_workflow is scope
+            for t in sub.tasks.values()
+        )
+        if not waiting:
+            scope.spec.start.trigger_wf(scope.task_tree, spec_name)
+
+
 def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
     """Every task of the workflow and its subprocesses, in tree order (one cheap pass, no filters)."""
     tasks = list(workflow.tasks.values())
@@ -488,10 +550,9 @@ class Runtime:
             step = _Step(self, workflow, bundle, actor)
             definition = CamundaMessage(message_name)
             event = BpmnEvent(definition, payload={"payload": clean, "result_var": None})
-            caught = workflow.catch(event)
-            if not caught:
-                plain = BpmnEvent(MessageEventDefinition(message_name), payload=clean)
-                caught = workflow.catch(plain)
+            _open_event_subprocesses(workflow, message_name)
+            if not workflow.event_manager.catch(event):
+                workflow.catch(BpmnEvent(MessageEventDefinition(message_name), payload=clean))
             step.audit.append(
                 AuditRecord("message-correlated", waiting[0].element_id, actor, {"message": message_name})
             )
@@ -640,12 +701,21 @@ class Runtime:
 
     def _message_waits(self, workflow: BpmnWorkflow, tasks: list[Any] | None = None) -> list[MessageWait]:
         waits = []
+        seen: set[tuple[str, str]] = set()
         for task in _all_tasks(workflow) if tasks is None else tasks:
             if task.state != TaskState.WAITING:
                 continue
             for element, definition in _definitions_by_element(task):
                 if isinstance(definition, MessageEventDefinition):
-                    waits.append(MessageWait(definition.name, element, str(task.id)))
+                    name = spiff_support.message_name(definition, task.data)
+                    if name is not None:
+                        seen.add((name, element))
+                        waits.append(MessageWait(name, element, str(task.id)))
+        for scope, _spec_name, start_spec in _event_subprocess_message_starts(workflow):
+            name = spiff_support.message_name(start_spec.event_definition, _scope_data(scope))
+            if name is not None and (name, start_spec.bpmn_id) not in seen:
+                seen.add((name, start_spec.bpmn_id))
+                waits.append(MessageWait(name, start_spec.bpmn_id, str(scope.task_tree.id)))
         return waits
 
     @staticmethod

@@ -14,6 +14,10 @@ again, identically, each time the document is parsed. Every rewrite keeps Camund
   Camunda takes it (two such flows are refused at deploy, as Camunda does);
 * a sub-process or event sub-process without an end event ends when nothing in it is left to do,
   as in Camunda: an end event is added, reached from every element with no outgoing flow;
+* a receive task without ``messageRef`` waits for a trigger (Camunda's ``signal``): here the
+  message named by the task's element id;
+* an ``errorRef`` that names no declared error is the error code (Camunda uses the ref);
+* a link throw event continues at the link catch event of the same name in its scope;
 * element ids ``Start`` and ``End`` (names the library uses for itself) are renamed inside the
   parsed copy; :func:`restore_ids` gives the parsed specs their designer's ids back.
 """
@@ -27,7 +31,7 @@ from lxml import etree
 
 from engine.intake import BPMN_MODEL_NS
 
-__all__ = ["GENERATED_PREFIX", "describe", "normalise", "restore_ids"]
+__all__ = ["GENERATED_PREFIX", "describe", "normalise", "pass_through_tasks", "restore_ids"]
 
 GENERATED_PREFIX = "__dl_"
 """Prefix of every id the rewrite makes up (never shown as a designer's element)."""
@@ -214,11 +218,71 @@ def _implicit_end(scope: etree._Element) -> None:
         flow.set("targetRef", end_id)
 
 
+def _undeclared_errors(root: etree._Element) -> None:
+    """An ``errorRef`` naming no declared error is the error code itself, as Camunda reads it."""
+    declared = {e.get("id") for e in root.iter(_bpmn("error"))}
+    for definition in root.iter(_bpmn("errorEventDefinition")):
+        ref = definition.get("errorRef")
+        if ref and ref not in declared:
+            error = etree.Element(_bpmn("error"))
+            error.set("id", ref)
+            error.set("errorCode", ref)
+            error.set("name", ref)
+            root.insert(0, error)
+            declared.add(ref)
+
+
+def _links(scope: etree._Element) -> None:
+    """Link events: a throw jumps to the catch of the same name in its scope (a plain flow here)."""
+
+    def link_name(event: etree._Element) -> str | None:
+        definition = event.find(_bpmn("linkEventDefinition"))
+        return None if definition is None else (definition.get("name") or event.get("name") or "")
+
+    catches: dict[str, etree._Element] = {}
+    for event in _children(scope, ["intermediateCatchEvent"]):
+        name = link_name(event)
+        if name is not None:
+            catches.setdefault(name, event)
+    for event in _children(scope, ["intermediateThrowEvent", "intermediateCatchEvent"]):
+        name = link_name(event)
+        if name is None:
+            continue
+        definition = event.find(_bpmn("linkEventDefinition"))
+        if definition is not None:
+            event.remove(definition)
+        if _local(event) == "intermediateCatchEvent":
+            event.tag = _bpmn("intermediateThrowEvent")  # passes straight through, like a none event
+            continue
+        target = catches.get(name)
+        if target is not None and target.get("id") and event.get("id"):
+            flow = etree.SubElement(scope, _bpmn("sequenceFlow"))
+            flow.set("id", f"{GENERATED_PREFIX}link_{event.get('id')}")
+            flow.set("sourceRef", event.get("id") or "")
+            flow.set("targetRef", target.get("id") or "")
+
+
+def _receive_task_triggers(root: etree._Element) -> None:
+    """A receive task without ``messageRef`` waits for a trigger: the message named by its id."""
+    for task in root.iter(_bpmn("receiveTask")):
+        task_id = task.get("id")
+        if task.get("messageRef") or not task_id:
+            continue
+        message = etree.Element(_bpmn("message"))
+        message.set("id", f"{GENERATED_PREFIX}trigger_{task_id}")
+        message.set("name", task_id)
+        root.insert(0, message)
+        task.set("messageRef", message.get("id") or "")
+
+
 def normalise(root: etree._Element) -> dict[str, str]:
     """Rewrite ``root`` in place (see the module text); return generated id -> designer's id."""
     _name_anonymous_flows(root)
+    _receive_task_triggers(root)
+    _undeclared_errors(root)
     renamed = _rename_reserved(root)
     for scope in list(_scopes(root)):
+        _links(scope)
         _unconditional_exclusive_flows(scope)
         _unconditional_inclusive_flows(scope)
         _split_multiple_outgoing(scope)
@@ -234,6 +298,22 @@ def describe(root: etree._Element, generated_id: str) -> str:
                 return f"sequenceFlow {element.get('sourceRef')}->{element.get('targetRef')}"
             return _local(element)
     return generated_id
+
+
+def pass_through_tasks(specs: Iterable[Any]) -> None:
+    """Manual tasks and tasks without a type pass at once, as in Camunda.
+
+    The library waits on them as on a user task, but no one can see or complete them: an instance
+    would hang there unseen.
+    """
+    from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+
+    for spec in specs:
+        if spec is None:
+            continue
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "manual", False) and not isinstance(task_spec, UserTask):
+                task_spec.manual = False
 
 
 def restore_ids(specs: Iterable[Any], renamed: Mapping[str, str]) -> None:

@@ -1,5 +1,6 @@
 """Camunda 7's event semantics where SpiffWorkflow 3.2 behaves differently (installed once).
 
+* An error or escalation catch event without a code catches every code.
 * An event-based gateway lets exactly one event win: the first one seen. The library would take
   every branch whose event arrived before the gateway ran.
 * A non-interrupting boundary event keeps its subscription while the activity runs, as Camunda
@@ -14,11 +15,17 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import CodeEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.util.task import TaskState
 
 __all__ = ["install"]
+
+
+def _code_matches(self: Any, other: Any) -> bool:
+    """An error or escalation catch without a code (or an empty one) catches every code, as in Camunda."""
+    return self.__class__ is other.__class__ and (not self.code or self.code == other.code)
 
 
 def _first_event_wins(original: Any) -> Any:
@@ -84,6 +91,7 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    CodeEventDefinition.__eq__ = _code_matches  # type: ignore[method-assign,assignment]
     EventBasedGateway._run_hook = _first_event_wins(EventBasedGateway._run_hook)  # type: ignore[method-assign]
     BoundaryEvent.catch = _repeating_boundary_catch(BoundaryEvent.catch)  # type: ignore[method-assign]
     BoundaryEventJoin._check_threshold_structured = _keep_spawned_paths(  # type: ignore[method-assign]

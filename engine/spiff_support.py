@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions import message as _message_module
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 from SpiffWorkflow.bpmn.util import BpmnEvent
@@ -112,6 +113,37 @@ def _merge_update_task_data(self: Any, my_task: Any) -> None:
         my_task.data[result_var] = payload
     elif isinstance(payload, dict):
         my_task.set_data(**payload)
+
+
+def message_name(definition: Any, variables: Mapping[str, Any]) -> str | None:
+    """A message's name as Camunda reads it: text with ``${...}`` parts evaluated (None when it fails)."""
+    name = definition.name
+    if not isinstance(name, str) or ("${" not in name and "#{" not in name):
+        return name  # type: ignore[no-any-return]
+    from engine import expression
+    from engine.errors import ExpressionError
+
+    try:
+        value = expression.evaluate(name, variables, now=current_now())
+    except ExpressionError:
+        return None
+    return None if value is None else str(value)
+
+
+def _message_catches(self: Any, my_task: Any, event: Any) -> bool:
+    """A message event catches a message of its (evaluated) name."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition as Message
+
+    other = event.event_definition
+    if not isinstance(other, Message) or other.__class__ is not self.__class__:
+        return False  # a Camunda message and a plain one carry their payloads differently
+    name = message_name(self, my_task.data)
+    if name is None or name != message_name(other, my_task.data):
+        return False
+    correlations = my_task.workflow.correlations
+    if len(self.correlation_properties) == 0 or not correlations:
+        return True
+    return any(event.correlations.get(key) == correlations.get(key) for key in event.correlations)
 
 
 def _throw_without_expression(self: Any, my_task: Any) -> None:
@@ -331,6 +363,7 @@ def install() -> None:
     cls.update_internal_data = _merge_update_internal_data  # type: ignore[method-assign]
     cls.update_task_data = _merge_update_task_data  # type: ignore[method-assign]
     cls.throw = _throw_without_expression  # type: ignore[method-assign]
+    _message_module.MessageEventDefinition.catches = _message_catches  # type: ignore[method-assign]
     DMNEngine.evaluate = _dmn_evaluate  # type: ignore[method-assign]
     _timer_module.TimerEventDefinition.get_timedelta_from_start = staticmethod(  # type: ignore[method-assign]
         _calendar_timedelta_from_start

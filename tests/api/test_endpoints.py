@@ -323,7 +323,7 @@ def test_messages(api: Api) -> None:
     assert_problem(api.post("/messages", "sys", json=message), 404)
     assert_problem(api.post("/messages", "bh", json=message), 403)
     assert_problem(
-        api.post("/messages", "sys", json={"messageName": "a b"}), 422, "messageName", "businessKey"
+        api.post("/messages", "sys", json={"messageName": "a\tb"}), 422, "messageName", "businessKey"
     )
     bad_vars = {**message, "businessKey": "V9000001", "variables": {"typename": 1}}
     assert_problem(api.post("/messages", "sys", json=bad_vars), 422, "variables.typename")

@@ -42,7 +42,6 @@ REJECTED_ELEMENTS: dict[str, set[str]] = {
         "Activity_1xzz9ee",  # transaction
         "Event_190ulmq",  # cancel end event
         "Event_06t4r2b",  # compensation throw
-        "Event_00mpyhe",  # escalation
         "Event_01dji1o",  # conditional
         "Gateway_1bgs796",  # complex gateway
     },
@@ -136,7 +135,7 @@ def test_rejection_messages_say_what_is_unsupported() -> None:
         "uses scriptFormat 'js': only Python assignments in the safe subset are supported",
         "listeners are not supported",
         "compensation events are not supported",
-        "link events are not supported",
+        "conditional events are not supported",
         "timer has no date, duration or cycle",
     ):
         assert phrase in text, phrase
