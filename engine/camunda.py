@@ -227,6 +227,43 @@ def _split_expression_list(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in items if item.strip())
 
 
+def _resource_expressions(task: etree._Element, tag: str) -> list[str]:
+    texts = []
+    for role in task.findall(_bpmn(tag)):
+        for formal in role.iter(_bpmn("formalExpression")):
+            if (formal.text or "").strip():
+                texts.append((formal.text or "").strip())
+    return texts
+
+
+def _bpmn_assignment(task: etree._Element) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    """BPMN's ``humanPerformer`` and ``potentialOwner``, as Camunda reads them.
+
+    ``humanPerformer`` is the assignee (``user(kermit)`` or ``kermit``); ``potentialOwner`` lists
+    ``user(...)`` candidate users and ``group(...)`` candidate groups, a bare name being a group.
+    Returns (assignee, candidate users, candidate groups).
+    """
+
+    def unwrap(item: str, prefix: str) -> str | None:
+        if item.startswith(f"{prefix}(") and item.endswith(")"):
+            return item[len(prefix) + 1 : -1].strip()
+        return None
+
+    assignee = None
+    for text in _resource_expressions(task, "humanPerformer"):
+        assignee = unwrap(text, "user") or text
+    users: list[str] = []
+    groups: list[str] = []
+    for text in _resource_expressions(task, "potentialOwner"):
+        for item in _split_expression_list(text):
+            user = unwrap(item, "user")
+            if user is not None:
+                users.append(user)
+            else:
+                groups.append(unwrap(item, "group") or item)
+    return assignee, tuple(users), tuple(groups)
+
+
 def _valid_iso_datetime(text: str) -> bool:
     try:
         datetime.fromisoformat(text)
@@ -365,9 +402,32 @@ class _Inspector:
 
         self.check_flow_ends(seen_ids)
         self.check_escalations()
+        self.check_error_end_events()
         self.check_links()
         self.assign_lanes()
         self.collect_user_tasks()
+
+    def check_error_end_events(self) -> None:
+        """Camunda's deploy checks of error end events (BpmnParse.parseEndEvents)."""
+        errors = {e.get("id"): e for e in self.root.iter(_bpmn("error"))}
+        for end in self.root.iter(_bpmn("endEvent")):
+            definition = end.find(_bpmn("errorEventDefinition"))
+            if definition is None:
+                continue
+            ref = definition.get("errorRef")
+            if not ref:
+                self.problem("'errorRef' attribute is mandatory on error end event", end)
+                continue
+            error = errors.get(ref)
+            if error is not None and not error.get("errorCode"):
+                self.problem(
+                    "'errorCode' is mandatory on errors referenced by throwing error event definitions, "
+                    f"but the error '{ref}' does not define one.",
+                    end,
+                )
+            message = error.get(_cam("errorMessage")) if error is not None else None
+            if message is not None:
+                self.maybe_expression(message, end, end.get("id"), "camunda:errorMessage")
 
     def check_links(self) -> None:
         """Camunda's deploy checks of link events: one catch per name and scope, a catch for every throw."""
@@ -993,6 +1053,11 @@ class _Inspector:
             candidate_groups = _split_expression_list(task.get(_cam("candidateGroups")) or "")
             candidate_users = _split_expression_list(task.get(_cam("candidateUsers")) or "")
             assignee = task.get(_cam("assignee"))
+            performer, owner_users, owner_groups = _bpmn_assignment(task)
+            if assignee is None:
+                assignee = performer
+            candidate_users = tuple(dict.fromkeys(candidate_users + owner_users))
+            candidate_groups = tuple(dict.fromkeys(candidate_groups + owner_groups))
             due_date = task.get(_cam("dueDate"))
             follow_up = task.get(_cam("followUpDate"))
             priority = task.get(_cam("priority"))

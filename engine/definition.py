@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -178,6 +179,30 @@ def _annotate_call_activities(specs: Iterable[Any], root: etree._Element) -> Non
                 task_spec.camunda_output_parameters = _parameters(element, "outputParameter")
 
 
+def _annotate_error_events(specs: Iterable[Any], root: etree._Element) -> None:
+    """Give error events what Camunda adds: the thrown message, and the catch's result variables."""
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    cam = "{http://camunda.org/schema/1.0/bpmn}"
+    errors = {e.get("id"): e for e in root.iter(f"{bpmn}error")}
+    events: dict[str | None, etree._Element] = {}
+    for found in root.iter(f"{bpmn}errorEventDefinition"):
+        owner = found.getparent()
+        if owner is not None and owner.get("id"):
+            events[owner.get("id")] = found
+    for spec in specs:
+        if spec is None:
+            continue
+        for task_spec in spec.task_specs.values():
+            event_definition = getattr(task_spec, "event_definition", None)
+            element = events.get(getattr(task_spec, "bpmn_id", None))
+            if element is None or not isinstance(event_definition, ErrorEventDefinition):
+                continue
+            error = errors.get(element.get("errorRef"))
+            event_definition.error_message = error.get(f"{cam}errorMessage") if error is not None else None
+            event_definition.code_variable = element.get(f"{cam}errorCodeVariable")
+            event_definition.message_variable = element.get(f"{cam}errorMessageVariable")
+
+
 def _interrupting_starts(root: etree._Element) -> frozenset[str]:
     """Start events of event subprocesses that interrupt their scope (BPMN's default)."""
     ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -291,6 +316,7 @@ class SpecLibrary:
             _annotate_business_rules([spec, *subs.values()], root)
             external_tasks.annotate([spec, *subs.values()], external_tasks.definitions(root))
             _annotate_call_activities([spec, *subs.values()], root)
+            _annotate_error_events([spec, *subs.values()], root)
             shapes.restore_ids([spec, *subs.values()], renamed)
             shapes.pass_through_tasks([spec, *subs.values()])
             embedded[pid] = {

@@ -1,6 +1,8 @@
 """Camunda 7's event semantics where SpiffWorkflow 3.2 behaves differently (installed once).
 
 * An error or escalation catch event without a code catches every code.
+* An error catch sets ``camunda:errorCodeVariable`` / ``errorMessageVariable`` (the thrown error's
+  code and its evaluated ``camunda:errorMessage``).
 * An event-based gateway lets exactly one event win: the first one seen. The library would take
   every branch whose event arrived before the gateway ran.
 * A non-interrupting boundary event keeps its subscription while the activity runs, as Camunda
@@ -15,7 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import CodeEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    CodeEventDefinition,
+    ErrorEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.util.task import TaskState
@@ -26,6 +31,52 @@ __all__ = ["install"]
 def _code_matches(self: Any, other: Any) -> bool:
     """An error or escalation catch without a code (or an empty one) catches every code, as in Camunda."""
     return self.__class__ is other.__class__ and (not self.code or self.code == other.code)
+
+
+def _error_throw(self: Any, my_task: Any) -> None:
+    """Throw an error with its (evaluated) ``camunda:errorMessage``, for the catch's variables."""
+    from copy import deepcopy
+
+    from SpiffWorkflow.bpmn.util import BpmnEvent
+
+    payload = deepcopy(my_task.data)
+    message = getattr(self, "error_message", None)
+    if message:
+        from engine import spiff_support
+
+        message = spiff_support.message_name(_Named(message), my_task.data)
+    event = BpmnEvent(self, payload=payload, target=my_task.workflow)
+    event.error_message = message  # type: ignore[attr-defined]
+    my_task.workflow.top_workflow.catch(event)
+
+
+class _Named:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _error_catch(original: Any) -> Any:
+    def catch(self: Any, my_task: Any, event: Any = None) -> None:
+        original(self, my_task, event)
+        if event is not None:
+            my_task.internal_data["errorCaught"] = {
+                "code": getattr(event.event_definition, "code", None),
+                "message": getattr(event, "error_message", None),
+            }
+
+    return catch
+
+
+def _error_update_task_data(original: Any) -> Any:
+    def update_task_data(self: Any, my_task: Any) -> None:
+        original(self, my_task)
+        caught = my_task.internal_data.get("errorCaught") or {}
+        if getattr(self, "code_variable", None):
+            my_task.data[self.code_variable] = caught.get("code")
+        if getattr(self, "message_variable", None):
+            my_task.data[self.message_variable] = caught.get("message")
+
+    return update_task_data
 
 
 def _first_event_wins(original: Any) -> Any:
@@ -92,6 +143,11 @@ def install() -> None:
     if _installed:
         return
     CodeEventDefinition.__eq__ = _code_matches  # type: ignore[method-assign,assignment]
+    ErrorEventDefinition.throw = _error_throw  # type: ignore[method-assign]
+    ErrorEventDefinition.catch = _error_catch(ErrorEventDefinition.catch)  # type: ignore[method-assign]
+    ErrorEventDefinition.update_task_data = _error_update_task_data(  # type: ignore[method-assign]
+        ErrorEventDefinition.update_task_data
+    )
     EventBasedGateway._run_hook = _first_event_wins(EventBasedGateway._run_hook)  # type: ignore[method-assign]
     BoundaryEvent.catch = _repeating_boundary_catch(BoundaryEvent.catch)  # type: ignore[method-assign]
     BoundaryEventJoin._check_threshold_structured = _keep_spawned_paths(  # type: ignore[method-assign]

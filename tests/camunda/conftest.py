@@ -8,16 +8,18 @@ camunda/camunda-bpm-platform). Diagrams are Camunda's test resources, kept as th
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from app.worker import sweep_timers
 from engine.clock import ManualClock
+from storage.db import make_engine
+from storage.migrate import upgrade
 from tests.api.conftest import Api, make_api
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -158,6 +160,20 @@ class Camunda:
         return self.instance(instance)["status"]  # type: ignore[no-any-return]
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test starts from a copy (migrating costs more than a test)."""
+    path = tmp_path_factory.mktemp("camunda") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def camunda(sqlite_db: Engine, clock: ManualClock) -> Iterator[Camunda]:
-    yield Camunda(make_api(sqlite_db, clock))
+def camunda(_migrated_sqlite: Path, tmp_path: Path, clock: ManualClock) -> Iterator[Camunda]:
+    path = tmp_path / "test.db"
+    shutil.copyfile(_migrated_sqlite, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield Camunda(make_api(engine, clock))
+    engine.dispose()
