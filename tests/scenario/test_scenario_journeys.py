@@ -384,6 +384,8 @@ def test_a_late_switch_from_scenario_3_to_2_interrupts_voorinburgering(j: Journe
     assert "programma_volgen" not in j.open
     assert j.open == {"afspraken_casemanager": GEMEENTE}
     j.complete("afspraken_casemanager", driegesprekMoment="voor-verhuizing")
+    assert j.timers["start_voorinburgering"] < j.clock.now()  # already passed: due at once, for the worker
+    j.on_day(20)
     assert j.open == {"brede_intake": GEMEENTE, "aanbod_programma": COA}  # scenario 2 offers it again
     j.complete("brede_intake")
     j.complete("pip_opstellen")
