@@ -306,13 +306,14 @@ def pass_through_tasks(specs: Iterable[Any]) -> None:
     The library waits on them as on a user task, but no one can see or complete them: an instance
     would hang there unseen.
     """
-    from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+    from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
+    from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 
     for spec in specs:
         if spec is None:
             continue
         for task_spec in spec.task_specs.values():
-            if getattr(task_spec, "manual", False) and not isinstance(task_spec, UserTask):
+            if isinstance(task_spec, ManualTask | NoneTask):
                 task_spec.manual = False
 
 
