@@ -372,9 +372,11 @@ def draw(story: Story) -> str:
         page.text(22, ly + 14, lane, size=10.5, weight="bold")
     _terms(page, top, bottom, story.move_day)
     for _lane, ly, height, placed, marks in lanes:
-        for _bar, x, width, lines, row in placed:
+        for bar, x, width, lines, row in placed:
             by = ly + 6 + row * (box_h + 4)
             page.rect(x, by, width, box_h, "#fff")
+            start, end = page.x(bar.start), page.x(bar.end if bar.end is not None else page.days)
+            page.rect(start, by, max(end - start, 2.0), 3.5, "#4a6fa5", stroke="none", rx=0)
             for k, line in enumerate(lines[:3]):
                 page.text(x + 3, by + 3 + line_h * (k + 1) - 2, line)
         mark_y = ly + height - line_h - 2
@@ -388,7 +390,7 @@ def draw(story: Story) -> str:
         18,
         PAGE_H - 12,
         "Afgeleid uit de .bpmn-bestanden: een typische zaak doorloopt de diagrammen in de procesmotor; "
-        "rood gestippeld: de termijnen uit de notitie.",
+        "rood gestippeld: de termijnen uit de notitie; blauwe streep: hoe lang de taak openstond.",
         size=FONT,
     )
     return page.svg()
