@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 8
+#: Seconds gunicorn gives a worker process to finish after SIGTERM. The timer and webhook jobs stop
+#: after the step or POST in flight (a step is bounded by STEP_MAX_SECONDS, 10 by default).
+GRACEFUL_TIMEOUT = 30
 
 
 def wsgi_app() -> Any:
@@ -51,7 +54,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             "worker_class": "gthread",
             "preload_app": False,
             "timeout": 60,
-            "graceful_timeout": 10,
+            "graceful_timeout": GRACEFUL_TIMEOUT,
             "keepalive": 5,
             "accesslog": "-" if access_log else None,
             "errorlog": "-",
@@ -98,4 +101,4 @@ class Server(BaseApplication):  # type: ignore[misc]
     def _worker_exit(_server: Any, worker: Any) -> None:
         handle = getattr(worker, "timer_handle", None)
         if handle is not None:
-            handle.shutdown()
+            handle.shutdown(timeout=GRACEFUL_TIMEOUT)

@@ -19,7 +19,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +54,8 @@ __all__ = [
 
 logger = logging.getLogger("inburgering.worker")
 
+#: How long a stopping worker waits for the step or POST in flight (a step is bounded by its budget).
+STOP_TIMEOUT_SECONDS = 60.0
 TIMER_JOB = "timers"
 WEBHOOK_JOB = "webhooks"
 SIGNAL_JOB = "signals"
@@ -94,6 +96,43 @@ def load_deliver() -> Deliver | None:
     return deliver
 
 
+class Stopping:
+    """The worker's stop switch, and the jobs in flight that a stop waits for.
+
+    APScheduler's ``shutdown(wait=True)`` waits for running jobs while holding its job store lock,
+    and our jobs' listeners take that lock when a run ends: waiting there deadlocks until gunicorn
+    kills the process. So the scheduler is shut down without waiting, and the wait is done here.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._idle = threading.Condition()
+        self._running = 0
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        self._event.set()
+
+    @contextlib.contextmanager
+    def job(self) -> Iterator[None]:
+        """Count the enclosed job run as in flight."""
+        with self._idle:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no job runs; False when ``timeout`` passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout)
+
+
 class TimerJob:
     """The timer job: one sweep per tick, then ask the scheduler for an earlier tick when one is due.
 
@@ -102,25 +141,32 @@ class TimerJob:
     """
 
     def __init__(
-        self, scheduler: BaseScheduler, services: Services, worker_id: str, settings: WorkerSettings
+        self,
+        scheduler: BaseScheduler,
+        services: Services,
+        worker_id: str,
+        settings: WorkerSettings,
+        stopping: Stopping | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.services = services
         self.worker_id = worker_id
         self.settings = settings
+        self.stopping = stopping or Stopping()
         self._lock = threading.Lock()
         self._wanted: datetime | None = None
 
     def __call__(self) -> SweepReport | None:
         started = time.perf_counter()
         try:
-            with tracing.operation("timer sweep", new_trace=True):
+            with self.stopping.job(), tracing.operation("timer sweep", new_trace=True):
                 report = sweep_timers(
                     self.services,
                     worker_id=self.worker_id,
                     batch=self.settings.batch,
                     lease=self.settings.lease,
                     threads=self.settings.threads,
+                    should_stop=self.stopping.is_set,
                 )
         except Exception:
             logger.exception("timer sweep failed; retrying at the next poll")
@@ -136,7 +182,7 @@ class TimerJob:
         return report
 
     def after_run(self, event: JobExecutionEvent) -> None:
-        if event.job_id != TIMER_JOB:
+        if event.job_id != TIMER_JOB or self.stopping.is_set():
             return
         with self._lock:
             wanted, self._wanted = self._wanted, None
@@ -153,20 +199,28 @@ class WebhookJob:
     """The webhook delivery job: thin, like the timer job; the outbox claim decides who delivers."""
 
     def __init__(
-        self, scheduler: BaseScheduler, services: Services, worker_id: str, deliver: Deliver
+        self,
+        scheduler: BaseScheduler,
+        services: Services,
+        worker_id: str,
+        deliver: Deliver,
+        stopping: Stopping | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.services = services
         self.worker_id = worker_id
         self.deliver = deliver
+        self.stopping = stopping or Stopping()
         self._again = False
 
     def __call__(self) -> int:
         svc = self.services
         try:
-            with tracing.operation("webhook delivery", new_trace=True):
+            with self.stopping.job(), tracing.operation("webhook delivery", new_trace=True):
                 started = time.perf_counter()
-                count = int(self.deliver(svc.db, svc.clock, svc.config, worker_id=self.worker_id) or 0)
+                stop = self.stopping.is_set
+                made = self.deliver(svc.db, svc.clock, svc.config, worker_id=self.worker_id, should_stop=stop)
+                count = int(made or 0)
                 if count:
                     logger.info(
                         "webhook delivery: %d attempted",
@@ -184,7 +238,7 @@ class WebhookJob:
         return count
 
     def after_run(self, event: JobExecutionEvent) -> None:
-        if event.job_id == WEBHOOK_JOB and self._again:
+        if event.job_id == WEBHOOK_JOB and self._again and not self.stopping.is_set():
             self._again = False
             if self.scheduler.get_job(WEBHOOK_JOB) is not None:
                 self.scheduler.modify_job(WEBHOOK_JOB, next_run_time=datetime.now(UTC))
@@ -225,9 +279,17 @@ class SignalJob:
 
 
 def add_jobs(
-    scheduler: BaseScheduler, services: Services, *, worker_id: str | None = None
+    scheduler: BaseScheduler,
+    services: Services,
+    *,
+    worker_id: str | None = None,
+    stopping: Stopping | None = None,
 ) -> tuple[TimerJob, WebhookJob | None]:
-    """Register the timer job (and the webhook job when its module exists) on ``scheduler``."""
+    """Register the timer job (and the webhook job when its module exists) on ``scheduler``.
+
+    Setting ``stopping`` makes a running sweep or delivery round end after the step or POST in
+    flight, releasing the rest of its claims: that is how a worker stops within seconds.
+    """
     worker_id = worker_id or make_worker_id()
     settings = WorkerSettings.from_config(services.config, services.db)
     common: dict[str, Any] = {
@@ -239,7 +301,7 @@ def add_jobs(
         "next_run_time": datetime.now(UTC),
         "replace_existing": True,
     }
-    timer_job = TimerJob(scheduler, services, worker_id, settings)
+    timer_job = TimerJob(scheduler, services, worker_id, settings, stopping)
     scheduler.add_job(timer_job, id=TIMER_JOB, name="fire due timers", **common)
     scheduler.add_listener(timer_job.after_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.add_job(SignalJob(services, worker_id), id=SIGNAL_JOB, name="deliver signals", **common)
@@ -259,7 +321,7 @@ def add_jobs(
     webhook_job = None
     deliver = load_deliver()
     if deliver is not None:
-        webhook_job = WebhookJob(scheduler, services, worker_id, deliver)
+        webhook_job = WebhookJob(scheduler, services, worker_id, deliver, stopping)
         scheduler.add_job(webhook_job, id=WEBHOOK_JOB, name="deliver webhooks", **common)
         scheduler.add_listener(webhook_job.after_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     logger.info(
@@ -275,19 +337,29 @@ def add_jobs(
 
 
 class WorkerHandle:
-    """A running in-process worker; ``shutdown()`` stops it (waiting for a running sweep)."""
+    """A running in-process worker; ``shutdown()`` stops it.
 
-    def __init__(self, scheduler: BackgroundScheduler, worker_id: str) -> None:
+    A running sweep ends after the step in flight (at most one step budget, ``STEP_MAX_SECONDS``) and
+    releases its other claims; ``shutdown(wait=True)`` waits for that, not for the whole batch.
+    """
+
+    def __init__(
+        self, scheduler: BackgroundScheduler, worker_id: str, stopping: Stopping | None = None
+    ) -> None:
         self.scheduler = scheduler
         self.worker_id = worker_id
+        self.stopping = stopping or Stopping()
 
     @property
     def running(self) -> bool:
         return bool(self.scheduler.running)
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True, timeout: float | None = None) -> bool:
+        """Stop the jobs; with ``wait``, until the runs in flight have ended (False: ``timeout`` passed)."""
+        self.stopping.set()
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=wait)
+            self.scheduler.shutdown(wait=False)
+        return self.stopping.wait_idle(timeout) if wait else True
 
 
 def _scheduler_options() -> dict[str, Any]:
@@ -299,19 +371,22 @@ def start_in_process(app: Any) -> WorkerHandle:
     services: Services = app.extensions["inburgering"]
     scheduler = BackgroundScheduler(daemon=True, **_scheduler_options())
     worker_id = make_worker_id()
-    add_jobs(scheduler, services, worker_id=worker_id)
+    stopping = Stopping()
+    add_jobs(scheduler, services, worker_id=worker_id, stopping=stopping)
     scheduler.start()
-    return WorkerHandle(scheduler, worker_id)
+    return WorkerHandle(scheduler, worker_id, stopping)
 
 
 def run_worker(config: dict[str, Any]) -> None:
     """Run the jobs in the foreground until SIGINT or SIGTERM (``inburgering worker``)."""
     services = build_services(load_config(config))
     scheduler = BlockingScheduler(**_scheduler_options())
-    add_jobs(scheduler, services)
+    stopping = Stopping()
+    add_jobs(scheduler, services, stopping=stopping)
 
     def stop(signum: int, _frame: Any) -> None:
         logger.info("worker stopping (signal %d)", signum)
+        stopping.set()
         if scheduler.running:
             scheduler.shutdown(wait=False)
 
@@ -320,8 +395,10 @@ def run_worker(config: dict[str, Any]) -> None:
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
+        stopping.set()
         if scheduler.running:
             scheduler.shutdown(wait=False)
     finally:
+        stopping.wait_idle(STOP_TIMEOUT_SECONDS)  # the step or POST in flight
         services.db.dispose()
         logger.info("worker stopped")

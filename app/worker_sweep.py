@@ -154,18 +154,23 @@ class _Sweep:
         return outcome  # pragma: no cover - the loop always returns
 
     def fire_batch(
-        self, instance_ids: Sequence[str], groups: dict[str, list[timer_store.ClaimedTimer]]
+        self,
+        instance_ids: Sequence[str],
+        groups: dict[str, list[timer_store.ClaimedTimer]],
+        should_stop: Callable[[], bool] | None = None,
     ) -> dict[str, _Outcome]:
         """Advance a batch of instances in one transaction; retry conflicted ones one by one."""
         started = self.clock.now()
         try:
-            results = self.workflow.fire_due_many(instance_ids)
+            results = self.workflow.fire_due_many(instance_ids, should_stop=should_stop)
         except Exception as exc:  # noqa: BLE001 - the whole write failed: every instance failed
             return {i: _Outcome(error=exc) for i in instance_ids}
         outcomes: dict[str, _Outcome] = {}
         for instance_id in instance_ids:
             result = results[instance_id]
-            if result.error is not None:
+            if result.skipped:
+                outcomes[instance_id] = _Outcome()  # released for the next sweep, by any worker
+            elif result.error is not None:
                 outcomes[instance_id] = _Outcome(error=result.error)
             elif result.conflict:
                 retried = (
@@ -270,19 +275,22 @@ def sweep_timers(
     lease: timedelta = DEFAULT_LEASE,
     threads: int = 1,
     on_claimed: ClaimHook | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SweepReport:
     """Fire up to ``batch`` due timers once: claim, advance each instance, release.
 
     ``target`` is the app's :class:`~app.Services` or a ``(db, workflow, clock)`` tuple; ``now`` comes
     from that clock. With ``threads`` > 1 the instances of the batch are advanced concurrently (each
     step waits mostly on the database). ``on_claimed`` is called with the claimed timers before any
-    fires (a hook for tests and instrumentation; it does nothing by default).
+    fires (a hook for tests and instrumentation; it does nothing by default). Once ``should_stop()``
+    answers true (the worker is shutting down) the sweep steps no further instance: it releases the
+    claims it has not worked on and returns, so a stopping worker waits for one step at most.
     """
     db, workflow, clock = _unpack(target)
     config = {} if isinstance(target, tuple) else target.config
     sweep = _Sweep(db, workflow, clock, worker_id)
     started = clock.now()
-    claimed = sweep.claim(batch, lease)
+    claimed = sweep.claim(batch, lease) if should_stop is None or not should_stop() else []
     if on_claimed is not None:
         on_claimed(claimed)
     groups = _group(claimed)
@@ -295,11 +303,13 @@ def sweep_timers(
             with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="timer") as pool:
                 # Each thread runs in a copy of this context, so its steps belong to this sweep's trace.
                 contexts = [contextvars.copy_context() for _ in chunks]
-                calls = pool.map(lambda c, chunk: c.run(sweep.fire_batch, chunk, groups), contexts, chunks)
+                calls = pool.map(
+                    lambda c, chunk: c.run(sweep.fire_batch, chunk, groups, should_stop), contexts, chunks
+                )
                 for part in calls:
                     outcomes.update(part)
         else:
-            outcomes = sweep.fire_batch(ids, groups)
+            outcomes = sweep.fire_batch(ids, groups, should_stop)
     fired, max_lateness, errors, released, incidents_opened, lateness = (
         sweep.settle(claimed, outcomes) if claimed else (0, None, 0, 0, 0, ())
     )

@@ -47,6 +47,7 @@ class BatchOutcome:
     changed: bool = True
     conflict: bool = False
     error: BaseException | None = None
+    skipped: bool = False  # not stepped: the worker is stopping
 
 
 class WorkflowService(SignalDelivery, ExternalTaskWork):
@@ -316,18 +317,26 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         return self._step(record, lambda s: self.runtime.fire_due_timers(s, actor=actor), actor=actor)
 
     def fire_due_many(
-        self, instance_ids: Sequence[str], *, actor: str = "system:timer"
+        self,
+        instance_ids: Sequence[str],
+        *,
+        actor: str = "system:timer",
+        should_stop: Callable[[], bool] | None = None,
     ) -> dict[str, BatchOutcome]:
         """Advance many instances with due timers, written in one transaction (one commit per batch).
 
         Each instance is written under its own savepoint: a conflict or failure of one leaves the
-        others written. An instance where nothing happened is not written at all.
+        others written. An instance where nothing happened is not written at all. Once
+        ``should_stop()`` answers true, the instances not yet stepped are left alone (``skipped``).
         """
         with self.db.connect() as conn:
             records = repo.get_instances(conn, instance_ids)
         outcomes: dict[str, BatchOutcome] = {}
         stepped: list[tuple[repo.InstanceRecord, StepResult]] = []
         for record in records:
+            if should_stop is not None and should_stop():
+                outcomes[record.id] = BatchOutcome(skipped=True)
+                continue
             if record.status != "active":
                 outcomes[record.id] = BatchOutcome(conflict=True)
                 continue

@@ -183,6 +183,21 @@ def oldest_overdue(conn: Connection, now: datetime) -> datetime | None:
     ).scalar()
 
 
+def overrun_claims(conn: Connection, now: datetime) -> tuple[int, datetime | None]:
+    """Claims still held after their lease ended: (how many, the earliest lease end).
+
+    A sweep releases or fires every timer it claimed before it ends, so a claim past its lease means a
+    sweep that runs longer than its lease (another worker may take the timers over and fire them
+    twice over) or a worker that died mid-sweep.
+    """
+    row = conn.execute(
+        select(func.count(), func.min(timers.c.claimed_until)).where(
+            timers.c.claimed_by.is_not(None), timers.c.claimed_until < now
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
 def count_pending(conn: Connection) -> int:
     """How many timers are pending (due or not)."""
     return int(conn.execute(select(func.count()).select_from(timers)).scalar_one())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,15 +39,26 @@ _rng = random.Random()  # noqa: S311 - jitter, not cryptography
 
 
 def deliver_pending(
-    db: Engine, clock: Clock, config: Mapping[str, Any], *, worker_id: str, limit: int = 100
+    db: Engine,
+    clock: Clock,
+    config: Mapping[str, Any],
+    *,
+    worker_id: str,
+    limit: int = 100,
+    should_stop: Callable[[], bool] | None = None,
 ) -> int:
-    """Fan out new outbox events and make up to ``limit`` delivery attempts; return how many were made."""
+    """Fan out new outbox events and make up to ``limit`` delivery attempts; return how many were made.
+
+    Once ``should_stop()`` answers true (the worker is shutting down) no further batch is claimed.
+    """
     with write_connection(db) as conn, conn.begin():
         store.fan_out_events(
             conn, now=clock.now(), new_id=lambda: str(uuid.uuid4()), limit=max(limit, 1) * 10
         )
     made = 0
     while made < limit:
+        if should_stop is not None and should_stop():
+            break
         now = clock.now()
         with write_connection(db) as conn, conn.begin():
             batch = store.claim_deliveries(

@@ -168,3 +168,30 @@ def test_a_zero_period_cycle_reached_in_the_worker_is_an_incident_not_an_endless
     for _ in range(3):  # the worker does not spin: nothing is claimable any more
         clock.advance(seconds=1)
         assert sweep().claimed == 0
+
+
+def test_a_stopping_sweep_ends_after_the_step_in_flight_and_releases_the_rest(
+    service: WorkflowService, db: Engine, clock: ManualClock, sweep: Sweep
+) -> None:
+    records = [
+        service.start("termijn", business_key=f"123456789{i}", gemeente="GM0363", actor="user:s")
+        for i in range(5)
+    ]
+    clock.advance(minutes=1)
+    stepped: list[int] = []
+    real = service.runtime.fire_due_timers
+
+    def counting(state, **kwargs):
+        stepped.append(1)
+        return real(state, **kwargs)
+
+    service.runtime.fire_due_timers = counting  # type: ignore[method-assign]
+    report = sweep(should_stop=lambda: len(stepped) >= 2)
+    assert (report.claimed, report.fired, report.errors, report.incidents) == (5, 2, 0, 0)
+    assert report.released == 3
+    with db.connect() as conn:
+        assert timer_store.still_claimed(conn, [r.id for r in records], "w-test") == []
+    # Another worker takes the rest over at once: no lease to wait for.
+    report = sweep(worker_id="w-other")
+    assert (report.claimed, report.fired) == (3, 3)
+    assert sorted(service.get(r.id).status for r in records) == ["completed"] * 5

@@ -77,8 +77,8 @@ def test_webhook_delivery_runs_on_the_same_scheduler_when_present(started, monke
     called = threading.Event()
     seen: dict[str, object] = {}
 
-    def deliver_pending(db, clock, config, *, worker_id):
-        seen.update(db=db, clock=clock, config=config, worker_id=worker_id)
+    def deliver_pending(db, clock, config, *, worker_id, should_stop):
+        seen.update(db=db, clock=clock, config=config, worker_id=worker_id, should_stop=should_stop)
         called.set()
         return 0
 
@@ -88,6 +88,7 @@ def test_webhook_delivery_runs_on_the_same_scheduler_when_present(started, monke
     handle = started()
     assert called.wait(10)
     assert seen["worker_id"] == handle.worker_id and isinstance(seen["config"], dict)
+    assert seen["should_stop"]() is False
     assert handle.scheduler.get_job("webhooks") is not None
 
 
