@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from engine.clock import Clock
+from storage import incidents
 from storage import webhook_store as store
 from storage.db import write_connection
 from webhooks import backoff as retry
@@ -151,6 +152,20 @@ def _record(
                 retry_at=retry_at,
             )
             outcome = "dead" if retry_at is None else "retry"
+            if retry_at is None:
+                # Given up: an incident for the beheerder, whose retry makes the delivery pending again.
+                incidents.open_incident(
+                    conn,
+                    kind=incidents.DELIVERY,
+                    subject_id=delivery.id,
+                    instance_id=delivery.instance_id,
+                    gemeente=delivery.event_data.get("gemeente"),
+                    message=(
+                        f"the {delivery.event_type} event could not be delivered to subscription "
+                        f"{delivery.subscription_id} in {delivery.attempts} attempts: {error}"
+                    ),
+                    now=now,
+                )
     log.info(
         "webhook delivery %s of subscription %s attempt %d: %s (%s)",
         delivery.id,
