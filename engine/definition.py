@@ -21,13 +21,14 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import expression, external_tasks, feel, shapes, signals
+from engine import dmn, expression, external_tasks, feel, shapes, signals
 from engine.budget import StepBudget, cycle_problems
 from engine.camunda import DocumentInfo, inspect_document
 from engine.errors import DeployError, NotFoundError, Problem
 from engine.intake import check_lengths, document_kind, parse_xml
 
 signals.install()
+dmn.install()
 
 _validator: BpmnValidator | None = None
 _validator_lock = threading.Lock()
@@ -56,6 +57,7 @@ class ParsedDocument:
     decisions: tuple[str, ...] = ()
     interrupting_starts: frozenset[str] = frozenset()
     signal_payloads: Mapping[str, tuple[signals.SignalInMapping, ...]] = field(default_factory=dict)
+    decision_graph: Mapping[str, dmn.Decision] = field(default_factory=dict)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -102,8 +104,11 @@ def _problem_from_validation(exc: SpiffWorkflowException, root: etree._Element |
     return Problem(message=message, element_id=element, line=line if isinstance(line, int) else None)
 
 
-def _annotate_business_rules(specs: Iterable[Any], root: etree._Element) -> None:
-    """Give business rule task specs the Camunda result mapping the library does not read."""
+def _annotate_business_rules(
+    specs: Iterable[Any], root: etree._Element, graphs: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
+    """Give business rule task specs the Camunda result mapping the library does not read, and the
+    decision graph (``graphs``: decision id -> its document's decisions) their decision is in."""
     cam = "{http://camunda.org/schema/1.0/bpmn}"
     rules = {
         e.get("id"): e for e in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}businessRuleTask")
@@ -116,6 +121,9 @@ def _annotate_business_rules(specs: Iterable[Any], root: etree._Element) -> None
             if element is not None:
                 task_spec.result_variable = element.get(f"{cam}resultVariable")
                 task_spec.map_decision_result = element.get(f"{cam}mapDecisionResult") or "resultList"
+                ref = element.get(f"{cam}decisionRef") or ""
+                task_spec.decision_ref = ref
+                task_spec.decision_graph = (graphs or {}).get(ref, {})
 
 
 def _subprocess_specs(parser: CamundaParser, name: str, used: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -241,27 +249,12 @@ class SpecLibrary:
         if kind == "dmn":
             if problems:
                 raise DeployError(problems)
-            if len(info.decision_ids) > 1:
-                raise DeployError(
-                    [
-                        Problem(
-                            f"the document holds {len(info.decision_ids)} decisions "
-                            f"({', '.join(info.decision_ids)}): this engine evaluates one decision table per "
-                            "DMN document, without required decisions; save each decision table in a file "
-                            "of its own"
-                        )
-                    ]
-                )
-            parser = CamundaParser()
-            try:
-                parser.add_dmn_xml(root, filename=name)
-                for decision in info.decision_ids:
-                    parser.get_engine(decision, None)
-            except (ValidationException, SpiffWorkflowException) as exc:
-                raise DeployError([_problem_from_validation(exc)]) from exc
-            except Exception as exc:  # noqa: BLE001 - the library raises bare exceptions on bad DMN
-                raise DeployError([Problem(f"DMN could not be parsed: {exc}")]) from exc
-            return ParsedDocument(name, sha, kind, content, info, {}, {}, {}, tuple(info.decision_ids))
+            graph, dmn_problems = dmn.parse_decisions(root)
+            if dmn_problems:
+                raise DeployError(dmn_problems)
+            return ParsedDocument(
+                name, sha, kind, content, info, {}, {}, {}, tuple(info.decision_ids), decision_graph=graph
+            )
 
         problems.extend(cycle_problems(root, self.budget.min_timer_cycle))
         try:
@@ -271,7 +264,7 @@ class SpecLibrary:
         if not info.executable_process_ids:
             problems.append(Problem('the document has no executable process (isExecutable="true")'))
         with self._lock:
-            dmn_docs = list({id(d): d for d in self._dmn.values()}.values())
+            graphs = {ref: doc.decision_graph for ref, doc in self._dmn.items()}
             known_decisions = set(self._dmn)
         for task in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}businessRuleTask"):
             ref = task.get("{http://camunda.org/schema/1.0/bpmn}decisionRef")
@@ -292,8 +285,6 @@ class SpecLibrary:
         renamed = shapes.normalise(root)
         parser = CamundaParser()
         try:
-            for dmn in dmn_docs:
-                parser.add_dmn_xml(etree.fromstring(dmn.content, etree.XMLParser(resolve_entities=False)))
             parser.add_bpmn_xml(root, filename=name)
         except (ValidationException, SpiffWorkflowException) as exc:
             raise DeployError([_problem_from_validation(exc, root)]) from exc
@@ -313,7 +304,7 @@ class SpecLibrary:
                 problems.append(Problem(f"cannot be parsed: {exc}", element_id=pid))
                 continue
             specs[pid] = spec
-            _annotate_business_rules([spec, *subs.values()], root)
+            _annotate_business_rules([spec, *subs.values()], root, graphs)
             external_tasks.annotate([spec, *subs.values()], external_tasks.definitions(root))
             _annotate_call_activities([spec, *subs.values()], root)
             _annotate_error_events([spec, *subs.values()], root)

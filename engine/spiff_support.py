@@ -175,7 +175,19 @@ def _decision_value(result: Any, mapping: str) -> Any:
         rows = [result] if result else []
     else:
         rows = list(result or [])
+    if mapping in ("singleEntry", "singleResult") and len(rows) > 1:
+        from engine.dmn import DecisionError
+
+        raise DecisionError(
+            f"mapDecisionResult '{mapping}' needs at most one result; the decision gave {len(rows)}"
+        )
     if mapping == "singleEntry":
+        if rows and len(rows[0]) > 1:
+            from engine.dmn import DecisionError
+
+            raise DecisionError(
+                f"mapDecisionResult 'singleEntry' needs one output; the result has {sorted(rows[0])}"
+            )
         return next(iter(rows[0].values())) if rows and rows[0] else None
     if mapping == "singleResult":
         return rows[0] if rows else None
@@ -186,12 +198,29 @@ def _decision_value(result: Any, mapping: str) -> Any:
 
 def _business_rule_run_hook(self: Any, my_task: Any) -> bool:
     """Evaluate the decision; with ``camunda:resultVariable`` store the result as Camunda does."""
-    result = self.dmnEngine.result(my_task)
+    from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+    from engine import dmn
+
+    script_engine = my_task.workflow.script_engine
+
+    def run(text: str, variables: Any) -> Any:
+        return script_engine.environment.evaluate(text, variables)
+
     variable = getattr(self, "result_variable", None)
-    if variable:
-        my_task.data[variable] = _decision_value(result, getattr(self, "map_decision_result", "resultList"))
-    else:
-        my_task.data.update(result if isinstance(result, dict) else {})
+    try:
+        result = dmn.evaluate(self.decision_ref, self.decision_graph, my_task.data, run)
+        if variable:
+            mapping = getattr(self, "map_decision_result", "resultList")
+            my_task.data[variable] = _decision_value(result, mapping)
+            return True
+    except dmn.DecisionError as exc:
+        raise WorkflowTaskException(str(exc), task=my_task) from exc
+    if len(result) == 1:
+        my_task.data.update(result[0])
+    else:  # several results: each output's values as a list
+        for name in dict.fromkeys(n for row in result for n in row):
+            my_task.data[name] = [row[name] for row in result if name in row]
     return True
 
 
