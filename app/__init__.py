@@ -70,6 +70,7 @@ def build_services(
     budget = StepBudget.from_settings(config)
     workflow = WorkflowService(db, clock, budget=budget)
     workflow.runtime.max_variables_bytes = int(config.get("MAX_VARIABLES_BYTES") or 256 * 1024)
+    workflow.runtime.max_multi_instances = int(config.get("MAX_MULTI_INSTANCES") or 1000)
     metrics = Metrics()
     workflow.runtime = metrics.instrument(workflow.runtime)
     return Services(db=db, clock=clock, workflow=workflow, config=dict(config), metrics=metrics)

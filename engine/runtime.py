@@ -29,7 +29,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine import expression, external_tasks, forms, serialization, signals, spiff_support
+from engine import expression, external_tasks, forms, multi_instance, serialization, signals, spiff_support
 from engine.budget import StepBudget, StepMeter, Ticker, current_meter, metered
 from engine.camunda import DocumentInfo, UserTaskInfo
 from engine.clock import Clock
@@ -371,6 +371,7 @@ class Runtime:
         self.script_engine = SafeScriptEngine()
         #: Largest JSON size of the variables one request submits, and of an instance's variables.
         self.max_variables_bytes = MAX_VARIABLES_BYTES
+        self.max_multi_instances = multi_instance.MAX_INSTANCES
 
     @contextlib.contextmanager
     def _stepping(self, now: datetime, *, fire_timers: bool = False) -> Iterator[StepMeter]:
@@ -380,7 +381,11 @@ class Runtime:
         result is never returned, so nothing of it is written.
         """
         meter = StepMeter(self.budget, self.ticker) if self.ticker else StepMeter(self.budget)
-        with spiff_support.step_time(now, fire_timers=fire_timers), metered(meter):
+        with (
+            spiff_support.step_time(now, fire_timers=fire_timers),
+            metered(meter),
+            multi_instance.max_instances(self.max_multi_instances),
+        ):
             yield meter
 
     # -- public steps ----------------------------------------------------------------------------
@@ -755,7 +760,9 @@ class Runtime:
         return OpenTask(
             id=str(task.id),
             element_id=spec.bpmn_id,
-            name=getattr(spec, "bpmn_name", None) or (info.name if info else spec.bpmn_id),
+            name=meta.get("name")
+            or getattr(spec, "bpmn_name", None)
+            or (info.name if info else spec.bpmn_id),
             lane=lane,
             candidate_groups=tuple(meta.get("candidateGroups") or ()),
             assignee=meta.get("assignee"),
@@ -781,6 +788,9 @@ class Runtime:
         meta: dict[str, Any] = {"createdAt": now.isoformat()}
         if info is None:
             return meta
+        if info.name and ("${" in info.name or "#{" in info.name):
+            named = value(info.name)  # a composite name such as "My Task ${loopCounter}"
+            meta["name"] = str(named) if named is not None else None
         meta["assignee"] = _checked_assignee(element, value(info.assignee))
         groups: list[str] = []
         for raw in info.candidate_groups:
@@ -892,6 +902,10 @@ class Runtime:
             audit=tuple(step.audit),
             at=now,
         )
+
+
+def _spec_name(spec: Any) -> str | None:
+    return getattr(spec, "bpmn_name", None)
 
 
 def _json_value(value: Any) -> Any:

@@ -18,12 +18,15 @@ again, identically, each time the document is parsed. Every rewrite keeps Camund
   message named by the task's element id;
 * an ``errorRef`` that names no declared error is the error code (Camunda uses the ref);
 * a link throw event continues at the link catch event of the same name in its scope;
+* standard multi-instance input (``loopDataInputRef``/``inputDataItem``) and a collection written
+  ``${list}`` become Camunda's ``camunda:collection``/``camunda:elementVariable``;
 * element ids ``Start`` and ``End`` (names the library uses for itself) are renamed inside the
   parsed copy; :func:`restore_ids` gives the parsed specs their designer's ids back.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -262,6 +265,29 @@ def _links(scope: etree._Element) -> None:
             flow.set("targetRef", target.get("id") or "")
 
 
+def _multi_instance_forms(root: etree._Element) -> None:
+    """Standard BPMN multi-instance input (and ``${list}`` collections) as Camunda's attributes."""
+    cam = "{http://camunda.org/schema/1.0/bpmn}"
+    for loop in root.iter(_bpmn("multiInstanceLoopCharacteristics")):
+        data_input = loop.find(_bpmn("loopDataInputRef"))
+        item = loop.find(_bpmn("inputDataItem"))
+        if (
+            data_input is not None
+            and (data_input.text or "").strip()
+            and loop.get(f"{cam}collection") is None
+        ):
+            loop.set(f"{cam}collection", (data_input.text or "").strip())
+            if item is not None and (item.get("name") or item.get("id")):
+                loop.set(f"{cam}elementVariable", item.get("name") or item.get("id") or "")
+        for child in (data_input, item):
+            if child is not None:
+                loop.remove(child)
+        collection = (loop.get(f"{cam}collection") or "").strip()
+        simple = re.fullmatch(r"[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", collection)
+        if simple:
+            loop.set(f"{cam}collection", simple.group(1))
+
+
 def _receive_task_triggers(root: etree._Element) -> None:
     """A receive task without ``messageRef`` waits for a trigger: the message named by its id."""
     for task in root.iter(_bpmn("receiveTask")):
@@ -279,6 +305,7 @@ def normalise(root: etree._Element) -> dict[str, str]:
     """Rewrite ``root`` in place (see the module text); return generated id -> designer's id."""
     _name_anonymous_flows(root)
     _receive_task_triggers(root)
+    _multi_instance_forms(root)
     _undeclared_errors(root)
     renamed = _rename_reserved(root)
     for scope in list(_scopes(root)):

@@ -33,7 +33,7 @@ from SpiffWorkflow.camunda.specs import event_definitions as _camunda_events
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
-from engine import spiff_events
+from engine import multi_instance, spiff_events
 from engine.clock import LOCAL_ZONE
 
 _current_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("engine_now", default=None)
@@ -410,6 +410,7 @@ def install() -> None:
         timer_cls = getattr(_timer_module, cls_name)
         setattr(timer_cls, method_name, _guard_timer(getattr(timer_cls, method_name)))
     spiff_events.install()
+    multi_instance.install()
     CallActivity.copy_data = _call_copy_data  # type: ignore[method-assign]
     CallActivity.update_data = _call_update_data  # type: ignore[method-assign]
     _installed = True
