@@ -173,9 +173,11 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         gemeente: str | None,
         variables: Mapping[str, Any] | None = None,
         actor: str,
+        version: int | None = None,
     ) -> repo.InstanceRecord:
+        """Start an instance of the latest version of ``process_key`` (or of ``version``)."""
         self.load_definitions()
-        definition = self.definition(process_key)
+        definition = self.definition(process_key, version)
         with self.db.connect() as conn:
             if business_key and repo.find_active_instance(conn, process_key, business_key):
                 raise ConflictError("an active instance with this business key exists")

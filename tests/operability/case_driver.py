@@ -80,15 +80,25 @@ class Case:
     #: fires due timers (default: one sweep of the worker's code); ``late_by`` after their due time
     sweep: Callable[[], Any] | None = None
     late_by: timedelta = timedelta(0)
+    #: form values to choose where a field asks (e.g. ``{"scenario": "3"}``)
+    choices: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, service: WorkflowService, clock: ManualClock, business_key: str, gemeente: str) -> Case:
+    def start(
+        cls,
+        service: WorkflowService,
+        clock: ManualClock,
+        business_key: str,
+        gemeente: str,
+        version: int | None = None,
+    ) -> Case:
         record = service.start(
             "doorlopende_lijn",
             business_key=business_key,
             gemeente=gemeente,
             variables={"gemeente": gemeente, "azc": "AZC-ZST", "koppeldatum": clock.now().date().isoformat()},
             actor="system:tvs",
+            version=version,
         )
         return cls(service, clock, record.id)
 
@@ -129,7 +139,7 @@ class Case:
     def complete(self, element_id: str | None = None, **overrides: Any) -> None:
         tasks = self.tasks()
         task = next(t for t in tasks if element_id is None or t.element_id == element_id)
-        data = form_values(task.form, self.clock.now().date().isoformat(), overrides)
+        data = form_values(task.form, self.clock.now().date().isoformat(), {**self.choices, **overrides})
         self.service.complete_task(task.id, data, actor="user:test")
         self.steps.append(f"complete {task.element_id}")
 

@@ -258,3 +258,42 @@ def test_cases_inside_a_called_process_move_to_its_new_version(db: Engine, clock
     for case in (inside, outside):
         case.finish()
         assert case.status() == "completed"
+
+
+def test_at_every_wait_state_of_a_case_an_instance_moves_and_finishes(db: Engine, clock: ManualClock) -> None:
+    """A case walked to its end; then, for each distinct wait state on the way, a new case is walked
+    there, moved to version 2 on its own (its own transaction) and finished on version 2.
+
+    Scenario 3 (the longest walk: voorinburgering as a called process, housing, the regular start);
+    every journey of every scenario is moved at each of its wait states in memory in
+    ``test_migration_journeys.py``.
+    """
+    scenario = "3"
+    service = WorkflowService(db, clock)
+    deploy_shipped(service)
+    _v2(service)
+    migrator = InstanceMigrator(service)
+    plan = MigrationPlan("doorlopende_lijn", 1, 2)
+    choices = {"scenario": scenario}
+
+    def start(n: int) -> Case:
+        case = Case.start(service, clock, f"2{scenario}{n:08d}", GM_A, version=1)
+        case.choices = choices
+        return case
+
+    walk, states = start(0), []
+    while walk.status() == "active":
+        states.append(frozenset(walk.record().active_elements))
+        walk.step()
+    wanted = {state: index for index, state in reversed(list(enumerate(states)))}  # first step reaching it
+    assert len(wanted) >= 5
+    for n, steps in enumerate(sorted(wanted.values()), start=1):
+        case = start(n)
+        for _ in range(steps):
+            case.step()
+        before = _snapshot(case)
+        outcome = migrator.migrate(plan, actor="user:beheer", instance_ids=[case.id])
+        assert outcome.migrated == [case.id], (steps, outcome)
+        assert case.record().version == 2 and _snapshot(case) == before
+        case.finish()
+        assert case.status() == "completed", (steps, case.steps)
