@@ -6,8 +6,9 @@ renamed element with the same place in the flow. An instance can move only if ev
 running, waiting, done or cancelled has a counterpart (what is merely predicted is predicted anew);
 :func:`check_instance` lists what has none, so nothing changes until the plan covers it.
 
-:func:`migrate_state` uses the library's ``migrate_workflow`` (tasks that were ready or waiting are
-reset and their future predicted from the new spec) and then gives every surviving task back what
+:func:`migrate_state` puts every task on its counterpart; where the flow itself changed it uses the
+library's ``migrate_workflow`` (tasks that were ready or waiting are reset and their future predicted
+from the new spec). It then gives every surviving task back what
 it had: open tasks keep their id, assignee, due date and creation time, and waiting timers keep
 their due time unless the plan names them in ``recompute_timers``.
 """
@@ -148,12 +149,30 @@ class _Diffs:
     top: WorkflowDiff
     subprocesses: dict[Any, WorkflowDiff]
     unmapped: list[Unmapped]
+    #: per workflow (None: the top one, else the subprocess id): whether the flow itself changed
+    structural: dict[Any, bool] = field(default_factory=dict)
+
+
+def _structural(diff: SpecDiff) -> bool:
+    """Whether the versions differ in their flow (not only in names, texts, forms or timer values)."""
+    if diff.added or diff.removed:
+        return True
+    for old, new in diff.alignment.items():
+        if new is None:
+            continue
+        if type(old) is not type(new):
+            return True
+        mapped = [diff.alignment.get(o) for o in old.outputs]
+        if [m.name if m is not None else None for m in mapped] != [o.name for o in new.outputs]:
+            return True
+    return False
 
 
 def _diff_workflow(workflow: Any, target: Bundle, mappings: Mapping[str, str]) -> _Diffs:
     unmapped: list[Unmapped] = []
+    structural: dict[Any, bool] = {}
 
-    def check(wf: Any, new_spec: Any | None) -> WorkflowDiff | None:
+    def check(wf: Any, new_spec: Any | None, key: Any = None) -> WorkflowDiff | None:
         process_id = wf.spec.name
         if new_spec is None:
             live = [t for t in wf.tasks.values() if t.state & ~_PREDICTED]
@@ -167,7 +186,9 @@ def _diff_workflow(workflow: Any, target: Bundle, mappings: Mapping[str, str]) -
                     )
                 )
             return None
-        diff = WorkflowDiff(wf, _spec_diff(wf.spec, new_spec, mappings))
+        spec_diff = _spec_diff(wf.spec, new_spec, mappings)
+        structural[key] = _structural(spec_diff)
+        diff = WorkflowDiff(wf, spec_diff)
         for task in wf.tasks.values():
             element = getattr(task.task_spec, "bpmn_id", None)
             aligned = diff.alignment.get(task)
@@ -192,14 +213,14 @@ def _diff_workflow(workflow: Any, target: Bundle, mappings: Mapping[str, str]) -
     assert top is not None
     subs: dict[Any, WorkflowDiff] = {}
     for sp_id, sp in workflow.subprocesses.items():
-        sub = check(sp, target.subprocess_specs.get(sp.spec.name))
+        sub = check(sp, target.subprocess_specs.get(sp.spec.name), sp_id)
         if sub is not None:
             subs[sp_id] = sub
     # one entry per element and state is enough to say what the plan must cover
     seen: dict[tuple[str, str, str], Unmapped] = {}
     for item in unmapped:
         seen.setdefault((item.process_id, item.element_id, item.state), item)
-    return _Diffs(top, subs, list(seen.values()))
+    return _Diffs(top, subs, list(seen.values()), structural)
 
 
 def check_instance(runtime: Runtime, state: Mapping[str, Any], plan: MigrationPlan) -> list[Unmapped]:
@@ -245,6 +266,25 @@ def _prune_stale_predictions(workflow: Any, diff: WorkflowDiff) -> None:
             )
 
 
+def _move(wf: Any, diff: WorkflowDiff, spec: Any, structural: bool, plan: MigrationPlan) -> None:
+    """Put ``wf`` on ``spec``. A changed flow: the library resets what is ready or waiting and predicts
+    its future from the new spec. Otherwise every task just takes its counterpart (the tree stays as
+    it is), and only the timers the plan names are reset for their new due time."""
+    if structural:
+        migrate_workflow(diff, wf, spec)
+        _prune_stale_predictions(wf, diff)
+        return
+    wf.spec = spec
+    for task in wf.tasks.values():
+        aligned = diff.alignment.get(task)
+        if aligned is not None:
+            task.task_spec = aligned
+    for task in list(wf.tasks.values()):
+        element = getattr(task.task_spec, "bpmn_id", None)
+        if task.id in wf.tasks and task.state == TaskState.WAITING and element in plan.recompute_timers:
+            task.reset_branch(None)
+
+
 def migrate_state(
     runtime: Runtime, state: Mapping[str, Any], plan: MigrationPlan, *, actor: str
 ) -> StepResult:
@@ -280,12 +320,12 @@ def migrate_state(
     }
     with runtime._stepping(now):  # the step's time and its budget
         step = _Step(runtime, workflow, target, actor)
-        migrate_workflow(diffs.top, workflow, target.top.spec)
-        _prune_stale_predictions(workflow, diffs.top)
+        _move(workflow, diffs.top, target.top.spec, diffs.structural.get(None, True), plan)
         for sp_id, sub_diff in diffs.subprocesses.items():
             sp = workflow.subprocesses[sp_id]
-            migrate_workflow(sub_diff, sp, target.subprocess_specs[sp.spec.name])
-            _prune_stale_predictions(sp, sub_diff)
+            _move(
+                sp, sub_diff, target.subprocess_specs[sp.spec.name], diffs.structural.get(sp_id, True), plan
+            )
         workflow.subprocess_specs = dict(target.subprocess_specs)
         for wf in (workflow, *workflow.subprocesses.values()):
             for task in wf.tasks.values():
