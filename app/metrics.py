@@ -129,6 +129,12 @@ class _InstrumentedRuntime:
         self._runtime = runtime
         self._observe = observe
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:  # settings (limits) belong to the runtime itself
+            setattr(self._runtime, name, value)
+
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._runtime, name)
         if name not in STEP_KINDS:

@@ -68,6 +68,11 @@ SETTINGS: tuple[Setting, ...] = (
         "active webhook subscriptions one organisation may have",
     ),
     Setting("INBURGERING_MAX_VARIABLES_BYTES", "`262144`", "largest variables object one request may set"),
+    Setting(
+        "INBURGERING_MAX_MULTI_INSTANCES",
+        "`1000`",
+        "most instances one multi-instance activity may start (more fails the step)",
+    ),
     Setting("INBURGERING_TIMER_POLL_SECONDS", "`1`", "the timer job's poll interval"),
     Setting("INBURGERING_TIMER_BATCH", "`50`", "timers one sweep claims"),
     Setting(
