@@ -25,6 +25,10 @@ DOCUMENT_ENDPOINTS = frozenset({"process_definitions.deploy"})
 RAW_BODY_ENDPOINTS = frozenset({"tvs.receive_tvs_event"})
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_UNREADABLE = (
+    "The request could not be read: a NUL character in the URL, or a JSON body that is not valid "
+    "(syntax, not UTF-8, nesting deeper than 64, NaN or infinities, numbers out of range)"
+)
 _VERSION_HEADER = {
     "description": "Version of this API",
     "schema": {"type": "string", "example": API_VERSION},
@@ -117,6 +121,8 @@ def shape_spec(spec: dict[str, Any]) -> dict[str, Any]:
                 continue
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
+            # Every request is read before any view (see _check_url and _check_json_body).
+            operation["responses"].setdefault("400", {"description": _UNREADABLE})
             for status, response in operation["responses"].items():
                 headers = response.setdefault("headers", {})
                 headers["API-Version"] = {"$ref": "#/components/headers/API-Version"}
