@@ -975,6 +975,12 @@ class _Inspector:
         )
 
     def visit_input_output(self, mapping: etree._Element, owner: etree._Element) -> None:
+        if etree.QName(owner).localname != "callActivity" and len(mapping):
+            self.problem(
+                f"{self.label(owner)}: camunda:inputOutput is supported on call activities only; "
+                "elsewhere its parameters would be ignored",
+                owner,
+            )
         for parameter in mapping:
             if not isinstance(parameter.tag, str):
                 continue
