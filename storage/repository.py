@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.result import StepResult
+from storage.deadlines import refresh_deadlines
 from storage.errors import ConflictError, DuplicateInstanceError
 from storage.schema import (
     audit_entries,
@@ -258,6 +259,8 @@ def _write_indexes(
             )
     if new_timers:
         conn.execute(insert(timers), new_timers)
+    if result.open_tasks:
+        refresh_deadlines(conn, instance_id)
     waits = [
         {
             "instance_id": instance_id,

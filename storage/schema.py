@@ -88,6 +88,15 @@ users = Table(
     Column("session_version", Integer, nullable=False, server_default="0"),
 )
 
+#: Which timer boundary events sit on which user tasks, per process, read from deployed diagrams.
+boundary_timers = Table(
+    "boundary_timers",
+    metadata,
+    Column("process_key", String(200), primary_key=True),
+    Column("task_element", String(200), primary_key=True),
+    Column("timer_element", String(200), primary_key=True),
+)
+
 #: Failed tasklist logins per user and per address (keys are hashes, never what was typed).
 login_failures = Table(
     "login_failures",
@@ -168,7 +177,18 @@ user_tasks = Table(
     Column("process_key", String(200), nullable=False),
     Column("form", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The earlier of due_at and the earliest pending timer on a boundary event of the task (the
+    # worklist sorts and filters on it); kept by storage/deadlines.py on every step.
+    Column("deadline_at", UTCDateTime(), nullable=True),
     Index("ix_user_tasks_instance_id", "instance_id"),
+    Index("ix_user_tasks_gemeente_lane_key_deadline", "gemeente", "lane_key", "deadline_at"),
+    Index(
+        "ix_user_tasks_gemeente_lane_key_element_deadline",
+        "gemeente",
+        "lane_key",
+        "element_id",
+        "deadline_at",
+    ),
     Index("ix_user_tasks_gemeente_lane_key_created", "gemeente", "lane_key", "created_at", "id"),
     Index("ix_user_tasks_lane_key_created", "lane_key", "created_at", "id"),
     Index("ix_user_tasks_gemeente_created", "gemeente", "created_at", "id"),

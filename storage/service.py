@@ -23,6 +23,7 @@ from engine.result import StepResult
 from engine.runtime import Runtime
 from storage import repository as repo
 from storage.db import write_connection
+from storage.deadlines import record_document
 from storage.errors import ConflictError, NotFound
 from storage.external_task_service import ExternalTaskWork
 from storage.schema import documents, process_definitions
@@ -133,6 +134,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
                     deployed_by=actor,
                 )
             )
+            record_document(conn, doc.kind, doc.content)
             pairs_list = []
             for key in doc.keys:
                 current = conn.execute(

@@ -1,9 +1,11 @@
-"""The caseworker's werklijst: open tasks with their case header, deadline, filters and search.
+"""The caseworker's werklijst: open tasks with their deadline, filters and search.
 
 A task's deadline is the earlier of its own due date and the due time of a pending timer on a
-boundary event attached to it (the timer that will end or escalate it). Which boundary timers sit
-on which task is read from the diagrams by the caller and passed in as ``boundaries``; the SQL
-joins them as a VALUES list, so the deadline sorts and filters in the database.
+boundary event attached to it (the timer that will end or escalate it), stored in
+``user_tasks.deadline_at`` by :mod:`storage.deadlines` on every step: sorting, the 7-day filter
+and counting run on indexed columns. For the rows of one page only, the boundary timer's own time
+is read as well (``boundaries``: process key, task element, timer element, from the diagrams), so
+the page can say what happens when it fires.
 """
 
 from __future__ import annotations
@@ -15,20 +17,14 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    String,
-    case,
     func,
-    literal,
-    null,
     or_,
     select,
     true,
-    type_coerce,
-    union_all,
 )
 
 from storage.listing import Page, lane_condition
-from storage.schema import UTCDateTime, organisations, process_instances, timers, user_tasks
+from storage.schema import organisations, process_instances, timers, user_tasks
 
 
 @dataclass(frozen=True)
@@ -41,46 +37,6 @@ class WorklistFilter:
     element_id: str | None = None
     gemeente: str | None = None
     search: str | None = None
-
-
-def _boundary_due(boundaries: Sequence[tuple[str, str, str]]) -> Any:
-    """Per (instance, process, task element): the earliest pending timer on a boundary of that task."""
-    pairs = union_all(
-        *(
-            select(
-                literal(key, String()).label("process_key"),
-                literal(task, String()).label("task_element"),
-                literal(timer, String()).label("timer_element"),
-            )
-            for key, task, timer in boundaries
-        )
-    ).subquery("boundary_timers")
-    return (
-        select(
-            timers.c.instance_id,
-            pairs.c.process_key,
-            pairs.c.task_element,
-            func.min(timers.c.due_at).label("due_at"),
-        )
-        .select_from(timers.join(pairs, pairs.c.timer_element == timers.c.element_id))
-        .group_by(timers.c.instance_id, pairs.c.process_key, pairs.c.task_element)
-        .subquery("boundary_due")
-    )
-
-
-def _deadline(timer_due: Any) -> Any:
-    """The earlier of the task's own due date and ``timer_due`` (either may be NULL)."""
-    if timer_due is None:
-        return user_tasks.c.due_at
-    return type_coerce(
-        case(
-            (user_tasks.c.due_at.is_(None), timer_due),
-            (timer_due.is_(None), user_tasks.c.due_at),
-            (user_tasks.c.due_at < timer_due, user_tasks.c.due_at),
-            else_=timer_due,
-        ),
-        UTCDateTime(),
-    )
 
 
 def _search_condition(term: str) -> Any:
@@ -102,24 +58,12 @@ def list_worklist(
     offset: int = 0,
     limit: int = 50,
 ) -> Page:
-    """Open tasks with case header columns, sorted by deadline (none last), then age."""
-    tasks: Any = user_tasks.join(process_instances, process_instances.c.id == user_tasks.c.instance_id)
-    timer_due = None
-    if boundaries:
-        due = _boundary_due(boundaries)
-        tasks = tasks.outerjoin(
-            due,
-            (due.c.instance_id == user_tasks.c.instance_id)
-            & (due.c.process_key == user_tasks.c.process_key)
-            & (due.c.task_element == user_tasks.c.element_id),
-        )
-        timer_due = due.c.due_at
-    deadline = _deadline(timer_due).label("deadline")
-    boundary_due = (timer_due if timer_due is not None else null()).label("timer_due")
-    conditions: list[Any] = [
-        true() if scope is None else user_tasks.c.gemeente == scope,
-        lane_condition(lane),
-    ]
+    """Open tasks in scope, sorted by deadline (none last), then age; ``total`` counts them all.
+
+    Sorting and the deadline filter use the stored ``deadline_at``; only the rows of the page get
+    ``timer_due`` (the boundary timer's own time), which says whether a timer sets the deadline.
+    """
+    conditions = [true() if scope is None else user_tasks.c.gemeente == scope, lane_condition(lane)]
     if filters.assignee is not None:
         conditions.append(user_tasks.c.assignee == filters.assignee)
     if filters.unassigned:
@@ -128,9 +72,41 @@ def list_worklist(
         conditions.append(user_tasks.c.element_id == filters.element_id)
     if filters.gemeente is not None:
         conditions.append(user_tasks.c.gemeente == filters.gemeente)
+    if filters.deadline_before is not None:
+        conditions.append(user_tasks.c.deadline_at < filters.deadline_before)
+    source: Any = user_tasks
     if filters.search:
+        source = user_tasks.join(process_instances, process_instances.c.id == user_tasks.c.instance_id)
         conditions.append(_search_condition(filters.search))
-    query = (
+    total = _count(conn, source, conditions)
+    if total <= offset:
+        return Page([], total)
+    dated = _count(conn, source, [*conditions, user_tasks.c.deadline_at.is_not(None)])
+    rows: list[Any] = []
+    if offset < dated:  # tasks with a deadline, in index order
+        rows += conn.execute(
+            _page_query(source, [*conditions, user_tasks.c.deadline_at.is_not(None)])
+            .order_by(user_tasks.c.deadline_at, user_tasks.c.created_at, user_tasks.c.id)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    if len(rows) < limit:  # then those without one, oldest first
+        rows += conn.execute(
+            _page_query(source, [*conditions, user_tasks.c.deadline_at.is_(None)])
+            .order_by(user_tasks.c.created_at, user_tasks.c.id)
+            .offset(max(0, offset - dated))
+            .limit(limit - len(rows))
+        ).all()
+    due = _boundary_due(conn, rows, boundaries)
+    return Page([WorklistRow(**row._mapping, timer_due=due.get(row.id)) for row in rows], total)
+
+
+def _count(conn: Connection, source: Any, conditions: Sequence[Any]) -> int:
+    return int(conn.execute(select(func.count()).select_from(source).where(*conditions)).scalar_one())
+
+
+def _page_query(source: Any, conditions: Sequence[Any]) -> Any:
+    return (
         select(
             user_tasks.c.id,
             user_tasks.c.instance_id,
@@ -142,36 +118,54 @@ def list_worklist(
             user_tasks.c.due_at,
             user_tasks.c.gemeente,
             user_tasks.c.created_at,
-            deadline,
-            boundary_due,
+            user_tasks.c.deadline_at.label("deadline"),
         )
-        .select_from(tasks)
+        .select_from(source)
         .where(*conditions)
     )
-    if filters.deadline_before is not None:
-        query = query.where(deadline < literal(filters.deadline_before, UTCDateTime()))
-        counted = select(func.count()).select_from(query.subquery())
-    else:
-        # The boundary timers add at most one row per task: without a deadline filter the count
-        # needs neither them nor the deadline, and skips computing it for every open task.
-        plain = user_tasks.join(process_instances, process_instances.c.id == user_tasks.c.instance_id)
-        counted = select(func.count()).select_from(plain).where(*conditions)
-    total = int(conn.execute(counted).scalar_one())
-    rows: Sequence[Any] = []
-    if total > offset:
-        order = (deadline.asc().nulls_last(), user_tasks.c.created_at, user_tasks.c.id)
-        rows = conn.execute(query.order_by(*order).offset(offset).limit(limit)).all()
-    return Page(rows, total)
 
 
-def task_kinds(conn: Connection, *, scope: str | None, lane: str | None) -> Sequence[Any]:
-    """The distinct open tasks (element id and name) in scope, for the "per taak" filter."""
-    return conn.execute(
-        select(user_tasks.c.element_id, func.min(user_tasks.c.name).label("name"))
-        .where(true() if scope is None else user_tasks.c.gemeente == scope, lane_condition(lane))
-        .group_by(user_tasks.c.element_id)
-        .order_by(func.min(user_tasks.c.name))
-    ).all()
+def _boundary_due(
+    conn: Connection, rows: Sequence[Any], boundaries: Sequence[tuple[str, str, str]]
+) -> dict[str, datetime]:
+    """For the page's rows: the earliest pending timer on a boundary event of each task."""
+    if not rows or not boundaries:
+        return {}
+    timer_elements = {timer for _, _, timer in boundaries}
+    pending: dict[tuple[str, str], datetime] = {}
+    for timer in conn.execute(
+        select(timers.c.instance_id, timers.c.element_id, timers.c.due_at).where(
+            timers.c.instance_id.in_({row.instance_id for row in rows}),
+            timers.c.element_id.in_(timer_elements),
+        )
+    ):
+        where = (timer.instance_id, timer.element_id)
+        pending[where] = min(timer.due_at, pending.get(where, timer.due_at))
+    out: dict[str, datetime] = {}
+    for row in rows:
+        for key, task, timer_element in boundaries:
+            due = pending.get((row.instance_id, timer_element))
+            if key == row.process_key and task == row.element_id and due is not None:
+                out[row.id] = min(due, out.get(row.id, due))
+    return out
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    """One open task on a worklist page, with its deadline and its boundary timer's time."""
+
+    id: str
+    instance_id: str
+    element_id: str
+    process_key: str
+    name: str
+    lane: str | None
+    assignee: str | None
+    due_at: datetime | None
+    gemeente: str | None
+    created_at: datetime
+    deadline: datetime | None
+    timer_due: datetime | None
 
 
 def gemeenten(conn: Connection) -> Sequence[Any]:

@@ -49,6 +49,7 @@ class ProcessInfo:
     boundaries: dict[str, tuple[Boundary, ...]] = field(default_factory=dict)
     called: dict[str, str] = field(default_factory=dict)  # call activity id -> called process key
     boundary_ids: set[str] = field(default_factory=set)  # every boundary event (timer or other)
+    task_lanes: dict[str, str] = field(default_factory=dict)  # user task id -> lane key
 
 
 def first_sentence(text: str) -> str:
@@ -88,6 +89,14 @@ def parse_processes(content: bytes) -> dict[str, ProcessInfo]:
                 info.boundary_ids.add(element_id)
             if etree.QName(element).localname == "callActivity" and element.get("calledElement"):
                 info.called[element_id] = element.get("calledElement") or ""
+        lanes = {
+            (ref.text or "").strip(): (lane.get("name") or "").strip().lower()
+            for lane in process.iter(f"{{{BPMN}}}lane")
+            for ref in lane.findall("bpmn:flowNodeRef", _NS)
+        }
+        for task in process.iter(f"{{{BPMN}}}userTask"):
+            task_id = task.get("id") or ""
+            info.task_lanes[task_id] = lanes.get(task_id, "")
         for boundary in process.iter(f"{{{BPMN}}}boundaryEvent"):
             if boundary.find("bpmn:timerEventDefinition", _NS) is None:
                 continue
@@ -162,3 +171,13 @@ def boundary_pairs(processes: dict[str, ProcessInfo]) -> list[tuple[str, str, st
 def boundaries_of(processes: dict[str, ProcessInfo], key: str, element_id: str) -> Sequence[Boundary]:
     info = processes.get(key)
     return info.boundaries.get(element_id, ()) if info is not None else ()
+
+
+def task_kinds(processes: dict[str, ProcessInfo], lane: str | None) -> list[tuple[str, str]]:
+    """(element id, name) of every user task in ``lane`` (every lane for None), by name."""
+    kinds: dict[str, str] = {}
+    for info in processes.values():
+        for task_id, task_lane in info.task_lanes.items():
+            if lane is None or task_lane == lane:
+                kinds.setdefault(task_id, info.names.get(task_id) or task_id)
+    return sorted(kinds.items(), key=lambda kind: (kind[1].lower(), kind[0]))

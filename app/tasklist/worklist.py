@@ -15,7 +15,7 @@ from app import db_connection, processing_log, services
 from app.auth import KLANTMANAGER, task_lane_for
 from app.tasklist.blueprint import bp, login_required, the_user
 from app.tasklist.case import header_view, row_deadline
-from app.tasklist.process_info import boundary_pairs, current_processes
+from app.tasklist.process_info import boundary_pairs, current_processes, task_kinds
 from storage import worklist as store
 from storage.case_header import case_headers
 from storage.worklist import WorklistFilter
@@ -46,9 +46,10 @@ def werklijst() -> Any:
     view = request.args.get("weergave", "alle")
     if view not in VIEWS:
         view = "alle"
-    kinds = store.task_kinds(conn, scope=user.gemeente, lane=task_lane_for(user))
+    processes = current_processes(conn)
+    kinds = task_kinds(processes, task_lane_for(user))
     taak = request.args.get("taak") or None
-    if taak is not None and taak not in {k.element_id for k in kinds}:
+    if taak is not None and taak not in dict(kinds):
         taak = None
     coa = user.role != KLANTMANAGER
     gemeenten = store.gemeenten(conn) if coa else []
@@ -64,7 +65,6 @@ def werklijst() -> Any:
         gemeente=gemeente,
         search=zoek,
     )
-    processes = current_processes(conn)
     pagina = _page_number()
     page = store.list_worklist(
         conn,

@@ -156,7 +156,7 @@ def test_claim_release_and_complete(ui: Api) -> None:
     done = ui.get(f"/process-instances/{instance['id']}", "cm").get_json()
     assert done["status"] == "completed" and done["variables"]["bedrag"] == 12
     assert task_page(ui, task["id"]).status_code == 409
-    assert "Aanvraag beoordelen" not in ui.client.get("/tasklist").text
+    assert "taakkaart" not in ui.client.get("/tasklist").text
 
 
 def test_a_task_claimed_by_someone_else_is_a_conflict(ui: Api) -> None:
