@@ -59,7 +59,7 @@ class StatusHolder:
     v_nummer: str
     gemeente: str
     azc: str
-    stage: str  # started | scenario | housing | coa (scenario 2 and COA's voorinburgering started)
+    stage: str  # started | scenario | housing | coa (scenario 3, COA's voorinburgering started)
     naam: str = ""
     days_ago: int = 0  # koppeldatum this many days before today
 
@@ -143,22 +143,31 @@ def _advance(svc: Services, holder: StatusHolder) -> None:
         return
     task = _open_task(svc, record.id, "scenario_kiezen")
     if task is not None:
-        scenario = "1" if holder.stage == "housing" else "2"
+        scenario = {"housing": "1", "coa": "3"}.get(holder.stage, "2")
         values = fill_form(task.form, {"scenario": scenario}, today)
         workflow.complete_task(task.id, values, actor=f"klantmanager:demo@{holder.gemeente}")
-    if holder.stage == "coa":  # COA starts the voorinburgering at once, as a beheerder could
-        with svc.db.connect() as conn:
-            timer_id = conn.execute(
-                select(timers.c.id).where(
-                    timers.c.instance_id == record.id, timers.c.element_id == "start_voorinburgering"
-                )
-            ).scalar()
-        if timer_id is not None:
-            workflow.fire_timer(timer_id, actor="beheerder:demo@COA")
+    if holder.stage == "coa":  # the koppeling was weeks ago: COA's voorinburgering is due at once
+        for timer_id in _pending_timers(svc, record.id):
+            try:
+                workflow.fire_timer(timer_id, actor="system:demo")
+            except (EngineError, StorageError):
+                continue
     if holder.stage == "housing":
         verhuisdatum = (today + timedelta(days=60)).isoformat()
         workflow.correlate(
             "huisvesting_gevonden", holder.v_nummer, {"verhuisdatum": verhuisdatum}, actor=actor
+        )
+
+
+def _pending_timers(svc: Services, instance_id: str) -> list[str]:
+    """Timers of the instance that are due now (the demo does what the worker would do)."""
+    with svc.db.connect() as conn:
+        return list(
+            conn.execute(
+                select(timers.c.id).where(
+                    timers.c.instance_id == instance_id, timers.c.due_at <= svc.clock.now()
+                )
+            ).scalars()
         )
 
 
