@@ -241,6 +241,8 @@ class SpecLibrary:
         """Check and parse one document without registering it; raise DeployError listing every problem."""
         root = parse_xml(content, name=name)
         kind = document_kind(root)
+        if kind == "bpmn":
+            shapes.resolve_prefixed_refs(root)
         info = inspect_document(root)
         problems = [*check_lengths(root), *info.problems]
         if kind == "dmn":

@@ -269,6 +269,30 @@ def _open_event_subprocesses(workflow: BpmnWorkflow, message_name: str) -> None:
             scope.spec.start.trigger_wf(scope.task_tree, spec_name)
 
 
+def _fire_only_message_start(workflow: BpmnWorkflow, variables: Mapping[str, Any]) -> bool:
+    """A process whose single start event is a message start event starts there when started by key.
+
+    Camunda's ``startProcessInstanceByKey`` does so; without it the instance would wait for its own
+    start message.
+    """
+    starts = [t for t in workflow.spec.task_specs.values() if isinstance(t, StartEvent)]
+    if len(starts) != 1 or not isinstance(
+        getattr(starts[0], "event_definition", None), MessageEventDefinition
+    ):
+        return False
+    for task in workflow.tasks.values():
+        if task.task_spec is starts[0] and task.state == TaskState.WAITING:
+            definition = task.task_spec.event_definition
+            payload = {"payload": dict(variables), "result_var": None}
+            event_definition = CamundaMessage(definition.name)
+            if not isinstance(definition, CamundaMessage):
+                event_definition, payload = MessageEventDefinition(definition.name), dict(variables)
+            task.task_spec.catch(task, BpmnEvent(event_definition, payload=payload))
+            task.task_spec._update(task)
+            return True
+    return False
+
+
 def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
     """Every task of the workflow and its subprocesses, in tree order (one cheap pass, no filters)."""
     tasks = list(workflow.tasks.values())
@@ -428,6 +452,8 @@ class Runtime:
             if start is not None and (signal is not None or signals.only_signal_start(bundle.top.spec)):
                 signals.fire_start(workflow, signal)
             step.run()
+            if signal is None and _fire_only_message_start(workflow, clean):
+                step.run()
             signals.cancel_waiting_signal_starts(workflow)
             return self._result(workflow, bundle, business_key, step, now)
 

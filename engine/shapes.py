@@ -34,7 +34,14 @@ from lxml import etree
 
 from engine.intake import BPMN_MODEL_NS
 
-__all__ = ["GENERATED_PREFIX", "describe", "normalise", "pass_through_tasks", "restore_ids"]
+__all__ = [
+    "GENERATED_PREFIX",
+    "describe",
+    "normalise",
+    "pass_through_tasks",
+    "resolve_prefixed_refs",
+    "restore_ids",
+]
 
 GENERATED_PREFIX = "__dl_"
 """Prefix of every id the rewrite makes up (never shown as a designer's element)."""
@@ -91,6 +98,27 @@ def _scopes(root: etree._Element) -> Iterable[etree._Element]:
 def _children(scope: etree._Element, names: Iterable[str]) -> list[etree._Element]:
     wanted = set(names)
     return [c for c in scope if _local(c) in wanted]
+
+
+_REF_ATTRIBUTES = ("messageRef", "errorRef", "escalationRef", "signalRef")
+
+
+def resolve_prefixed_refs(root: etree._Element) -> None:
+    """``messageRef="tns:newInvoice"`` names the element ``newInvoice`` of this document, as Camunda reads it.
+
+    A reference is a QName: a prefix bound to the document's target namespace may stand before the
+    id. Called before the deploy checks, so they see the ids the references mean.
+    """
+    ids = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for attr in _REF_ATTRIBUTES:
+            value = element.get(attr)
+            if value and ":" in value and value not in ids:
+                local = value.split(":", 1)[1]
+                if local in ids:
+                    element.set(attr, local)
 
 
 def _name_anonymous_flows(root: etree._Element) -> None:

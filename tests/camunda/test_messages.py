@@ -125,3 +125,12 @@ def test_message_name_expression_is_checked_at_deploy(camunda: Camunda) -> None:
     )
     errors = camunda.deploy_fails(body.replace(b"${foo}", b"${foo +}"))
     assert any("message name" in e["message"] for e in errors)
+
+
+def test_single_message_start_event_started_by_key(camunda: Camunda) -> None:
+    """MessageStartEventTest.testSingleMessageStartEvent (startProcessInstanceByKey triggers the message start)"""
+    camunda.deploy("MessageStartEventTest.testSingleMessageStartEvent.bpmn20.xml")
+    instance = camunda.start("singleMessageStartEvent", {"amount": 3})
+    assert _elements(camunda, instance) == ["task"]
+    assert camunda.variables(instance)["amount"] == 3
+    assert camunda.complete(instance, "task")["status"] == "completed"
