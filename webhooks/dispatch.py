@@ -56,6 +56,7 @@ def deliver_pending(
         store.fan_out_events(
             conn, now=clock.now(), new_id=lambda: str(uuid.uuid4()), limit=max(limit, 1) * 10
         )
+    lease = timedelta(seconds=float(config.get("WEBHOOK_LEASE_SECONDS") or LEASE.total_seconds()))
     made = 0
     while made < limit:
         if should_stop is not None and should_stop():
@@ -66,7 +67,7 @@ def deliver_pending(
                 conn,
                 worker_id=worker_id,
                 now=now,
-                lease_until=now + LEASE,
+                lease_until=now + lease,
                 limit=min(CONCURRENCY, limit - made),
             )
         if not batch:
