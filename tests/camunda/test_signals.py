@@ -98,6 +98,22 @@ def test_signal_catch_boundary(service: WorkflowService, db: Engine) -> None:
     assert active_instances(db) == 0
 
 
+def test_signal_catch_boundary_with_variables(service: WorkflowService, db: Engine) -> None:
+    """SignalEventTest.testSignalCatchBoundaryWithVariables: the thrower's variables stay its own."""
+    deploy(
+        service,
+        "SignalEventTests.catchAlertSignalBoundaryWithReceiveTask",
+        "SignalEventTests.throwAlertSignal",
+    )
+    pi = service.start(
+        "catchSignal", business_key=None, gemeente=None, variables={"processName": "catchSignal"}, actor="t"
+    )
+    service.start(
+        "throwSignal", business_key=None, gemeente=None, variables={"processName": "throwSignal"}, actor="t"
+    )
+    assert service.get(pi.id).variables["processName"] == "catchSignal"
+
+
 def test_signal_catch_different_signals(service: WorkflowService, db: Engine) -> None:
     """SignalEventTest.testSignalCatchDifferentSignals"""
     deploy(
