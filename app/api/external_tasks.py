@@ -184,7 +184,7 @@ def _locked_shape(item: LockedTask, show_key: bool) -> dict[str, Any]:
     "fetching at once never get the same task; a lock that expired is fetched again.",
     responses=errors(400, 403, 413, 422),
 )
-def fetch_and_lock(json_data: dict[str, Any]) -> Any:
+def fetch_and_lock_external_tasks(json_data: dict[str, Any]) -> Any:
     principal = current_principal()
     topics = [
         FetchTopic(
@@ -216,7 +216,7 @@ def fetch_and_lock(json_data: dict[str, Any]) -> Any:
     "when another worker holds the lock.",
     responses=errors(400, 403, 404, 409, 413, 422),
 )
-def complete(task_id: str, json_data: dict[str, Any]) -> Any:
+def complete_external_task(task_id: str, json_data: dict[str, Any]) -> Any:
     principal = current_principal()
     try:
         record = services().workflow.complete_external_task(
@@ -240,7 +240,7 @@ def complete(task_id: str, json_data: dict[str, Any]) -> Any:
     "(`GET /incidents`; retrying the incident gives the task one retry).",
     responses=errors(400, 403, 404, 409, 413, 422),
 )
-def failure(task_id: str, json_data: dict[str, Any]) -> Any:
+def handle_external_task_failure(task_id: str, json_data: dict[str, Any]) -> Any:
     services().workflow.fail_external_task(
         task_id,
         worker_id=json_data["workerId"],
@@ -262,7 +262,7 @@ def failure(task_id: str, json_data: dict[str, Any]) -> Any:
     description="Only the worker holding a live lock may extend it; an expired lock answers 409.",
     responses=errors(400, 403, 404, 409, 413, 422),
 )
-def extend_lock(task_id: str, json_data: dict[str, Any]) -> Any:
+def extend_external_task_lock(task_id: str, json_data: dict[str, Any]) -> Any:
     services().workflow.extend_external_task_lock(
         task_id, worker_id=json_data["workerId"], duration=timedelta(milliseconds=json_data["newDuration"])
     )
