@@ -8,7 +8,7 @@ names on; the views live in their modules.
 
 from __future__ import annotations
 
-from app.tasklist import case_page, login, task, worklist  # noqa: F401  (registers the views)
+from app.tasklist import case_page, comments, login, task, worklist  # noqa: F401  (registers the views)
 from app.tasklist.blueprint import bp, register_tasklist, root_bp
 from app.tasklist.forms import form_fields, typed_values
 

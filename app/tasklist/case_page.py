@@ -24,6 +24,7 @@ from engine.errors import EngineError
 from storage import dossier as dossier_store
 from storage import listing
 from storage.case_header import case_header
+from storage.comments import MAX_COMMENT_LENGTH, list_comments
 from storage.errors import ConflictError, NotFound
 from storage.orgs import Principal
 
@@ -103,6 +104,21 @@ def _visible_instance(instance_id: str, user: Principal) -> Any:
     return listing.get_instance(db_connection(fresh=True), instance_id, scope=user.gemeente)
 
 
+def comments_view(
+    conn: Any, instance_id: str, processes: dict[str, ProcessInfo], task_id: str | None = None
+) -> list[Any]:
+    comments, _total = list_comments(conn, instance_id, task_id=task_id, limit=HISTORY_LIMIT)
+    return [
+        {
+            "wanneer": format_local(c.at),
+            "wie": _actor(c.author),
+            "taak": _element_name(processes, c.element_id) if c.task_id else "",
+            "tekst": c.text,
+        }
+        for c in comments
+    ]
+
+
 @bp.get("/dossiers/<instance_id>")
 @login_required
 def dossier(instance_id: str) -> Any:
@@ -165,6 +181,8 @@ def dossier(instance_id: str) -> Any:
         diagrammen_json=json.dumps(diagrams),
         actief=active,
         beheerder=user.role == BEHEERDER,
+        opmerkingen=comments_view(conn, instance_id, processes),
+        max_opmerking=MAX_COMMENT_LENGTH,
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = DIAGRAM_CSP

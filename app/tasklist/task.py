@@ -19,12 +19,14 @@ from app import db_connection, processing_log, services
 from app.auth import BEHEERDER, task_lane_for
 from app.tasklist.blueprint import bp, csrf_valid, current_user, error_page, login_required, the_user
 from app.tasklist.case import header_view, task_deadlines
+from app.tasklist.case_page import comments_view
 from app.tasklist.dutch import dutch
 from app.tasklist.forms import form_fields, typed_values
 from app.tasklist.process_info import current_processes, instructions
 from engine.errors import FormValidationError, TaskNotOpenError
 from storage import listing
 from storage.case_header import case_header
+from storage.comments import MAX_COMMENT_LENGTH
 from storage.errors import ConflictError, NotFound
 from storage.orgs import Principal
 
@@ -93,6 +95,8 @@ def _render_task(
         vrij=vrij,
         bewerkbaar=eigen or vrij,
         beheerder=user.role == BEHEERDER,
+        opmerkingen=comments_view(conn, row.instance_id, processes, row.id),
+        max_opmerking=MAX_COMMENT_LENGTH,
     )
     return page, status
 

@@ -100,3 +100,45 @@ def test_a_beheerder_fires_or_moves_a_timer_and_others_cannot(lijn: Api) -> None
     assert "Termijn direct laten verlopen: 2 weken na koppeldatum, door bh.coa (beheerder)" in page
     # scenario 3 by the term: the choice and the optional contact about particulars are gone
     assert "Bijzonderheden bespreken" not in page.split("Open taken")[1].split("Lopende termijnen")[0]
+
+
+def test_comments_on_a_case_and_on_a_task(lijn: Api) -> None:
+    instance = start(lijn, "V2000001", "Amal Haddad")
+    login(lijn, "km.utrecht")
+    case = lijn.client.get(f"/tasklist/dossiers/{instance['id']}").text
+    assert "Nog geen opmerkingen." in case
+    response = lijn.client.post(
+        f"/tasklist/dossiers/{instance['id']}/opmerkingen",
+        data={"opmerking": "Belt liever in de ochtend.", "csrf_token": csrf_of(case)},
+    )
+    assert response.status_code == 303
+    html = lijn.client.get("/tasklist").text
+    task_id = re.search(r'href="/tasklist/taken/([0-9a-f-]+)">Scenario kiezen', html).group(1)
+    page = lijn.client.get(f"/tasklist/taken/{task_id}").text
+    assert (
+        lijn.client.post(
+            f"/tasklist/taken/{task_id}/opmerkingen",
+            data={"opmerking": "Wacht op het klantprofiel.", "csrf_token": csrf_of(page)},
+        ).status_code
+        == 303
+    )
+    page = lijn.client.get(f"/tasklist/taken/{task_id}").text
+    assert "Wacht op het klantprofiel." in page and "Belt liever" not in page  # only this task's
+    case = lijn.client.get(f"/tasklist/dossiers/{instance['id']}").text
+    assert "Belt liever in de ochtend." in case
+    assert "km.utrecht (klantmanager) bij Scenario kiezen:" in case
+    api = lijn.get(f"/process-instances/{instance['id']}/comments", "km").get_json()
+    assert [c["text"] for c in api["items"]] == ["Belt liever in de ochtend.", "Wacht op het klantprofiel."]
+    empty = lijn.client.post(
+        f"/tasklist/dossiers/{instance['id']}/opmerkingen",
+        data={"opmerking": " ", "csrf_token": csrf_of(case)},
+    )
+    assert empty.status_code == 422
+    lijn.client.post("/tasklist/uitloggen", data={"csrf_token": csrf_of(case)})
+    login(lijn, "km.amsterdam")
+    other = lijn.client.get("/tasklist").text
+    foreign = lijn.client.post(
+        f"/tasklist/dossiers/{instance['id']}/opmerkingen",
+        data={"opmerking": "Niet van ons.", "csrf_token": csrf_of(other)},
+    )
+    assert foreign.status_code == 404
