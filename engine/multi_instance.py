@@ -124,8 +124,23 @@ def _merge_child(original: Any) -> Any:
     return merge_child
 
 
+def _check_collection(spec: Any, my_task: Any) -> None:
+    reference = spec.data_input
+    if reference is None or getattr(spec, "cardinality", None) is not None:
+        return
+    value = reference.get(my_task) if reference.exists(my_task) else None
+    if not isinstance(value, list | tuple | dict):
+        shown = "missing" if value is None else f"a {type(value).__name__}"
+        raise WorkflowTaskException(
+            f"multi-instance activity '{spec.bpmn_id}': collection '{reference.bpmn_id}' is {shown}, "
+            "not a list",
+            task=my_task,
+        )
+
+
 def _capped_children(original: Any) -> Any:
     def create_children(self: Any, my_task: Any) -> None:
+        _check_collection(self, my_task)
         _check_cap(self, my_task)
         original(self, my_task)
 

@@ -90,7 +90,9 @@ class _Step:
         if isinstance(spec, ThrowingEvent) and isinstance(definition, MessageEventDefinition):
             info = self.runtime.info_for(self.bundle, task.workflow.spec.name)
             data = self.runtime.evaluate_properties(info.properties.get(element or "", {}), task)
-            self.events.append(DomainEvent(_event_type(definition.name), element, data))
+            self.events.append(
+                DomainEvent(_event_type(definition.name or element or "message"), element, data)
+            )
         elif isinstance(spec, CatchingEvent) and isinstance(definition, TimerEventDefinition):
             self._timer_fired(element)
         elif isinstance(spec, CatchingEvent) and isinstance(definition, MultipleEventDefinition):

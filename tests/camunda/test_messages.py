@@ -134,3 +134,9 @@ def test_single_message_start_event_started_by_key(camunda: Camunda) -> None:
     assert _elements(camunda, instance) == ["task"]
     assert camunda.variables(instance)["amount"] == 3
     assert camunda.complete(instance, "task")["status"] == "completed"
+
+
+def test_single_intermediate_throw_message_event(camunda: Camunda) -> None:
+    """MessageIntermediateThrowEventTest.testSingleIntermediateThrowMessageEvent"""
+    camunda.deploy("MessageIntermediateThrowEventTest.testSingleIntermediateThrowMessageEvent.bpmn20.xml")
+    assert camunda.start("process")["status"] == "completed"

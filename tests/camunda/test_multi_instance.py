@@ -101,3 +101,11 @@ def test_loop_variables_stay_with_the_instances(camunda: Camunda) -> None:
     assert not {"loopCounter", "nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances"} & set(
         variables
     )
+
+
+def test_missing_collection_is_a_process_error_naming_it(camunda: Camunda) -> None:
+    """MultiInstanceTest.testParallelUserTasksBasedOnCollection without assigneeList: 422, never a 500"""
+    camunda.deploy(f"{M}.testParallelUserTasksBasedOnCollection.bpmn20.xml")
+    response = camunda.start_response("miParallelUserTasksBasedOnCollection")
+    assert response.status_code == 422
+    assert "collection 'assigneeList' is missing" in response.get_json()["detail"]
