@@ -459,6 +459,15 @@ class Runtime:
             signals.cancel_waiting_signal_starts(workflow)
             return self._result(workflow, bundle, business_key, step, now)
 
+    def _load_for_event(
+        self, state: Mapping[str, Any], variables: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], BpmnWorkflow, Bundle, str | None]:
+        """The checked variables of a message or signal, and the instance they go to."""
+        clean = forms.validate_free_variables(dict(variables or {}))
+        self._check_size(clean, "the submitted variables")
+        workflow, bundle, business_key = self._load(state)
+        return clean, workflow, bundle, business_key
+
     def signal(
         self,
         state: Mapping[str, Any],
@@ -468,9 +477,7 @@ class Runtime:
         actor: str = "system",
     ) -> StepResult:
         """Deliver a broadcast signal to every wait for it in this instance; NotFoundError when none waits."""
-        clean = forms.validate_free_variables(dict(variables or {}))
-        self._check_size(clean, "the submitted variables")
-        workflow, bundle, business_key = self._load(state)
+        clean, workflow, bundle, business_key = self._load_for_event(state, variables)
         now = self.clock.now()
         waiting = [
             w for w in self._signal_waits(workflow, _all_tasks(workflow)) if w.signal_name == signal_name
@@ -572,9 +579,7 @@ class Runtime:
         actor: str = "system",
     ) -> StepResult:
         """Deliver message ``message_name`` with ``variables``; NotFoundError when nothing waits for it."""
-        clean = forms.validate_free_variables(dict(variables or {}))
-        self._check_size(clean, "the submitted variables")
-        workflow, bundle, business_key = self._load(state)
+        clean, workflow, bundle, business_key = self._load_for_event(state, variables)
         now = self.clock.now()
         waiting = [w for w in self._message_waits(workflow) if w.message_name == message_name]
         if not waiting:
