@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint lint-py lint-bpmn typecheck pytest chromium bench clean assets
+.PHONY: run test lint lint-py lint-bpmn typecheck pytest chromium bench clean assets pictures
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ lint: lint-py typecheck lint-bpmn
 assets: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m app.tasklist.assets node_modules
 	$(BIN)/python -m app.api_docs node_modules
+
+# The pictures in docs/diagrams, drawn from bpmn/*.bpmn (the timelines through the engine, the
+# diagrams with bpmn-js in headless Chromium); a test fails when they are out of step.
+pictures: $(STAMP) $(NODE_STAMP) chromium
+	$(BIN)/python tools/journey_pictures.py
+	node tools/render_diagrams.mjs
+	$(BIN)/python tools/print_check.py docs/diagrams/tijdlijn_*.svg docs/diagrams/print/*.svg
 
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)

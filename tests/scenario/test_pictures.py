@@ -38,6 +38,11 @@ def labels() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
+def printing() -> ModuleType:
+    return _tool("print_check")
+
+
+@pytest.fixture(scope="module")
 def rendered(pictures: ModuleType) -> dict[str, str]:
     return pictures.render_all()
 
@@ -45,29 +50,120 @@ def rendered(pictures: ModuleType) -> dict[str, str]:
 def test_the_timelines_are_drawn_from_the_current_diagrams(rendered: dict[str, str]) -> None:
     assert sorted(rendered) == sorted(f"tijdlijn_{n}.svg" for n in TIMELINES)
     for name, svg in rendered.items():
-        assert (DIAGRAMS / name).read_text(encoding="utf-8") == svg, (
-            f"{name} is stale: run `python tools/journey_pictures.py` and `node tools/render_diagrams.mjs`"
-        )
+        assert (DIAGRAMS / name).read_text(encoding="utf-8") == svg, f"{name} is stale: run `make pictures`"
 
 
-def test_every_picture_is_rendered_from_the_current_sources() -> None:
-    listed = dict(reversed(line.split()) for line in (DIAGRAMS / "SOURCES.sha256").read_text().splitlines())
+def _pinned() -> dict[str, str]:
+    return {
+        path: digest
+        for digest, path in (line.split() for line in (DIAGRAMS / "SOURCES.sha256").read_text().splitlines())
+    }
+
+
+def test_every_picture_is_pinned_to_the_sources_it_was_drawn_from() -> None:
+    """SOURCES.sha256 holds the sha256 of every .bpmn file and timeline SVG the pictures were drawn from,
+    and of every picture written: a changed diagram, a missing or hand-edited picture fails here."""
+    pinned = _pinned()
     sources = [*FILES, *(DIAGRAMS / f"tijdlijn_{n}.svg" for n in TIMELINES)]
-    current = {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sources}
-    assert listed == current, "pictures out of step: run `node tools/render_diagrams.mjs`"
-    for path in sources:
-        assert (DIAGRAMS / f"{path.stem}.png").exists()
+    pictures = [p for p in DIAGRAMS.rglob("*") if p.is_file() and p.name != "SOURCES.sha256"]
+    stale = sorted(
+        str(p.relative_to(ROOT))
+        for p in [*sources, *pictures]
+        if pinned.get(str(p.relative_to(ROOT))) != hashlib.sha256(p.read_bytes()).hexdigest()
+    )
+    assert stale == [], f"pictures out of step with {stale}: run `make pictures`"
+    missing = sorted(p for p in pinned if not (ROOT / p).exists())
+    assert missing == [], f"pictures missing: {missing}: run `make pictures`"
 
 
-@pytest.mark.parametrize("name", TIMELINES)
-def test_a4_landscape_and_no_text_under_9_pt(rendered: dict[str, str], name: str) -> None:
-    svg = etree.fromstring(rendered[f"tijdlijn_{name}.svg"].encode())
-    assert (svg.get("width"), svg.get("height"), svg.get("viewBox")) == ("297mm", "210mm", "0 0 842 595")
-    texts = svg.findall("{http://www.w3.org/2000/svg}text")
-    assert texts
-    for text in texts:  # the viewBox is in points, so font-size is in pt on the printed page
-        assert float(text.get("font-size")) >= 9, text.text
-        assert 0 <= float(text.get("x")) <= 842 and 0 <= float(text.get("y")) <= 595, text.text
+def _printable() -> list[Path]:
+    return sorted([*DIAGRAMS.glob("tijdlijn_*.svg"), *(DIAGRAMS / "print").glob("*.svg")])
+
+
+def test_the_only_pictures_not_for_print_are_the_full_diagrams() -> None:
+    """Every SVG is an A4 page, except the whole diagram at full size (for designers, on screen)."""
+    on_screen = {p.name for p in DIAGRAMS.glob("*.svg")} - {p.name for p in _printable()}
+    assert on_screen == {f"{p.stem}.svg" for p in FILES}
+
+
+@pytest.mark.parametrize("path", _printable(), ids=lambda p: p.name)
+def test_every_printed_page_is_a4_landscape_with_no_text_under_9_pt(printing: ModuleType, path: Path) -> None:
+    assert printing.problems(path) == []
+
+
+def _tiles(path: Path) -> list[tuple[float, float, float, float]]:
+    """The parts of the diagram a printed page shows: the viewBox of its nested viewport(s)."""
+    root = etree.parse(str(path)).getroot()
+    return [
+        tuple(float(v) for v in svg.get("viewBox").split())  # type: ignore[misc]
+        for svg in root.iter("{http://www.w3.org/2000/svg}svg")
+        if svg is not root
+    ]
+
+
+@pytest.mark.parametrize("source", FILES, ids=lambda p: p.name)
+def test_the_printed_pages_show_every_shape_and_label_whole(labels: ModuleType, source: Path) -> None:
+    pages = sorted((DIAGRAMS / "print").glob(f"{source.stem}-*.svg"))
+    tiles = [t for p in pages if not p.name.endswith("-00.svg") for t in _tiles(p)]
+    assert tiles, f"no printed pages of {source.name}"
+    if len(pages) > 1:
+        assert pages[0].name == f"{source.stem}-00.svg"  # the map of the pages comes first
+    shapes, label_boxes = labels.boxes(source)
+    for box in [*(s for s in shapes if s.kind not in labels.CONTAINERS), *label_boxes]:
+        assert any(
+            x <= box.x and y <= box.y and box.x + box.w <= x + w and box.y + box.h <= y + h
+            for x, y, w, h in tiles
+        ), f"{box.kind} {box.owner} of {source.name} is not whole on any printed page"
+
+
+@pytest.mark.parametrize("source", FILES, ids=lambda p: p.name)
+def test_each_diagram_prints_as_one_pdf_of_its_pages(source: Path) -> None:
+    pdf = (DIAGRAMS / "print" / f"{source.stem}.pdf").read_bytes()
+    pages = sorted((DIAGRAMS / "print").glob(f"{source.stem}-*.svg"))
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == len(pages)
+    for box in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", pdf):
+        x0, y0, x1, y1 = (float(v) for v in box.split())
+        assert abs(x1 - x0 - 841.89) < 1.5 and abs(y1 - y0 - 595.28) < 1.5
+
+
+def _page(body: str, width: str = "297mm", height: str = "210mm") -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 842 595">'
+        f"{body}</svg>"
+    )
+
+
+def test_the_print_check_measures_text_as_it_lands_on_paper(printing: ModuleType, tmp_path: Path) -> None:
+    cases = {
+        "plain.svg": (_page('<text x="10" y="20" font-size="10">Ja</text>'), []),
+        "small.svg": (_page('<text x="10" y="20" font-size="8.5">Nee</text>'), ["'Nee' is 8.50 pt"]),
+        # a bpmn-js label at 12 px inside a tile scaled to half its size: 6 pt on paper
+        "tile.svg": (
+            _page(
+                '<svg x="20" y="40" width="400" height="300" viewBox="0 0 800 600">'
+                '<g transform="matrix(1 0 0 1 100 100)"><text style="font-size: 12px"><tspan x="0" y="10">Taak'
+                "</tspan></text></g></svg>"
+            ),
+            ["'Taak' is 6.00 pt"],
+        ),
+        "rotated.svg": (
+            _page(
+                '<g font-size="8"><text transform="rotate(-90 100 100) scale(1.25)" x="100" y="100">Lane</text></g>'
+            ),
+            [],
+        ),
+        "portrait.svg": (
+            _page('<text x="10" y="20" font-size="10">Ja</text>', "210mm", "297mm"),
+            ["not A4", "'Ja' is 7.07 pt"],
+        ),
+    }
+    for name, (svg, expected) in cases.items():
+        (tmp_path / name).write_text(svg, encoding="utf-8")
+        found = printing.problems(tmp_path / name)
+        assert len(found) == len(expected) and all(e in f for e, f in zip(expected, found, strict=True)), (
+            name,
+            found,
+        )
 
 
 @pytest.mark.parametrize("name", ["scenario_1", "scenario_2", "scenario_3"])
