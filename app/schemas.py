@@ -329,9 +329,27 @@ HistoryPage = page_of(HistoryEntry, "HistoryPage")
 # -- messages -------------------------------------------------------------------------------------
 class MessageIn(StrictSchema):
     messageName = _text(MESSAGE_NAME_PATTERN, required=True, metadata={"example": "huisvesting_gevonden"})
-    businessKey = fields.String(required=True, validate=validate.Length(1, 100))
+    businessKey = fields.String(
+        validate=validate.Length(1, 100),
+        metadata={"description": "the instance's business key; required unless processInstanceId is given"},
+    )
     processKey = _text(KEY_PATTERN)
+    processInstanceId = _text(
+        ID_PATTERN, metadata={"description": "only this instance (Camunda's processInstanceId)"}
+    )
     variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
+    all = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "deliver to every matching wait (Camunda's correlateAll); without it a "
+            "message matching several waits answers 409 and is delivered to none"
+        },
+    )
+
+    @validates_schema(skip_on_field_errors=False)
+    def _addressed(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("businessKey") and not data.get("processInstanceId"):
+            raise ValidationError("businessKey or processInstanceId is required", "businessKey")
 
 
 class SignalIn(StrictSchema):
@@ -353,7 +371,10 @@ class SignalIn(StrictSchema):
 
 
 class MessageOut(Schema):
-    processInstanceId = fields.String(required=True)
+    processInstanceId = fields.String(required=True, metadata={"description": "the (first) instance reached"})
+    processInstanceIds = fields.List(
+        fields.String(), metadata={"description": "with `all`: every instance reached"}
+    )
 
 
 # -- instance migration ---------------------------------------------------------------------------

@@ -17,3 +17,7 @@ class DuplicateInstanceError(ConflictError):
 
 class NotFound(StorageError):
     """No such row (or not visible to the caller)."""
+
+
+class AmbiguousCorrelationError(ConflictError):
+    """A single correlation matched several waits (Camunda's MismatchingMessageCorrelationException)."""

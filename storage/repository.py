@@ -372,19 +372,31 @@ def _write_history(
 def find_instances_waiting(
     conn: Connection, message_name: str, business_key: str, process_key: str | None = None
 ) -> list[str]:
+    waits = find_message_waits(conn, message_name, business_key, process_key)
+    return list(dict.fromkeys(i for i, _ in waits))
+
+
+def find_message_waits(
+    conn: Connection,
+    message_name: str,
+    business_key: str | None,
+    process_key: str | None = None,
+    instance_id: str | None = None,
+) -> list[tuple[str, str]]:
+    """(instance id, element id) of every active wait for the message: one row per waiting execution."""
     query = (
-        select(message_waits.c.instance_id)
+        select(message_waits.c.instance_id, message_waits.c.element_id)
         .join(process_instances, process_instances.c.id == message_waits.c.instance_id)
-        .where(
-            message_waits.c.message_name == message_name,
-            message_waits.c.business_key == business_key,
-            process_instances.c.status == "active",
-        )
-        .distinct()
+        .where(message_waits.c.message_name == message_name, process_instances.c.status == "active")
+        .order_by(process_instances.c.created_at, message_waits.c.id)
     )
+    if business_key is not None:
+        query = query.where(message_waits.c.business_key == business_key)
     if process_key is not None:
         query = query.where(process_instances.c.process_key == process_key)
-    return list(conn.execute(query).scalars())
+    if instance_id is not None:
+        query = query.where(message_waits.c.instance_id == instance_id)
+    return [(row.instance_id, row.element_id) for row in conn.execute(query)]
 
 
 def find_active_instance(conn: Connection, process_key: str, business_key: str) -> str | None:

@@ -24,7 +24,7 @@ from engine.runtime import Runtime
 from storage import repository as repo
 from storage.db import write_connection
 from storage.deadlines import record_document
-from storage.errors import ConflictError, NotFound
+from storage.errors import AmbiguousCorrelationError, ConflictError, NotFound
 from storage.external_task_service import ExternalTaskWork
 from storage.schema import documents, process_definitions
 from storage.signal_delivery import SignalDelivery
@@ -290,20 +290,64 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
     def correlate(
         self,
         message_name: str,
-        business_key: str,
+        business_key: str | None,
         variables: Mapping[str, Any] | None = None,
         *,
         actor: str,
         process_key: str | None = None,
+        instance_id: str | None = None,
     ) -> repo.InstanceRecord:
+        """Deliver a message to the one wait it matches (Camunda's ``correlate``).
+
+        Several matching waits (several instances, or several executions of one instance, such as the
+        receive tasks of a parallel multi-instance) raise AmbiguousCorrelationError, as Camunda raises
+        MismatchingMessageCorrelationException: nothing is delivered. ``correlate_all`` reaches them all.
+        """
         with self.db.connect() as conn:
-            ids = repo.find_instances_waiting(conn, message_name, business_key, process_key)
-            record = repo.get_instance(conn, ids[0]) if ids else None
+            waits = repo.find_message_waits(conn, message_name, business_key, process_key, instance_id)
+            if len(waits) > 1:
+                elements = ", ".join(sorted({element for _, element in waits}))
+                instances = len({i for i, _ in waits})
+                where = f" in {instances} instances" if instances > 1 else ""
+                raise AmbiguousCorrelationError(
+                    f"message '{message_name}' matches {len(waits)} waits ({elements}{where}); "
+                    "a single correlation must match exactly one: narrow it with businessKey, processKey "
+                    "or processInstanceId, or correlate with all=true"
+                )
+            record = repo.get_instance(conn, waits[0][0]) if waits else None
         if record is None:
             raise NotFound(f"no instance waits for message '{message_name}'")
         return self._step(
             record, lambda s: self.runtime.correlate(s, message_name, variables, actor=actor), actor=actor
         )
+
+    def correlate_all(
+        self,
+        message_name: str,
+        business_key: str | None,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str,
+        process_key: str | None = None,
+        instance_id: str | None = None,
+    ) -> list[repo.InstanceRecord]:
+        """Deliver a message to every wait it matches (Camunda's ``correlateAll``), one instance at a time."""
+        with self.db.connect() as conn:
+            waits = repo.find_message_waits(conn, message_name, business_key, process_key, instance_id)
+        ids = list(dict.fromkeys(i for i, _ in waits))
+        if not ids:
+            raise NotFound(f"no instance waits for message '{message_name}'")
+        out = []
+        for one in ids:
+            record = self.get(one)
+            out.append(
+                self._step(
+                    record,
+                    lambda s: self.runtime.correlate(s, message_name, variables, actor=actor),
+                    actor=actor,
+                )
+            )
+        return out
 
     def fire_timer(self, timer_id: str, *, actor: str) -> repo.InstanceRecord:
         record = self._timer_instance(timer_id)

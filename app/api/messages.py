@@ -24,20 +24,30 @@ bp = APIBlueprint("messages", __name__, tag="Messages")
 @bp.doc(
     summary="Send a message to the instance waiting for it",
     description="The business key travels in the body only. 404 when no active instance waits for "
-    "this message with this business key.",
+    "this message with this business key. As Camunda's correlate: a message that matches several "
+    "waits (several instances, or several executions of one, such as a parallel multi-instance "
+    "receive task) answers 409 and is delivered to none; with `all: true` it reaches every one "
+    "(Camunda's correlateAll).",
     responses=errors(400, 403, 404, 409, 413),
 )
 def send_message(json_data: dict[str, Any]) -> Any:
     principal = current_principal()
+    workflow = services().workflow
+    correlate = workflow.correlate_all if json_data["all"] else workflow.correlate
     try:
-        record = services().workflow.correlate(
+        reached = correlate(
             json_data["messageName"],
-            json_data["businessKey"],
+            json_data.get("businessKey"),
             json_data["variables"],
             actor=principal.actor,
             process_key=json_data.get("processKey"),
+            instance_id=json_data.get("processInstanceId"),
         )
     except FormValidationError as exc:
         raise prefixed(exc, "variables") from None
-    processing_log.record(processing_log.ENGINE, record.id)
-    return {"processInstanceId": record.id}
+    records = reached if isinstance(reached, list) else [reached]
+    for record in records:
+        processing_log.record(processing_log.ENGINE, record.id)
+    if not json_data["all"]:
+        return {"processInstanceId": records[0].id}
+    return {"processInstanceId": records[0].id, "processInstanceIds": [r.id for r in records]}
