@@ -1,9 +1,13 @@
-"""Timeline pictures of the doorlopende lijn, one per scenario and an overview, on A4 landscape.
+"""Timeline pictures of the doorlopende lijn on A4 landscape: one per scenario, one per other path
+the note allows (a later switch, a woning before the choice, voorinburgering declined, no woning in
+twelve weeks) and an overview.
 
-Drawn from the .bpmn files themselves: a typical case of each scenario runs through the engine on a
-manual clock, and every task it opens (with its name and lane from the diagrams), every klantprofiel
-moment and every term that falls due is placed on a time axis from the koppeling, in a band per
-party. Text is at least 9 pt on the A4 page, so the pictures print and read at 100%.
+Drawn from the .bpmn files themselves: a case runs through the engine on a manual clock, and every
+task it opens (name, lane and due date from the diagrams), every decision it passes (the gateway's
+question and the flow taken, as named in the diagrams), every term (the timers, with the element
+they lead to) and every klantprofiel moment is placed on a time axis from the koppeling, in a band
+per party. Only the case's inputs are written here (which day what happens); everything drawn comes
+out of the run. Text is at least 9 pt on the A4 page, so the pictures print and read at 100%.
 
     python tools/journey_pictures.py            # writes docs/diagrams/tijdlijn_*.svg
     python tools/journey_pictures.py --check    # exit 1 when a picture differs from the files
@@ -11,6 +15,7 @@ party. Text is at least 9 pt on the A4 page, so the pictures print and read at 1
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +26,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lxml import etree  # noqa: E402
+
+import engine.runtime  # noqa: E402
 from engine.clock import LOCAL_ZONE, ManualClock  # noqa: E402
 from engine.definition import SpecLibrary  # noqa: E402
 from engine.runtime import Runtime  # noqa: E402
@@ -35,6 +43,85 @@ FONT = 9.5  # pt; nothing smaller is drawn
 LEFT, RIGHT = 92.0, 18.0
 LANES = ("Vergunninghouder", "COA", "Gemeente")
 COLOURS = {"Vergunninghouder": "#fdf6e3", "COA": "#eef5fb", "Gemeente": "#eef8ee"}
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL", "camunda": "http://camunda.org/schema/1.0/bpmn"}
+WORDS = {"or", "and", "not", "true", "false", "null", "None", "True", "False"}
+
+
+@dataclass(frozen=True)
+class Model:
+    """What the pictures need to know of the .bpmn files: names, lanes, questions, terms."""
+
+    names: dict[str, str]
+    lanes: dict[str, str]
+    flows: dict[tuple[str, str], str]  # (gateway, next element) -> name of the flow
+    questions: dict[str, tuple[str, frozenset[str]]]  # gateway -> (its name, variables its flows read)
+    terms: dict[str, tuple[str, str]]  # timer -> (its name, name of the element it leads to)
+    fields: frozenset[str]  # every form field a person fills in
+    participation: dict[str, str]  # element -> name of the status holder's message flow to it
+
+
+def read_model() -> Model:
+    names: dict[str, str] = {}
+    lanes: dict[str, str] = {}
+    flows: dict[tuple[str, str], str] = {}
+    questions: dict[str, tuple[str, frozenset[str]]] = {}
+    terms: dict[str, tuple[str, str]] = {}
+    fields: set[str] = set()
+    participation: dict[str, str] = {}
+    for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
+        root = etree.parse(str(path)).getroot()
+        by_id = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+        names.update({i: " ".join(e.get("name", "").split()) for i, e in by_id.items() if e.get("name")})
+        fields.update(f.get("id") for f in root.iterfind(".//camunda:formField", NS))
+        for lane in root.iterfind(".//bpmn:lane", NS):
+            for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+                lanes[ref.text] = lane.get("name")
+                holder = by_id.get(ref.text)
+                if holder is not None and etree.QName(holder).localname == "subProcess":
+                    for inner in holder.iter():
+                        if isinstance(inner.tag, str) and inner.get("id"):
+                            lanes.setdefault(inner.get("id"), lane.get("name"))
+        outside = {p.get("id") for p in root.iterfind(".//bpmn:participant", NS) if not p.get("processRef")}
+        for message in root.iterfind(".//bpmn:messageFlow", NS):
+            if message.get("sourceRef") in outside and message.get("name"):
+                participation[message.get("targetRef")] = message.get("name")
+        outgoing: dict[str, list[etree._Element]] = {}
+        for flow in root.iterfind(".//bpmn:sequenceFlow", NS):
+            outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
+            if flow.get("name"):
+                flows[(flow.get("sourceRef"), flow.get("targetRef"))] = flow.get("name")
+        for gateway in root.iterfind(".//bpmn:exclusiveGateway", NS):
+            if gateway.get("name") and len(outgoing.get(gateway.get("id"), [])) > 1:
+                conditions = " ".join(
+                    f.findtext("bpmn:conditionExpression", default="", namespaces=NS)
+                    for f in outgoing[gateway.get("id")]
+                )
+                read = set(re.findall(r"\b([A-Za-z_]\w*)\b", re.sub(r"'[^']*'", "", conditions))) - WORDS
+                questions[gateway.get("id")] = (gateway.get("name"), frozenset(read))
+        for timer in root.iterfind(".//bpmn:timerEventDefinition", NS):
+            event = timer.getparent()
+            then = [f.get("targetRef") for f in outgoing.get(event.get("id"), [])]
+            follow = by_id[then[0]].get("name", "") if then else ""
+            terms[event.get("id")] = (event.get("name", ""), follow)
+    return Model(names, lanes, flows, questions, terms, frozenset(fields), participation)
+
+
+# Every gateway the engine passes, in order: (gateway, the elements it continued to). SpiffWorkflow
+# reports each completed task to the engine's step; the pictures listen in.
+PASSED: list[tuple[str, list[str]]] = []
+_did_complete = engine.runtime._Step.did_complete
+
+
+def _listen(step: Any, task: Any) -> None:
+    spec = task.task_spec
+    if type(spec).__name__.endswith("Gateway") and getattr(spec, "bpmn_id", None):
+        PASSED.append((spec.bpmn_id, [c.task_spec.bpmn_id for c in task.children if c.task_spec.bpmn_id]))
+    _did_complete(step, task)
+
+
+engine.runtime._Step.did_complete = _listen  # type: ignore[method-assign]
+
 
 # Values a caseworker enters, per form field; the journey fills required fields from these.
 VALUES: dict[str, Any] = {
@@ -52,6 +139,7 @@ class Bar:
     lane: str
     start: float
     end: float | None = None
+    due: float | None = None
 
 
 @dataclass
@@ -59,6 +147,7 @@ class Mark:
     lane: str
     day: float
     text: str
+    kind: str = "event"  # event (a klantprofiel moment, a message), decision, term, term-lapsed
 
 
 @dataclass
@@ -68,6 +157,8 @@ class Story:
     bars: list[Bar] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
     move_day: float = (VERHUISDATUM - KOPPELDATUM).days
+    terms: dict[str, float] = field(default_factory=dict)  # timer -> day it is due
+    fired: set[str] = field(default_factory=set)
 
 
 def _library() -> SpecLibrary:
@@ -85,11 +176,13 @@ def _day(n: float) -> datetime:
 class Run:
     """Drives one case and records what a reader of the picture needs."""
 
-    def __init__(self, library: SpecLibrary, title: str, subtitle: str) -> None:
+    def __init__(self, library: SpecLibrary, model: Model, title: str, subtitle: str) -> None:
         self.clock = ManualClock(START)
         self.runtime = Runtime(library, self.clock)
+        self.model = model
         self.story = Story(title, subtitle)
         self.open: dict[str, Bar] = {}
+        PASSED.clear()
         self.result = self._record(
             self.runtime.start(
                 "doorlopende_lijn",
@@ -101,12 +194,39 @@ class Run:
     def now(self) -> float:
         return (self.clock.now() - START).total_seconds() / 86400
 
-    def _record(self, result: Any) -> Any:
+    @staticmethod
+    def _days(at: datetime) -> float:
+        """A due time as the day (from the koppeldatum, Amsterdam calendar) it falls on."""
+        return float((at.astimezone(LOCAL_ZONE).date() - KOPPELDATUM).days)
+
+    def _changed(self, result: Any) -> frozenset[str]:
+        before = self.result.variables
+        return frozenset(k for k, v in result.variables.items() if before.get(k) != v)
+
+    def _record(self, result: Any, answered: frozenset[str] = frozenset()) -> Any:
+        """Note what the step did. ``answered``: the variables a person or a term just set; a gateway
+        whose flows read one of them is a decision moment (routing on other data is not)."""
         day = self.now()
+        asked: set[str] = set()
+        for gateway, targets in PASSED:
+            question = self.model.questions.get(gateway)
+            if question is None or not (question[1] & answered) or question[1] <= asked:
+                continue
+            asked |= question[1]
+            answer = ", ".join(
+                self.model.flows.get((gateway, t), self.model.names.get(t, t)) for t in targets
+            )
+            lane = self.model.lanes.get(gateway, "Gemeente")
+            self.story.marks.append(Mark(lane, day, f"{question[0]} → {answer}", "decision"))
+        PASSED.clear()
+        for timer in result.timers:
+            if timer.element_id in self.model.terms:
+                self.story.terms[timer.element_id] = self._days(timer.due_at)
         current = {t.element_id for t in result.open_tasks}
         for task in result.open_tasks:
             if task.element_id not in self.open:
-                bar = Bar(task.element_id, task.name, task.lane or "", day)
+                due = self._days(task.due_at) if task.due_at else None
+                bar = Bar(task.element_id, task.name, task.lane or "", day, due=due)
                 self.open[task.element_id] = bar
                 self.story.bars.append(bar)
         for element_id in [e for e in self.open if e not in current]:
@@ -114,15 +234,15 @@ class Run:
         for event in result.events:
             if event.type == "klantprofiel-gedeeld":
                 self.story.marks.append(Mark("COA", day, f"Klantprofiel: {event.data['moment']}"))
-            elif event.type == "scenario-vastgesteld":
-                how = " (bij termijn)" if event.data.get("bijTermijn") else ""
-                self.story.marks.append(Mark("Gemeente", day, f"Scenario {event.data['scenario']}{how}"))
+            elif event.type == "termijn-verstreken" and event.element_id in self.model.terms:
+                self.story.fired.add(event.element_id)
         return result
 
     def at(self, day: float) -> None:
         if _day(day) > self.clock.now():
             self.clock.set(_day(day))
-        self.result = self._record(self.runtime.fire_due_timers(self.result.state))
+        result = self.runtime.fire_due_timers(self.result.state)
+        self.result = self._record(result, self._changed(result))
 
     def complete(self, day: float, element_id: str, **values: Any) -> None:
         self.at(day)
@@ -135,7 +255,8 @@ class Run:
                 data[f.id] = values[f.id]
             elif f.required and f.default is None:
                 data[f.id] = VALUES[f.id] if f.id in VALUES else self._value(f)
-        self.result = self._record(self.runtime.complete_task(self.result.state, task.id, data))
+        result = self.runtime.complete_task(self.result.state, task.id, data)
+        self.result = self._record(result, frozenset(f.id for f in task.form) | self._changed(result))
 
     def _value(self, f: Any) -> Any:
         if f.options:
@@ -160,23 +281,34 @@ class Run:
         )
 
 
-def _housing(run: Run, *, driegesprek: bool) -> None:
-    run.message(WONING, "huisvesting_gevonden", verhuisdatum=VERHUISDATUM.isoformat())
+def _housing(run: Run, *, driegesprek: bool, woning: float = WONING) -> None:
+    run.message(woning, "huisvesting_gevonden", verhuisdatum=VERHUISDATUM.isoformat())
     if driegesprek:
-        run.complete(
-            WONING + 5,
-            "overdracht_plannen_coa",
-            vergunninghouderGeinformeerd=True,
-            klantprofielBijgewerkt=True,
-        )
-        run.complete(WONING + 7, "overdracht_plannen")
+        _plan(run, woning)
         run.complete(run.story.move_day - 12, "driegesprek")
 
 
+def _plan(run: Run, woning: float) -> None:
+    run.complete(
+        woning + 5, "overdracht_plannen_coa", vergunninghouderGeinformeerd=True, klantprofielBijgewerkt=True
+    )
+    run.complete(woning + 7, "overdracht_plannen")
+
+
+def _after_move_3(run: Run, move: float) -> None:
+    run.message(move, "verhuisd", datum=(KOPPELDATUM + timedelta(days=move)).isoformat())
+    run.complete(move + 10, "brede_intake")
+    run.complete(move + 24, "pip_opstellen")
+    run.complete(move + 30, "reguliere_inburgering_starten")
+
+
 def stories(library: SpecLibrary) -> dict[str, Story]:
+    """The cases drawn: which day what happens is written here; what the model does comes from the run."""
+    model = read_model()
     move = (VERHUISDATUM - KOPPELDATUM).days
     s1 = Run(
         library,
+        model,
         "Scenario 1: snelle start, al vóór huisvesting",
         "Gemeente kiest op dag 5; woning in week 8, verhuizing in week 12",
     )
@@ -190,6 +322,7 @@ def stories(library: SpecLibrary) -> dict[str, Story]:
 
     s2 = Run(
         library,
+        model,
         "Scenario 2: brede intake en PIP in het azc",
         "Driegesprek twee weken vóór de verhuizing; voorinburgering tot de verhuizing",
     )
@@ -205,32 +338,106 @@ def stories(library: SpecLibrary) -> dict[str, Story]:
 
     s3 = Run(
         library,
+        model,
         "Scenario 3: start na huisvesting (geen bericht binnen 2 weken)",
         "Geen enkele optionele taak afgerond; voorinburgering tot de verhuizing, dan intake en PIP",
     )
     s3.at(14)
     s3.complete(16, "aanbod_programma")
     _housing(s3, driegesprek=True)
-    s3.message(move, "verhuisd", datum=VERHUISDATUM.isoformat())
-    s3.complete(move + 10, "brede_intake")
-    s3.complete(move + 24, "pip_opstellen")
-    s3.complete(move + 30, "reguliere_inburgering_starten")
-    for run in (s1, s2, s3):
+    _after_move_3(s3, move)
+
+    switch = Run(
+        library,
+        model,
+        "Ander pad: later toch scenario 2 (na scenario 3 door stilte)",
+        "Dag 20: gemeente en azc spreken scenario 2 af; de voorinburgering stopt, intake en PIP in het azc",
+    )
+    switch.at(14)
+    switch.complete(16, "aanbod_programma")
+    switch.complete(
+        20, "scenario_wijzigen", nieuwScenario="2", afspraakMetAzc="Intake in het azc afgesproken"
+    )
+    switch.complete(22, "afspraken_casemanager", driegesprekMoment="voor-verhuizing")
+    switch.at(22.01)
+    switch.complete(25, "aanbod_programma")
+    switch.complete(30, "brede_intake")
+    switch.complete(44, "pip_opstellen")
+    _housing(switch, driegesprek=True)
+    switch.message(move, "verhuisd", datum=VERHUISDATUM.isoformat())
+    switch.complete(move + 7, "reguliere_inburgering_starten")
+
+    early = Run(
+        library,
+        model,
+        "Ander pad: woning gevonden vóór de keuze",
+        "Woning op dag 5, keuze scenario 3 op dag 8: de overdracht wordt gepland zodra het scenario "
+        "bekend is",
+    )
+    early.message(5, "huisvesting_gevonden", verhuisdatum=VERHUISDATUM.isoformat())
+    early.complete(8, "scenario_kiezen", scenario="3")
+    _plan(early, 8)
+    early.at(14)
+    early.complete(16, "aanbod_programma")
+    early.complete(move - 12, "driegesprek")
+    _after_move_3(early, move)
+
+    declined = Run(
+        library,
+        model,
+        "Ander pad: voorinburgering afgewezen",
+        "Scenario 3; de vergunninghouder wijst het aanbod af: de reden gaat mee in het klantprofiel "
+        "bij verhuizing",
+    )
+    declined.complete(2, "scenario_kiezen", scenario="3")
+    declined.at(14)
+    declined.complete(
+        16, "aanbod_programma", deelname="geweigerd", toelichtingVoorinburgering="Werkt al fulltime"
+    )
+    _housing(declined, driegesprek=True)
+    _after_move_3(declined, move)
+
+    late = Run(
+        library,
+        model,
+        "Ander pad: geen woning binnen 12 weken",
+        "Scenario 3; de termijn huisvesting verstrijkt: de gemeente legt een plan vast, de "
+        "voorinburgering loopt door",
+    )
+    late.complete(3, "scenario_kiezen", scenario="3")
+    late.at(14)
+    late.complete(16, "aanbod_programma")
+    late.at(84)
+    late.complete(88, "huisvesting_escaleren")
+    late.message(98, "huisvesting_gevonden", verhuisdatum=(KOPPELDATUM + timedelta(days=119)).isoformat())
+    _plan(late, 98)
+    late.complete(107, "driegesprek")
+    late.story.move_day = 119
+    _after_move_3(late, 119)
+
+    runs = {
+        "scenario_1": s1,
+        "scenario_2": s2,
+        "scenario_3": s3,
+        "pad_later_scenario_2": switch,
+        "pad_woning_voor_keuze": early,
+        "pad_voorinburgering_afgewezen": declined,
+        "pad_geen_woning_na_12_weken": late,
+    }
+    for run in runs.values():
         run.at(run.now() + 0.01)
-        participation(run.story)
-    return {"scenario_1": s1.story, "scenario_2": s2.story, "scenario_3": s3.story}
+        participation(run.story, model)
+    return {key: run.story for key, run in runs.items()}
 
 
-def participation(story: Story) -> None:
-    """Where the status holder takes part (the message flows of the diagrams)."""
+def participation(story: Story, model: Model) -> None:
+    """Where the status holder takes part: the message flows of the diagrams to a task the case ran."""
     for bar in list(story.bars):
-        text = {
-            "aanbod_programma": "Stemt in met voorinburgering",
-            "driegesprek": "Driegesprek",
-            "brede_intake": "Brede intake, in samenspraak",
-        }.get(bar.element_id)
-        if text:
-            story.bars.append(Bar(bar.element_id + "_vh", text, "Vergunninghouder", bar.start, bar.end))
+        flow = model.participation.get(bar.element_id)
+        if flow:
+            story.bars.append(
+                Bar(bar.element_id + "_vh", f"{flow}: {bar.name}", "Vergunninghouder", bar.start, bar.end)
+            )
 
 
 # -- drawing ---------------------------------------------------------------------------------------
@@ -291,20 +498,25 @@ class Page:
 
 
 def _terms(page: Page, top: float, bottom: float, move: float) -> None:
-    for day in (0, 14, 84, move - 14, move):  # koppeling, week 2, week 12, move - 2 weeks, move
+    labels = [(0.0, "Week 0: koppeling"), (14.0, "Week 2: keuze, start voorinburgering")]
+    if move == 84:
+        labels.append((84.0, "Week 12: verhuizing, termijn huisvesting"))
+    else:
+        labels += [(84.0, "Week 12: termijn huisvesting"), (move, "Verhuizing")]
+    labels.append((move - 14, "Verhuizing − 2 wk: driegesprek"))
+    for day, _label in labels:
         x = page.x(day)
         page.line(x, top, x, bottom, stroke="#b00", dash="4 3")
-    # labels in a staggered row so they never overlap
-    y = top - 4
-    for i, (day, label) in enumerate(
-        (
-            (0, "Week 0: koppeling"),
-            (14, "Week 2: keuze, start voorinburgering"),
-            (move - 14, "Verhuizing − 2 wk: driegesprek"),
-            (84, "Week 12: verhuizing, termijn huisvesting"),
-        )
-    ):
-        page.text(page.x(day) + 2, y - 12 * (i % 2), label, size=FONT)
+    # labels in staggered rows so they never overlap
+    rights: list[float] = []
+    for day, label in sorted(labels):
+        x = page.x(day) + 2
+        row = next((r for r, right in enumerate(rights) if right + 6 < x), None)
+        if row is None:
+            rights.append(0.0)
+            row = len(rights) - 1
+        rights[row] = x + _text_width(label)
+        page.text(x, top - 4 - 12 * row, label, size=FONT)
     for week in range(0, int(page.days / 7) + 1):
         x = page.x(week * 7)
         page.line(x, bottom, x, bottom + 4, stroke="#333")
@@ -312,7 +524,7 @@ def _terms(page: Page, top: float, bottom: float, move: float) -> None:
 
 
 def _place(
-    bars: list[Bar], page: Page, max_lines: int = 3, min_width: float = 86.0
+    bars: list[Bar], page: Page, max_lines: int = 3, min_width: float = 86.0, due: bool = False
 ) -> list[tuple[Bar, float, float, list[str], int]]:
     rows: list[float] = []
     placed = []
@@ -320,10 +532,11 @@ def _place(
         x = page.x(bar.start)
         end = page.x(bar.end if bar.end is not None else page.days)
         width = max(end - x, min_width)
-        lines = _wrap(bar.name, width - 6)
+        label = f"{bar.name} (uiterlijk dag {bar.due:.0f})" if due and bar.due is not None else bar.name
+        lines = _wrap(label, width - 6)
         while len(lines) > max_lines or max(len(line) for line in lines) * FONT * 0.52 > width - 6:
             width += 8
-            lines = _wrap(bar.name, width - 6)
+            lines = _wrap(label, width - 6)
         x = min(x, PAGE_W - RIGHT - width)
         row = next((i for i, right in enumerate(rows) if right + 3 <= x), None)
         if row is None:
@@ -334,65 +547,120 @@ def _place(
     return placed
 
 
-def _mark_rows(marks: list[Mark], page: Page) -> list[tuple[Mark, int]]:
-    """Each mark at its own time; marks whose texts would touch go on the next row up."""
-    rights: list[float] = []
+def _text_width(text: str) -> float:
+    return len(text) * FONT * 0.52
+
+
+def _mark_rows(marks: list[Mark], page: Page) -> list[tuple[Mark, float, int]]:
+    """Each mark at its own time, its text to the right (to the left near the page's edge); marks
+    whose texts would touch go on the next row up."""
+    taken: list[list[tuple[float, float]]] = []
     placed = []
     for mark in sorted(marks, key=lambda m: (m.day, m.text)):
         x = page.x(mark.day)
-        row = next((r for r, right in enumerate(rights) if right < x), None)
+        w = _text_width(mark.text) + 10
+        span = (x - 4, x + w) if x + w <= PAGE_W - RIGHT else (x - w, x + 4)
+        row = next(
+            (r for r, spans in enumerate(taken) if all(span[1] + 4 < a or b + 4 < span[0] for a, b in spans)),
+            None,
+        )
         if row is None:
-            rights.append(0.0)
-            row = len(rights) - 1
-        rights[row] = x + len(mark.text) * FONT * 0.52 + 10
-        placed.append((mark, row))
+            taken.append([])
+            row = len(taken) - 1
+        taken[row].append(span)
+        placed.append((mark, x, row))
     return placed
 
 
-def draw(story: Story) -> str:
+def _symbol(page: Page, kind: str, x: float, y: float) -> None:
+    if kind == "decision":
+        page.parts.append(
+            f'<path d="M{x:.1f},{y - 4.5:.1f} L{x + 4.5:.1f},{y:.1f} L{x:.1f},{y + 4.5:.1f} '
+            f'L{x - 4.5:.1f},{y:.1f} Z" fill="#1f4e8c"/>'
+        )
+    elif kind.startswith("term"):
+        fill = "#e07b00" if kind == "term" else "#fff"
+        page.parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{fill}" stroke="#e07b00" stroke-width="1.2"/>'
+            f'<path d="M{x:.1f},{y - 2.6:.1f} L{x:.1f},{y:.1f} L{x + 2:.1f},{y:.1f}" '
+            f'stroke="{"#fff" if kind == "term" else "#e07b00"}" stroke-width="0.9" fill="none"/>'
+        )
+    else:
+        page.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#b00"/>')
+
+
+def term_marks(story: Story, model: Model) -> list[Mark]:
+    """The timers of the diagrams the case met: when each is due and what it leads to."""
+    marks = []
+    for timer, day in story.terms.items():
+        name, then = model.terms[timer]
+        lane = model.lanes.get(timer, "Gemeente")
+        if timer in story.fired:
+            marks.append(Mark(lane, day, f"{name} → {then}", "term"))
+        else:
+            marks.append(Mark(lane, day, f"{name} (niet verstreken)", "term-lapsed"))
+    return marks
+
+
+LEGEND = (
+    "Afgeleid uit de .bpmn-bestanden: de zaak doorloopt de diagrammen in de procesmotor. Rood gestippeld: "
+    "termijnen uit de notitie; blauwe streep: hoe lang de taak openstond;",
+    "rood driehoekje: uiterste datum (uit het diagram); ◆ beslismoment (vraag → gekozen pad); oranje klok: "
+    "termijn verstreken (→ wat dan volgt), open klok: termijn niet bereikt; ● gebeurtenis.",
+)
+
+
+def draw(story: Story, model: Model) -> str:
     days = story.move_day + 35
     page = Page(story.title, story.subtitle, days)
     top = 86.0
     line_h = FONT * 1.2
-    box_h = 3 * line_h + 4
+    box_h = line_h + 5
+    all_marks = story.marks + term_marks(story, model)
     y = top
     lanes = []
     for lane in LANES:
         bars = [b for b in story.bars if b.lane == lane]
-        placed = _place(bars, page)
+        placed = _place(bars, page, max_lines=1, min_width=40.0, due=True)
         n_rows = max([p[4] for p in placed] + [0]) + 1
-        marks = _mark_rows([m for m in story.marks if m.lane == lane], page)
-        mark_rows = max([r for _m, r in marks] + [-1]) + 1
-        height = n_rows * (box_h + 4) + mark_rows * line_h + (10 if marks else 0) + 8
+        marks = _mark_rows([m for m in all_marks if m.lane == lane], page)
+        mark_rows = max([r for _m, _x, r in marks] + [-1]) + 1
+        height = n_rows * (box_h + 3) + mark_rows * line_h + (8 if marks else 0) + 8
         lanes.append((lane, y, height, placed, marks))
         y += height
     bottom = y
+    if bottom > PAGE_H - 52:
+        raise ValueError(
+            f"{story.title}: the picture does not fit on A4 ({bottom:.0f} pt of {PAGE_H - 52:.0f})"
+        )
     for lane, ly, height, _placed, _marks in lanes:
         page.rect(18, ly, PAGE_W - 18 - RIGHT, height, COLOURS[lane], stroke="#666", rx=0)
         page.text(22, ly + 14, lane, size=10.5, weight="bold")
     _terms(page, top, bottom, story.move_day)
+    due_marks = []
     for _lane, ly, height, placed, marks in lanes:
         for bar, x, width, lines, row in placed:
-            by = ly + 6 + row * (box_h + 4)
+            by = ly + 6 + row * (box_h + 3)
             page.rect(x, by, width, box_h, "#fff")
             start, end = page.x(bar.start), page.x(bar.end if bar.end is not None else page.days)
             page.rect(start, by, max(end - start, 2.0), 3.5, "#4a6fa5", stroke="none", rx=0)
-            for k, line in enumerate(lines[:3]):
-                page.text(x + 3, by + 3 + line_h * (k + 1) - 2, line)
+            if bar.due is not None and x <= page.x(bar.due) <= x + width:
+                d = page.x(bar.due)
+                due_marks.append(
+                    f"M{d - 3.5:.1f},{by - 1:.1f} L{d + 3.5:.1f},{by - 1:.1f} L{d:.1f},{by + 5:.1f} Z"
+                )
+            page.text(x + 3, by + line_h + 1, lines[0])
         mark_y = ly + height - line_h - 2
-        for mark, row in marks:
-            x = page.x(mark.day)
-            page.parts.append(
-                f'<circle cx="{x:.1f}" cy="{mark_y - row * line_h - 3:.1f}" r="2.5" fill="#b00"/>'
-            )
-            page.text(x + 4, mark_y - row * line_h, mark.text)
-    page.text(
-        18,
-        PAGE_H - 12,
-        "Afgeleid uit de .bpmn-bestanden: een typische zaak doorloopt de diagrammen in de procesmotor; "
-        "rood gestippeld: de termijnen uit de notitie; blauwe streep: hoe lang de taak openstond.",
-        size=FONT,
-    )
+        for mark, x, row in marks:
+            ty = mark_y - row * line_h
+            _symbol(page, mark.kind, x, ty - 3)
+            if x + _text_width(mark.text) + 10 <= PAGE_W - RIGHT:
+                page.text(x + 6, ty, mark.text)
+            else:
+                page.text(x - 6, ty, mark.text, anchor="end")
+    page.parts.extend(f'<path d="{corners}" fill="#c00"/>' for corners in due_marks)
+    page.text(18, PAGE_H - 24, LEGEND[0], size=FONT)
+    page.text(18, PAGE_H - 11, LEGEND[1], size=FONT)
     return page.svg()
 
 
@@ -442,8 +710,11 @@ def draw_overview(all_stories: dict[str, Story]) -> str:
 def render_all() -> dict[str, str]:
     library = _library()
     all_stories = stories(library)
-    pictures = {f"tijdlijn_{key}.svg": draw(story) for key, story in all_stories.items()}
-    pictures["tijdlijn_overzicht.svg"] = draw_overview(all_stories)
+    model = read_model()
+    pictures = {f"tijdlijn_{key}.svg": draw(story, model) for key, story in all_stories.items()}
+    pictures["tijdlijn_overzicht.svg"] = draw_overview(
+        {k: v for k, v in all_stories.items() if k.startswith("scenario_")}
+    )
     return pictures
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib.util
 import re
 import sys
@@ -15,7 +16,16 @@ from scenario_support import BPMN_DIR, ROOT
 
 DIAGRAMS = ROOT / "docs" / "diagrams"
 FILES = sorted(BPMN_DIR.glob("*.bpmn"))
-TIMELINES = ("scenario_1", "scenario_2", "scenario_3", "overzicht")
+PATHS = (
+    "scenario_1",
+    "scenario_2",
+    "scenario_3",
+    "pad_later_scenario_2",
+    "pad_woning_voor_keuze",
+    "pad_voorinburgering_afgewezen",
+    "pad_geen_woning_na_12_weken",
+)
+TIMELINES = (*PATHS, "overzicht")
 
 
 def _tool(name: str) -> ModuleType:
@@ -166,17 +176,71 @@ def test_the_print_check_measures_text_as_it_lands_on_paper(printing: ModuleType
         )
 
 
-@pytest.mark.parametrize("name", ["scenario_1", "scenario_2", "scenario_3"])
-def test_each_scenario_shows_its_parties_terms_and_contents(rendered: dict[str, str], name: str) -> None:
-    svg = rendered[f"tijdlijn_{name}.svg"]
-    for party in ("Vergunninghouder", "COA", "Gemeente"):
-        assert f">{party}</text>" in svg
+def _shown(svg: str) -> set[str]:
+    return {html.unescape(t) for t in re.findall(r">([^<]+)</text>", svg)}
+
+
+@pytest.mark.parametrize("name", PATHS)
+def test_each_timeline_shows_its_parties_terms_and_contents(rendered: dict[str, str], name: str) -> None:
+    shown = _shown(rendered[f"tijdlijn_{name}.svg"])
+    assert {"Vergunninghouder", "COA", "Gemeente"} <= shown
     for term in ("Week 0", "Week 2", "Week 12", "Verhuizing − 2 wk"):
-        assert term in svg
-    shown = set(re.findall(r">([^<]+)</text>", svg))
+        assert any(s.startswith(term) for s in shown), term
     assert any("Brede intake" in s for s in shown) and any("PIP" in s for s in shown)
     if name != "scenario_1":
-        assert any("Programma volgen" in s for s in shown)  # voorinburgering is visible, not collapsed
+        assert any("Programma volgen" in s for s in shown) or name == "pad_voorinburgering_afgewezen"
+
+
+def _decision(model: object, gateway: str, target: str) -> str:
+    question = model.questions[gateway][0]  # type: ignore[attr-defined]
+    return f"{question} → {model.flows[(gateway, target)]}"  # type: ignore[attr-defined]
+
+
+def _term(model: object, timer: str) -> str:
+    name, then = model.terms[timer]  # type: ignore[attr-defined]
+    return f"{name} → {then}"
+
+
+def test_the_decision_moments_and_terms_are_drawn_from_the_diagrams(
+    pictures: ModuleType, rendered: dict[str, str]
+) -> None:
+    """Each path shows the decisions it passes (the gateway's question and the flow taken, as named in
+    the files) and the terms that ran out (the timer's name and the element it leads to)."""
+    model = pictures.read_model()
+    expected = {
+        "scenario_1": [_decision(model, "kies_gemeentetraject", "splits_snelle_start")],
+        "scenario_2": [
+            _decision(model, "kies_gemeentetraject", "afspraken_casemanager"),
+            _decision(model, "driegesprek_eerst", "samenvoegen_driegesprek"),
+            _decision(model, "deelname_gekozen", "programma_volgen"),
+            _term(model, "start_voorinburgering"),
+            _term(model, "driegesprek_plannen"),
+        ],
+        "scenario_3": [
+            _term(model, "termijn_scenariokeuze"),
+            _decision(model, "kies_gemeentetraject", "splits_scenario_3"),
+        ],
+        "pad_later_scenario_2": [
+            _decision(model, "kies_gemeentetraject", "splits_scenario_3"),
+            _decision(model, "verblijf_afgelopen", "scenario_opnieuw_vastgesteld"),
+            _decision(model, "kies_gemeentetraject", "afspraken_casemanager"),
+        ],
+        "pad_woning_voor_keuze": [_decision(model, "overdracht_nodig", "splits_planning")],
+        "pad_voorinburgering_afgewezen": [_decision(model, "deelname_gekozen", "deelname_geweigerd")],
+        "pad_geen_woning_na_12_weken": [
+            _term(model, "termijn_huisvesting"),
+            model.names["huisvesting_escaleren"],
+        ],
+    }
+    for name, texts in expected.items():
+        shown = _shown(rendered[f"tijdlijn_{name}.svg"])
+        missing = [t for t in texts if not any(s == t or s.startswith(f"{t} (") for s in shown)]
+        assert missing == [], f"tijdlijn_{name}.svg does not show {missing}"
+    questions = {q for q, _reads in model.questions.values()}
+    for name in PATHS:
+        for text in _shown(rendered[f"tijdlijn_{name}.svg"]):
+            if " → " in text and text not in pictures.LEGEND and not text.startswith(("2 weken", "12 weken")):
+                assert text.split(" → ")[0] in questions, text  # no decision that is not in a diagram
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
