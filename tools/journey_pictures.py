@@ -665,15 +665,17 @@ def draw(story: Story, model: Model) -> str:
 
 
 def draw_overview(all_stories: dict[str, Story]) -> str:
-    """The three scenarios under one time axis: COA's work in blue, the gemeente's in green."""
+    """The three scenarios under one time axis: COA's work in blue, the gemeente's in green, and the
+    decision moments of each."""
     move = max(s.move_day for s in all_stories.values())
     page = Page(
         "De doorlopende lijn: drie scenario's naast elkaar",
-        "Blauw: COA, groen: gemeente. Vanaf de koppeling; woning in week 8, verhuizing in week 12.",
+        "Blauw: COA, groen: gemeente; ◆ beslismoment. Vanaf de koppeling; woning in week 8, "
+        "verhuizing in week 12.",
         move + 35,
     )
     fill = {"COA": "#d6e8f7", "Gemeente": "#d8f0d8"}
-    top = 86.0
+    top = 70.0
     line_h = FONT * 1.2
     box_h = line_h + 5
     y = top
@@ -682,21 +684,29 @@ def draw_overview(all_stories: dict[str, Story]) -> str:
         bars = [b for b in story.bars if b.lane in fill]
         placed = _place(bars, page, max_lines=1, min_width=40.0)
         n_rows = max(p[4] for p in placed) + 1
-        height = n_rows * (box_h + 3) + 22
-        bands.append((story, y, height, placed))
+        marks = _mark_rows([m for m in story.marks if m.kind == "decision"], page)
+        mark_rows = max([r for _m, _x, r in marks] + [-1]) + 1
+        height = n_rows * (box_h + 3) + mark_rows * line_h + 24
+        bands.append((story, y, height, placed, marks, n_rows))
         y += height
+    if y > PAGE_H - 40:
+        raise ValueError(f"the overview does not fit on A4 ({y:.0f} pt of {PAGE_H - 40:.0f})")
     _terms(page, top, y, move)
-    for story, by, height, placed in bands:
+    for story, by, height, placed, marks, n_rows in bands:
         page.rect(18, by, PAGE_W - 18 - RIGHT, height, "none", stroke="#666", rx=0)
         page.text(22, by + 13, story.title.split(":")[0], size=10.5, weight="bold")
         for bar, x, width, lines, row in placed:
             ry = by + 18 + row * (box_h + 3)
             page.rect(x, ry, width, box_h, fill[bar.lane])
             page.text(x + 3, ry + line_h, lines[0])
-    for i, (day, text) in enumerate(
-        ((0, "Klantprofiel na koppeling"), (move, "Klantprofiel bij verhuizing"))
-    ):
-        page.text(page.x(day) + 3, y + 28 + i * line_h, f"{text}", size=FONT)
+        mark_y = by + 18 + n_rows * (box_h + 3) + line_h - 2
+        for mark, x, row in marks:
+            ty = mark_y + row * line_h
+            _symbol(page, mark.kind, x, ty - 3)
+            if x + _text_width(mark.text) + 10 <= PAGE_W - RIGHT:
+                page.text(x + 6, ty, mark.text)
+            else:
+                page.text(x - 6, ty, mark.text, anchor="end")
     page.text(
         18,
         PAGE_H - 12,

@@ -172,3 +172,33 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
+
+
+def _anchor(node: etree._Element) -> str:
+    while node is not None and isinstance(node.tag, str):
+        if node.get("text-anchor"):
+            return node.get("text-anchor")
+        node = node.getparent()
+    return "start"
+
+
+def text_overlaps(path: Path, char_em: float = 0.55) -> list[str]:
+    """Texts of a page drawn on top of each other (top-level texts, unrotated: the pages we lay out
+    ourselves). A text's box is estimated from its length: ``char_em`` of its size per character."""
+    root = etree.fromstring(path.read_bytes())
+    boxes = []
+    for node in root.iterfind(f"{SVG}text"):
+        content = " ".join("".join(node.itertext()).split())
+        if not content or node.get("transform"):
+            continue
+        size = _font_size(node, 16.0)
+        x, y = float(node.get("x") or 0), float(node.get("y") or 0)
+        width = len(content) * size * char_em
+        left = {"start": x, "middle": x - width / 2, "end": x - width}[_anchor(node)]
+        boxes.append((content, left, y - size * 0.75, width, size * 0.95))
+    found = []
+    for i, (a, ax, ay, aw, ah) in enumerate(boxes):
+        for b, bx, by, bw, bh in boxes[i + 1 :]:
+            if ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah:
+                found.append(f"{path.name}: {a[:30]!r} and {b[:30]!r} overlap")
+    return found

@@ -205,7 +205,7 @@ async function printPages(tab, file, rendered) {
     pages.push(
       pageSvg([
         text(PAGE.margin, 26, n > 1 ? `${file}: pagina ${i + 1} van ${n}${where}` : file, { size: 14, weight: 'bold' }),
-        n > 1 ? text(PAGE.w - PAGE.margin, 26, `aansluitende pagina's: ${neighbours.join(', ')}`, { size: 10, anchor: 'end' }) : '',
+        n > 1 ? text(PAGE.w - PAGE.margin, PAGE.h - 12, `aansluitende pagina's: ${neighbours.join(', ')}`, { size: 9.5, anchor: 'end' }) : '',
         viewport(body, t, scale),
         text(PAGE.margin, PAGE.h - 12, footer, { size: 9.5 })
       ])

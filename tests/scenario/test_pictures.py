@@ -99,6 +99,19 @@ def test_the_only_pictures_not_for_print_are_the_full_diagrams() -> None:
 @pytest.mark.parametrize("path", _printable(), ids=lambda p: p.name)
 def test_every_printed_page_is_a4_landscape_with_no_text_under_9_pt(printing: ModuleType, path: Path) -> None:
     assert printing.problems(path) == []
+    assert printing.text_overlaps(path) == []  # the texts we place ourselves: titles, bars, marks
+
+
+def test_the_overlap_check_finds_texts_on_top_of_each_other(printing: ModuleType, tmp_path: Path) -> None:
+    page = _page(
+        '<text x="100" y="100" font-size="10">Welk scenario? → Scenario 2</text>'
+        '<text x="150" y="104" font-size="10">Klantprofiel: na-koppeling</text>'
+        '<text x="100" y="130" font-size="10">Woning gevonden</text>'
+    )
+    (tmp_path / "page.svg").write_text(page, encoding="utf-8")
+    assert printing.text_overlaps(tmp_path / "page.svg") == [
+        "page.svg: 'Welk scenario? → Scenario 2' and 'Klantprofiel: na-koppeling' overlap"
+    ]
 
 
 def _tiles(path: Path) -> list[tuple[float, float, float, float]]:
