@@ -718,7 +718,11 @@ class _Inspector:
                 owner,
             )
         expression = element.get(_cam("expression"))
-        if expression is not None:
+        if expression is not None and tag == "serviceTask":
+            # evaluated by the safe evaluator (engine.expression_tasks); bean and method calls are refused
+            if is_expression(expression):
+                self.expression(expression.strip(), owner, owner.get("id"), "camunda:expression")
+        elif expression is not None:
             self.problem(
                 f"{what} calls camunda:expression '{expression}': expression implementations "
                 "(bean calls) are not supported",
@@ -759,10 +763,33 @@ class _Inspector:
             )
 
     def visit_script_task(self, task: etree._Element) -> None:
+        from engine.expression.scripts import FOREIGN_SCRIPT_FORMATS, compile_foreign_script
+
         script_format = task.get("scriptFormat")
         name = (task.get("name") or "").strip().replace("\n", " ") or task.get("id") or ""
         what = f"'{name}'"
-        if script_format is None or script_format.strip().lower() not in _PYTHON_SCRIPT_FORMATS:
+        normalized = (script_format or "").strip().lower()
+        body_text = task.findtext(_bpmn("script")) or ""
+        if task.get(_cam("resource")) is None and normalized == "juel":
+            if not body_text.strip():
+                self.problem(f"script task {what} has no script", task)
+            else:
+                self.expression(body_text.strip(), task, task.get("id"), "JUEL script")
+            return
+        if task.get(_cam("resource")) is None and normalized in FOREIGN_SCRIPT_FORMATS:
+            try:
+                source = compile_foreign_script(body_text)
+            except ExpressionError:
+                self.problem(
+                    f"script task {what} uses scriptFormat '{script_format}': only Python assignments in "
+                    "the safe subset are supported",
+                    task,
+                )
+                return
+            if source is not None:
+                self.expression(source, task, task.get("id"), "script value")
+            return
+        if script_format is None or normalized not in _PYTHON_SCRIPT_FORMATS:
             shown = script_format if script_format is not None else "(none)"
             self.problem(
                 f"script task {what!s} uses scriptFormat '{shown}': only Python assignments in "
@@ -975,24 +1002,74 @@ class _Inspector:
         )
 
     def visit_input_output(self, mapping: etree._Element, owner: etree._Element) -> None:
-        if etree.QName(owner).localname != "callActivity" and len(mapping):
+        """Camunda's checks of ``camunda:inputOutput`` (its parse), with its messages."""
+        tag = etree.QName(owner).localname
+        outputs = [
+            p for p in mapping if isinstance(p.tag, str) and etree.QName(p).localname == "outputParameter"
+        ]
+        if tag in ("startEvent", "boundaryEvent") or tag.endswith("Gateway"):
+            self.problem(f"camunda:inputOutput mapping unsupported for element type '{tag}'", owner)
+        elif tag == "subProcess" and owner.get("triggeredByEvent") == "true":
             self.problem(
-                f"{self.label(owner)}: camunda:inputOutput is supported on call activities only; "
-                "elsewhere its parameters would be ignored",
+                "camunda:inputOutput mapping unsupported for element type 'subProcess' with attribute "
+                "'triggeredByEvent = true'",
                 owner,
             )
+        elif tag == "endEvent" and outputs:
+            self.problem("camunda:outputParameter not allowed for element type 'endEvent'", owner)
+        if outputs and owner.find(_bpmn("multiInstanceLoopCharacteristics")) is not None:
+            self.problem("camunda:outputParameter not allowed for multi-instance constructs", owner)
         for parameter in mapping:
             if not isinstance(parameter.tag, str):
                 continue
             kind = etree.QName(parameter).localname
             where = "input parameter" if kind == "inputParameter" else "output parameter"
             where = f"{where} '{parameter.get('name') or ''}'"
-            scripts = list(parameter.iter(_cam("script")))
-            for script in scripts:
-                self.script_problem(script, owner, where)
-            if scripts or len(parameter):
-                continue
-            self.maybe_expression(parameter.text, owner, owner.get("id"), where)
+            if not parameter.get("name"):
+                self.problem(f"{self.label(owner)}: {where} has no name", owner)
+            self.visit_parameter_value(parameter, owner, where)
+
+    def visit_parameter_value(self, value: etree._Element, owner: etree._Element, where: str) -> None:
+        """A parameter value: text, an expression, a list, a map or a script we can run."""
+        children = [c for c in value if isinstance(c.tag, str)]
+        if not children:
+            self.maybe_expression(value.text, owner, owner.get("id"), where)
+            return
+        for child in children:
+            local = etree.QName(child).localname
+            if local == "script":
+                self.visit_parameter_script(child, owner, where)
+            elif local == "map":
+                for entry in child:
+                    if not isinstance(entry.tag, str):
+                        continue
+                    self.maybe_expression(entry.get("key"), owner, owner.get("id"), f"{where} map key")
+                    self.visit_parameter_value(entry, owner, where)
+            elif local in ("list", "value", "entry"):
+                self.visit_parameter_value(child, owner, where)
+
+    def visit_parameter_script(self, script: etree._Element, owner: etree._Element, where: str) -> None:
+        from engine.expression.scripts import compile_foreign_script
+
+        script_format = script.get("scriptFormat") or "untyped"
+        resource = script.get("resource")
+        if resource is not None:
+            self.problem(
+                f"{self.label(owner)}: {where} uses a {script_format} script from '{resource}': "
+                "external scripts are not supported",
+                owner,
+            )
+            return
+        try:
+            source = compile_foreign_script(script.text or "")
+        except ExpressionError as exc:
+            self.problem(
+                f"{self.label(owner)}: {where} uses a {script_format} script that is not supported: {exc}",
+                owner,
+            )
+            return
+        if source is not None:
+            self.expression(source, owner, owner.get("id"), where)
 
     def visit_properties(self, properties: etree._Element, owner: etree._Element) -> None:
         owner_id = owner.get("id")

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import dmn, expression, external_tasks, feel, shapes, signals
+from engine import dmn, expression, expression_tasks, external_tasks, feel, io_mapping, shapes, signals
 from engine.budget import StepBudget, cycle_problems
 from engine.camunda import DocumentInfo, inspect_document
 from engine.errors import DeployError, NotFoundError, Problem
@@ -161,13 +161,8 @@ def _variable_mappings(element: etree._Element, kind: str) -> tuple[dict[str, An
     return tuple(out)
 
 
-def _parameters(element: etree._Element, kind: str) -> tuple[tuple[str, str | None], ...]:
-    cam = "{http://camunda.org/schema/1.0/bpmn}"
-    extension = element.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElements")
-    io = extension.find(f"{cam}inputOutput") if extension is not None else None
-    if io is None:
-        return ()
-    return tuple((p.get("name") or "", p.text) for p in io.findall(f"{cam}{kind}") if p.get("name"))
+def _parameters(element: etree._Element, kind: str) -> tuple[tuple[str, io_mapping.Value], ...]:
+    return io_mapping.parameters(element, kind)
 
 
 def _annotate_call_activities(specs: Iterable[Any], root: etree._Element) -> None:
@@ -309,6 +304,8 @@ class SpecLibrary:
             _annotate_business_rules([spec, *subs.values()], root, graphs)
             external_tasks.annotate([spec, *subs.values()], external_tasks.definitions(root))
             _annotate_call_activities([spec, *subs.values()], root)
+            io_mapping.annotate([spec, *subs.values()], root)
+            expression_tasks.annotate([spec, *subs.values()], root)
             _annotate_error_events([spec, *subs.values()], root)
             shapes.restore_ids([spec, *subs.values()], renamed)
             shapes.pass_through_tasks([spec, *subs.values()])

@@ -33,7 +33,7 @@ from SpiffWorkflow.camunda.specs import event_definitions as _camunda_events
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
-from engine import multi_instance, spiff_events
+from engine import expression_tasks, io_mapping, multi_instance, spiff_events
 from engine.clock import LOCAL_ZONE
 
 _current_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("engine_now", default=None)
@@ -237,18 +237,13 @@ def _evaluate_for(task_spec: Any, text: str, variables: Mapping[str, Any], task:
 
 
 def _parameter_values(
-    task_spec: Any, parameters: tuple[tuple[str, str | None], ...], scope: Mapping[str, Any], task: Any
+    task_spec: Any, parameters: tuple[tuple[str, Any], ...], scope: Mapping[str, Any], task: Any
 ) -> dict[str, Any]:
-    """``camunda:inputParameter``/``outputParameter`` values: text, or an expression in ``scope``."""
-    out: dict[str, Any] = {}
-    for name, text in parameters:
-        if text is None or not text.strip():
-            out[name] = None
-        elif "${" in text or "#{" in text:
-            out[name] = _evaluate_for(task_spec, text.strip(), {**scope, **out}, task, f"parameter {name}")
-        else:
-            out[name] = text
-    return out
+    """``camunda:inputParameter``/``outputParameter`` values (see :mod:`engine.io_mapping`) in ``scope``."""
+    from engine import io_mapping
+
+    evaluate, run_script = io_mapping._evaluator(task_spec, task)
+    return {name: io_mapping.evaluate_value(value, scope, evaluate, run_script) for name, value in parameters}
 
 
 def _mapped_variables(
@@ -411,6 +406,8 @@ def install() -> None:
         setattr(timer_cls, method_name, _guard_timer(getattr(timer_cls, method_name)))
     spiff_events.install()
     multi_instance.install()
+    io_mapping.install()
+    expression_tasks.install()
     CallActivity.copy_data = _call_copy_data  # type: ignore[method-assign]
     CallActivity.update_data = _call_update_data  # type: ignore[method-assign]
     _installed = True

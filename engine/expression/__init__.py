@@ -80,6 +80,7 @@ __all__ = [
     "evaluate",
     "evaluate_timer",
     "execute_script",
+    "run_return_script",
     "is_iso_timer_literal",
     "to_utc_datetime",
     "validate_expression",
@@ -239,3 +240,11 @@ def evaluate_timer(text: str, variables: Mapping[str, Any], *, now: datetime) ->
             return to_utc_datetime(candidate).isoformat()
         _fail(f"timer value '{value[:100]}' is not an ISO 8601 date-time, duration or cycle")
     _fail(f"a timer needs a date-time, duration or cycle, not {_type_name(value)}")
+
+
+def run_return_script(text: str, variables: Mapping[str, Any], *, now: datetime | None = None) -> Any:
+    """A Groovy/JavaScript script's value, for the forms :mod:`engine.expression.scripts` accepts."""
+    from engine.expression.scripts import compile_foreign_script
+
+    source = compile_foreign_script(text)
+    return None if source is None else evaluate(source, variables, now=now)

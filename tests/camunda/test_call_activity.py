@@ -117,20 +117,3 @@ def test_sub_process_local_output_single_variable(camunda: Camunda) -> None:
     instance = camunda.complete(instance, "Task in subprocess", {"calledProcessVar1": 42})
     # outVar was set locally on the call activity: only the output parameter made from it reaches the process
     assert _own(instance["variables"]) == {"callingProcessVar1": "val1", "outputParameter": 43}
-
-
-def test_input_output_outside_call_activities_is_refused(camunda: Camunda) -> None:
-    """Never run in part: input/output parameters are applied on call activities only."""
-    errors = camunda.deploy_fails(
-        b"""<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="Examples">
-  <process id="io" isExecutable="true">
-    <startEvent id="s"/><sequenceFlow sourceRef="s" targetRef="task"/>
-    <userTask id="task" name="Task"><extensionElements><camunda:inputOutput>
-      <camunda:inputParameter name="x">${1}</camunda:inputParameter>
-    </camunda:inputOutput></extensionElements></userTask>
-  </process>
-</definitions>"""
-    )
-    assert any(e.get("elementId") == "task" and "camunda:inputOutput" in e["message"] for e in errors)
