@@ -79,7 +79,7 @@ CASES = {
     "import-in-condition": (_gateway_condition("${__import__('os')}"), "f2", "__import__"),
     "huge-power": (_gateway_condition("${10**10**10 &gt; 1}"), "f2", ""),
     "python-huge-power": (_script("x = 10**10**10"), "x", "too large"),
-    "groovy": (_script("println 'hi'", fmt="groovy"), "x", "groovy"),
+    "groovy": (_script("def x = execution.getVariable('a')", fmt="groovy"), "x", "groovy"),
     "javascript": (_script("var a = 1;", fmt="javascript"), "x", "javascript"),
     "java-delegate": (
         _process(
@@ -128,7 +128,7 @@ def test_every_problem_is_listed_not_just_the_first() -> None:
     content = _process(
         '<bpmn:serviceTask id="x" camunda:class="a.B"><bpmn:incoming>f1</bpmn:incoming>'
         "<bpmn:outgoing>f2</bpmn:outgoing></bpmn:serviceTask>"
-        '<bpmn:scriptTask id="y" scriptFormat="groovy"><bpmn:script>1</bpmn:script></bpmn:scriptTask>'
+        '<bpmn:scriptTask id="y" scriptFormat="groovy"><bpmn:script>execution.setVariable("a", new Date())</bpmn:script></bpmn:scriptTask>'
     )
     with pytest.raises(DeployError) as err:
         SpecLibrary().add_document("two.bpmn", content)
