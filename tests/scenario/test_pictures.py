@@ -257,8 +257,38 @@ def test_the_decision_moments_and_terms_are_drawn_from_the_diagrams(
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_no_label_overlaps_a_shape_or_another_label(labels: ModuleType, path: Path) -> None:
-    assert labels.overlaps(path) == []
+def test_no_label_overlaps_a_shape_or_a_label_or_a_flow_and_no_shape_leaves_its_lane(
+    labels: ModuleType, path: Path
+) -> None:
+    assert labels.problems(path) == []
+
+
+def test_the_label_check_finds_a_flow_through_a_label_and_a_task_across_a_lane_border(
+    labels: ModuleType, tmp_path: Path
+) -> None:
+    text = (BPMN_DIR / "voorinburgering.bpmn").read_text(encoding="utf-8")
+    flows = dict(labels.edges(BPMN_DIR / "voorinburgering.bpmn"))
+    (ax, ay), (bx, by) = flows["Flow_deelname_gekozen__programma_volgen"][-2:]
+    mx, my = (ax + bx) / 2, (ay + by) / 2
+    # the gateway's label dragged onto the middle of its own outgoing flow
+    bad = re.sub(
+        r'(bpmnElement="deelname_gekozen"[^>]*>(?:(?!</bpmndi:BPMNShape>).)*?<bpmndi:BPMNLabel>\s*)<dc:Bounds [^>]*>',
+        lambda m: m.group(1) + f'<dc:Bounds x="{mx - 20:g}" y="{my - 7:g}" width="40" height="14" />',
+        text,
+        count=1,
+        flags=re.S,
+    )
+    assert bad != text
+    (tmp_path / "voorinburgering.bpmn").write_text(bad, encoding="utf-8")
+    assert any(
+        "runs through the label of deelname_gekozen" in p
+        for p in labels.crossings(tmp_path / "voorinburgering.bpmn")
+    )
+    lane = re.search(r'bpmnElement="aanbod_programma">\s*<dc:Bounds x="([\d.]+)" y="([\d.]+)"', text)
+    assert lane
+    moved = text.replace(lane.group(0), lane.group(0).replace(f'y="{lane.group(2)}"', 'y="-500"'))
+    (tmp_path / "voorinburgering.bpmn").write_text(moved, encoding="utf-8")
+    assert any("aanbod_programma" in p for p in labels.outside_lanes(tmp_path / "voorinburgering.bpmn"))
 
 
 def test_the_label_check_finds_a_label_on_a_shape(labels: ModuleType, tmp_path: Path) -> None:
