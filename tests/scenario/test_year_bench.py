@@ -1,0 +1,88 @@
+"""The year of the country, small: 50 status holders through the shipped diagrams, end to end.
+
+``bench/year_bench.py`` at a size that runs in the test suite, on SQLite and PostgreSQL. Behaviour
+only, never time: every instance ends, and the audit trail holds the task completions, messages and
+timer firings the diagrams call for (scenario 3 by the termijn, the programme's start timer in
+scenarios 2 and 3, the woning escalation only when the woning comes after 12 weeks, the
+driegesprek timer only where the driegesprek is still to come). One journey in ten runs through
+real HTTP.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import Engine, func, select
+
+from bench.year_bench import Year, koppel_moment, plan_for
+from storage.schema import audit_entries, process_instances, timers, user_tasks
+
+N = 50  # journeys 0-49: scenarios 1/2/3 for 10/15/25 of them; journeys 40-49 find their woning late
+
+
+def test_plans_follow_the_mix_and_the_terms() -> None:
+    plans = [plan_for(i, koppel_moment(i, N)[0]) for i in range(N)]
+    assert Counter(p.scenario for p in plans) == {1: 10, 2: 15, 3: 25}
+    assert sum(p.late_woning for p in plans) == 10
+    # Scenario 3 is never chosen by hand: the termijn chooses it.
+    assert all(
+        ("termijn_scenariokeuze" in p.timers) == (p.scenario == 3)
+        and any(a.target == "scenario_kiezen" for a in p.actions) == (p.scenario != 3)
+        for p in plans
+    )
+    koppeldata = [koppel_moment(i, 40_000)[0] for i in (0, 39_999)]
+    assert (koppeldata[1] - koppeldata[0]).days == 364  # a year of koppelingen
+
+
+def test_fifty_status_holders_reach_their_end_as_the_diagrams_say(db: Engine) -> None:
+    year = Year(db, N, http_every=10)
+    try:
+        year.run()
+    finally:
+        year.close()
+    check = year.check()
+    assert check["allEnded"], check["statuses"]
+    assert check["openTasksLeft"] == 0 and check["pendingTimersLeft"] == 0
+    assert check["actual"] == check["expected"]
+
+    with db.connect() as conn:
+        scenarios = dict(
+            conn.execute(
+                select(process_instances.c.scenario, func.count())
+                .where(process_instances.c.process_key == "doorlopende_lijn")
+                .group_by(process_instances.c.scenario)
+            ).all()
+        )
+        fired = dict(
+            conn.execute(
+                select(audit_entries.c.element_id, func.count())
+                .where(audit_entries.c.action == "timer-fired")
+                .group_by(audit_entries.c.element_id)
+            ).all()
+        )
+        completed = dict(
+            conn.execute(
+                select(audit_entries.c.element_id, func.count())
+                .where(audit_entries.c.action == "task-completed")
+                .group_by(audit_entries.c.element_id)
+            ).all()
+        )
+        assert conn.execute(select(func.count()).select_from(user_tasks)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(timers)).scalar_one() == 0
+    assert scenarios == {"1": 10, "2": 15, "3": 25}
+    assert fired == {
+        "termijn_scenariokeuze": 25,  # every scenario 3
+        "start_voorinburgering": 40,  # scenarios 2 and 3
+        "termijn_huisvesting": 10,  # the woning after 12 weeks
+        "driegesprek_plannen": 40,  # scenarios 2 (driegesprek before the move) and 3
+    }
+    assert completed["scenario_kiezen"] == 25
+    assert completed["huisvesting_escaleren"] == 10
+    for element in ("driegesprek", "brede_intake", "pip_opstellen", "reguliere_inburgering_starten"):
+        assert completed[element] == N, element
+    assert completed["overdracht_plannen"] == completed["overdracht_plannen_coa"] == 40
+    assert check["actual"]["message huisvesting_gevonden"] == check["actual"]["message verhuisd"] == N
+    # Journeys 0, 10, ..., 40 went through HTTP, every step of them.
+    assert len(year.samples.by_kind["http:start"]) == 5
+    assert len(year.samples.by_kind["http:message"]) == 10
+    assert len(year.samples.by_kind["start"]) == N - 5
