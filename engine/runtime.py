@@ -116,7 +116,7 @@ class _Step:
             return _json_value(expression.evaluate(text, task.data, now=spiff_support.current_now()))
 
         variables, business_key = signals.evaluate_payload(mappings, task.data, evaluate)
-        name = task.task_spec.event_definition.name
+        name = signals.signal_name(task.task_spec.event_definition, task.data) or ""
         self.thrown_signals.append(signals.SignalThrow(name, element, _json_dict(variables), business_key))
         self.audit.append(AuditRecord("signal-thrown", element, "system", {"signal": name}))
 
@@ -156,6 +156,10 @@ class _Step:
             self.workflow.do_engine_steps(
                 will_complete_task=self.will_complete, did_complete_task=self.did_complete
             )
+            while _finish_drained_scopes(self.workflow):
+                self.workflow.do_engine_steps(
+                    will_complete_task=self.will_complete, did_complete_task=self.did_complete
+                )
         except SpiffWorkflowException as exc:
             raise ProcessError(_describe_library_error(exc)) from exc
         self.workflow.get_events()  # uncaught throws were turned into domain events already
@@ -226,6 +230,32 @@ def _active_scopes(workflow: BpmnWorkflow) -> list[Any]:
         if holder is not None and holder.state == TaskState.STARTED:
             scopes.append(subprocess)
     return scopes
+
+
+def _holder_of(workflow: BpmnWorkflow, task_id: Any) -> Any:
+    if task_id in workflow.tasks:
+        return workflow.tasks[task_id]
+    for sub in workflow.subprocesses.values():
+        if task_id in sub.tasks:
+            return sub.tasks[task_id]
+    return None
+
+
+def _finish_drained_scopes(workflow: BpmnWorkflow) -> bool:
+    """Complete sub-processes that have nothing left to do but never reached their end event.
+
+    An interrupting event sub-process inside a sub-process cancels the sub-process's own path; once
+    the event sub-process ends, the sub-process is done (Camunda continues after it). The library only
+    notices a sub-process's end at its End task, so the sub-process task would wait for ever.
+    """
+    finished = False
+    for task_id, subprocess in list(workflow.subprocesses.items()):
+        holder = _holder_of(workflow, task_id)
+        if holder is None or holder.state != TaskState.STARTED or not subprocess.is_completed():
+            continue
+        holder.task_spec._on_subworkflow_completed(subprocess, holder)
+        finished = True
+    return finished
 
 
 def _scope_data(scope: Any) -> dict[str, Any]:
@@ -486,6 +516,7 @@ class Runtime:
             raise NotFoundError(f"no wait for signal '{signal_name}'")
         with self._stepping(now):
             step = _Step(self, workflow, bundle, actor)
+            signals.open_event_subprocesses(workflow, signal_name)
             workflow.catch(signals.event(signal_name, clean))
             step.audit.append(
                 AuditRecord(
@@ -745,13 +776,18 @@ class Runtime:
                 continue
             for element, definition in _definitions_by_element(task):
                 if isinstance(definition, MessageEventDefinition):
-                    name = spiff_support.message_name(definition, task.data)
-                    if name is not None:
-                        seen.add((name, element))
-                        waits.append(MessageWait(name, element, str(task.id)))
+                    if definition.name is None:
+                        continue
+                    name = signals.evaluated_name(definition, task.data, element, "message")
+                    seen.add((name, element))
+                    waits.append(MessageWait(name, element, str(task.id)))
         for scope, _spec_name, start_spec in _event_subprocess_message_starts(workflow):
-            name = spiff_support.message_name(start_spec.event_definition, _scope_data(scope))
-            if name is not None and (name, start_spec.bpmn_id) not in seen:
+            if start_spec.event_definition.name is None:
+                continue
+            name = signals.evaluated_name(
+                start_spec.event_definition, _scope_data(scope), start_spec.bpmn_id, "message"
+            )
+            if (name, start_spec.bpmn_id) not in seen:
                 seen.add((name, start_spec.bpmn_id))
                 waits.append(MessageWait(name, start_spec.bpmn_id, str(scope.task_tree.id)))
         return waits

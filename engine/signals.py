@@ -12,12 +12,15 @@ signal end event as a plain end event (the signal is silently lost). Here:
   broadcast reaches other instances without loading any workflow that does not wait;
 * :func:`signal_start_names` names the signal start events of a process, which start new instances.
 
-Signal names with expressions (``${...}``) are refused at deploy: a name must be known to be indexed.
+Signal names may hold expressions (``alert-${var}``), as in Camunda: a catching event's name is
+evaluated in its own scope when it waits (that evaluated name is indexed), a throwing event's when it
+throws, and a signal start event's once, without variables (it must not need any).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,15 +99,77 @@ def _end_event_create_task(self: Any) -> Any:
     return task
 
 
+def signal_name(definition: Any, variables: Mapping[str, Any]) -> str | None:
+    """A signal's name as Camunda reads it: text with ``${...}`` parts evaluated (None when it fails)."""
+    name = definition.name
+    if not isinstance(name, str) or not is_expression_name(name):
+        return name  # type: ignore[no-any-return]
+    from engine import expression
+    from engine.errors import ExpressionError
+    from engine.spiff_support import current_now
+
+    try:
+        value = expression.evaluate(name, dict(variables), now=current_now())
+    except ExpressionError:
+        return None
+    return None if value is None else str(value)
+
+
+def evaluated_name(definition: Any, variables: Mapping[str, Any], element: str | None, what: str) -> str:
+    """The evaluated name of a waiting event; one that cannot be evaluated stops the step, as in Camunda."""
+    name = definition.name
+    if not isinstance(name, str) or not is_expression_name(name):
+        return name  # type: ignore[no-any-return]
+    from engine import expression
+    from engine.errors import ExpressionError, ProcessError
+    from engine.spiff_support import current_now
+
+    try:
+        value = expression.evaluate(name, dict(variables), now=current_now())
+    except ExpressionError as exc:
+        raise ProcessError(f"{element}: {what} name '{name}' cannot be evaluated: {exc}") from exc
+    if value is None:
+        raise ProcessError(f"{element}: {what} name '{name}' evaluates to null")
+    return str(value)
+
+
+def is_expression_name(name: str) -> bool:
+    return "${" in name or "#{" in name
+
+
+def _signal_catches(self: Any, my_task: Any, event: Any) -> bool:
+    """A signal event catches a signal of its (evaluated) name; thrown signals carry evaluated names."""
+    other = event.event_definition
+    if other.__class__ is not self.__class__:
+        return False
+    name = signal_name(self, my_task.data)
+    return name is not None and name == other.name
+
+
+def _signal_throw(self: Any, my_task: Any) -> None:
+    """Throw the signal under its evaluated name (the library would throw the raw expression)."""
+    name = signal_name(self, my_task.data)
+    if name is None:
+        from engine.errors import ProcessError
+
+        raise ProcessError(f"{my_task.task_spec.bpmn_id}: signal name '{self.name}' cannot be evaluated")
+    payload = deepcopy(my_task.data)
+    top = my_task.workflow.top_workflow
+    open_event_subprocesses(top, name)
+    top.catch(BpmnEvent(SignalEventDefinition(name), payload=payload))
+
+
 _installed = False
 
 
 def install() -> None:
-    """Patch the library's parser once per process (idempotent)."""
+    """Patch the library's parser and signal definitions once per process (idempotent)."""
     global _installed
     if _installed:
         return
     _event_parsers.EndEventParser.create_task = _end_event_create_task  # type: ignore[method-assign]
+    SignalEventDefinition.catches = _signal_catches  # type: ignore[method-assign]
+    SignalEventDefinition.throw = _signal_throw  # type: ignore[method-assign]
     _installed = True
 
 
@@ -128,12 +193,8 @@ def check_document(root: etree._Element) -> list[Problem]:
             problem("signal must have an id", signal, None)
         if not name:
             problem(f"signal with id '{signal_id}' has no name", signal, signal_id)
-        elif "${" in name or "#{" in name:
-            problem(
-                f"signal name '{name}' is an expression: only fixed signal names are supported",
-                signal,
-                signal_id,
-            )
+        elif is_expression_name(name):
+            problems.extend(_expression_problems(name, signal, signal_id))
         elif name in seen:
             problem(f"duplicate signal name '{name}'", signal, signal_id)
         else:
@@ -148,6 +209,45 @@ def check_document(root: etree._Element) -> list[Problem]:
             problem(f"signal event refers to signal '{ref}', which is not declared", definition, owner_id)
     for scope in [*root.iter(f"{_BPMN}process"), *root.iter(f"{_BPMN}subProcess")]:
         problems.extend(_scope_problems(scope, names))
+    problems.extend(_start_name_problems(root, names))
+    return problems
+
+
+def _expression_problems(name: str, signal: etree._Element, signal_id: str | None) -> list[Problem]:
+    from engine.errors import ExpressionError
+    from engine.expression import validate_expression
+
+    try:
+        validate_expression(name)
+    except ExpressionError as exc:
+        return [
+            Problem(
+                f"signal name '{name}' is not supported: {exc}",
+                element_id=signal_id,
+                line=signal.sourceline or None,
+            )
+        ]
+    return []
+
+
+def _start_name_problems(root: etree._Element, names: Mapping[str, str | None]) -> list[Problem]:
+    """A process's signal start event is subscribed at deploy: its name must evaluate without variables."""
+    problems: list[Problem] = []
+    for process in root.iter(f"{_BPMN}process"):
+        for start in process.findall(f"{_BPMN}startEvent"):
+            name = _signal_start(start, names)
+            if name is None or not is_expression_name(name):
+                continue
+            definition = SignalEventDefinition(name)
+            if signal_name(definition, {}) is None:
+                problems.append(
+                    Problem(
+                        f"signal start event '{start.get('id')}': signal name '{name}' must evaluate "
+                        "without variables (a start event is subscribed when the process is deployed)",
+                        element_id=start.get("id"),
+                        line=start.sourceline or None,
+                    )
+                )
     return problems
 
 
@@ -169,16 +269,7 @@ def _scope_problems(scope: etree._Element, names: Mapping[str, str | None]) -> l
         for start in sub.findall(f"{_BPMN}startEvent"):
             if _signal_start(start, names) is None:
                 continue
-            if nested:
-                problems.append(
-                    Problem(
-                        "a signal start event of an event subprocess inside a subprocess is not "
-                        "supported; move the event subprocess to the process level",
-                        element_id=start.get("id"),
-                        line=start.sourceline or None,
-                    )
-                )
-            elif start.get("isInterrupting", "true") != "false":
+            if start.get("isInterrupting", "true") != "false":
                 starts.append(start)
     seen: set[str] = set()
     for start in starts:
@@ -250,7 +341,11 @@ def evaluate_payload(
 
 def waits_of(task: Any, pairs: list[tuple[str, Any]]) -> list[SignalWait]:
     """The signal waits of one WAITING task, given its (element id, definition) pairs."""
-    return [SignalWait(d.name, element, str(task.id)) for element, d in pairs if is_signal(d)]
+    return [
+        SignalWait(evaluated_name(definition, task.data, element, "signal"), element, str(task.id))
+        for element, definition in pairs
+        if is_signal(definition)
+    ]
 
 
 def signal_start_names(spec: Any) -> tuple[str, ...]:
@@ -260,11 +355,11 @@ def signal_start_names(spec: Any) -> tuple[str, ...]:
     subprocess's spec, so they are not counted here.
     """
     names = [
-        task_spec.event_definition.name
+        signal_name(task_spec.event_definition, {})
         for task_spec in spec.task_specs.values()
         if isinstance(task_spec, StartEvent) and is_signal(getattr(task_spec, "event_definition", None))
     ]
-    return tuple(dict.fromkeys(names))
+    return tuple(dict.fromkeys(n for n in names if n is not None))
 
 
 def top_start_tasks(workflow: Any) -> list[Any]:
@@ -323,28 +418,61 @@ def fire_start(workflow: Any, name: str | None) -> None:
     chosen = None
     for task in top_start_tasks(workflow):
         definition = start_definition(task)
-        if chosen is None and is_signal(definition) and (name is None or definition.name == name):
+        if chosen is None and is_signal(definition) and (name is None or signal_name(definition, {}) == name):
             chosen = task
         elif task.state & (TaskState.WAITING | TaskState.READY):
             task.cancel()
     if chosen is None:
         return
     definition = start_definition(chosen)
-    chosen.task_spec.catch(chosen, event(definition.name, {}))
+    chosen.task_spec.catch(chosen, event(signal_name(definition, {}) or "", {}))
     chosen.task_spec._update(chosen)
 
 
-def event_subprocess_waits(workflow: Any) -> list[SignalWait]:
-    """Signal start events of the process's event subprocesses: they wait as long as the instance runs.
+def _event_subprocess_starts(workflow: Any) -> list[tuple[Any, str, Any, str]]:
+    """(scope, event subprocess spec name, start spec, evaluated signal name) in every running scope."""
+    from engine.runtime import _active_scopes, _scope_data
 
-    The library starts such a subprocess when the event is caught; it keeps no waiting task for it.
+    found = []
+    for scope in _active_scopes(workflow):
+        data: dict[str, Any] | None = None
+        for spec_name in getattr(scope.spec.start, "trigger_specs", ()):
+            sub_spec = workflow.subprocess_specs.get(spec_name)
+            for start in getattr(sub_spec, "bpmn_start_events", ()):
+                if not is_signal(start.event_definition):
+                    continue
+                if data is None:
+                    data = _scope_data(scope)
+                name = evaluated_name(start.event_definition, data, start.bpmn_id, "signal")
+                found.append((scope, spec_name, start, name))
+    return found
+
+
+def event_subprocess_waits(workflow: Any) -> list[SignalWait]:
+    """Signal start events of event subprocesses (of the process and of running sub-processes).
+
+    They wait as long as their scope runs; the library keeps no waiting task for them.
     """
-    waits: list[SignalWait] = []
-    for name in getattr(workflow.spec.start, "trigger_specs", ()):
-        sub_spec = workflow.subprocess_specs.get(name)
-        for start in getattr(sub_spec, "bpmn_start_events", ()):
-            if is_signal(start.event_definition):
-                waits.append(
-                    SignalWait(start.event_definition.name, start.bpmn_id, str(workflow.task_tree.id))
-                )
-    return waits
+    return [
+        SignalWait(name, start.bpmn_id, str(scope.task_tree.id))
+        for scope, _spec_name, start, name in _event_subprocess_starts(workflow)
+    ]
+
+
+def open_event_subprocesses(workflow: Any, name: str) -> None:
+    """Open, in every running scope, the event subprocess whose signal start event catches ``name``.
+
+    The library only opens those of the top process, and only for a literal signal name; the signal
+    caught next then starts them.
+    """
+    for scope, spec_name, start, start_name in _event_subprocess_starts(workflow):
+        if start_name != name:
+            continue
+        waiting = any(
+            t.state == TaskState.WAITING and t.task_spec.name == start.name
+            for sub in workflow.subprocesses.values()
+            if sub.parent_workflow is scope
+            for t in sub.tasks.values()
+        )
+        if not waiting:
+            scope.spec.start.trigger_wf(scope.task_tree, spec_name)
