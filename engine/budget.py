@@ -148,12 +148,20 @@ _PERIOD_START = datetime(2001, 1, 1, tzinfo=UTC)
 
 
 def cycle_period(text: str) -> timedelta | None:
-    """The period of an ISO 8601 repeating interval (``R3/PT10H``, ``R/2027-01-01T09:00Z/P1D``).
+    """The period of an ISO 8601 repeating interval (``R3/PT10H``, ``R/2027-01-01T09:00Z/P1D``), or the
+    shortest gap of a cron cycle (``0 0/5 * * * ?``).
 
     None when the text is not a repeating interval with a duration.
     """
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+    from engine.expression.cron import CronError, is_cron, parse_cron, shortest_period
+
+    if is_cron(text.strip()):
+        try:
+            return shortest_period(parse_cron(text.strip()))
+        except CronError:
+            return None
     parts = text.strip().split("/")
     if len(parts) < 2 or not parts[0].upper().startswith("R"):
         return None

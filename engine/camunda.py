@@ -22,6 +22,7 @@ from typing import Any, Literal
 from lxml import etree
 
 from engine.errors import ExpressionError, Problem
+from engine.expression.cron import CronError, is_cron, parse_cron
 from engine.intake import BPMN_MODEL_NS, document_kind
 
 __all__ = [
@@ -295,7 +296,10 @@ def _valid_iso_date(text: str) -> bool:
 _TIMER_LITERAL_CHECKS: Mapping[str, tuple[Callable[[str], bool], str]] = {
     "timeDuration": (lambda t: bool(_ISO_DURATION_RE.match(t)), "an ISO 8601 duration such as P14D"),
     "timeDate": (_valid_iso_datetime, "an ISO 8601 date-time such as 2024-01-31T09:00:00Z"),
-    "timeCycle": (_valid_iso_cycle, "an ISO 8601 repeating interval such as R3/PT1H"),
+    "timeCycle": (
+        _valid_iso_cycle,
+        "an ISO 8601 repeating interval such as R3/PT1H or a cron expression such as 0 0/5 * * * ?",
+    ),
 }
 
 
@@ -852,6 +856,14 @@ class _Inspector:
                 continue
             if is_expression(text):
                 self.expression(text, owner, owner.get("id"), f"timer {kind}")
+                continue
+            if kind == "timeCycle" and is_cron(text):
+                try:
+                    parse_cron(text)
+                except CronError as exc:
+                    self.problem(
+                        f"timer timeCycle '{text}' is not a cron expression Camunda accepts: {exc}", owner
+                    )
                 continue
             check, example = _TIMER_LITERAL_CHECKS[kind]
             if _LOOKS_LITERAL_RE.match(text):

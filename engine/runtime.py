@@ -194,6 +194,13 @@ def _describe_library_error(exc: SpiffWorkflowException) -> str:
     task = getattr(exc, "task", None)
     element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
     message = str(exc.args[0]) if exc.args else exc.__class__.__name__
+    if message.startswith("No conditions satisfied"):  # Camunda's ENGINE-02004, naming the gateway
+        spec = getattr(exc, "task_spec", None) or getattr(task, "task_spec", None)
+        gateway = getattr(spec, "bpmn_id", None) or element
+        return (
+            f"{gateway}: No outgoing sequence flow for the element with id '{gateway}' could be "
+            "selected for continuing the process"
+        )
     return f"{element}: {message}" if element else message
 
 

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine import expression
 from engine.errors import ExpressionError
+from engine.expression import UnknownVariableError
 from engine.spiff_support import current_now
 
 
@@ -72,8 +73,10 @@ class SafeScriptEngine(PythonScriptEngine):
         try:
             return self.environment.evaluate(expression_text, task.data, external_context)
         except ExpressionError as exc:
+            # Camunda's words for a variable the expression names but the instance lacks
+            unknown = "Unknown property used in expression: " if isinstance(exc, UnknownVariableError) else ""
             raise WorkflowTaskException(
-                f"Error evaluating expression '{expression_text}': {exc}", task=task
+                f"{unknown}Error evaluating expression '{expression_text}': {exc}", task=task
             ) from exc
 
     def execute(self, task: Any, script: str, external_context: Mapping[str, Any] | None = None) -> bool:

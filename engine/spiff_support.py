@@ -7,6 +7,8 @@
   expects the message's variables in the process, so we merge a dict payload into the task data.
 * A Camunda message throw without ``camunda:expression`` evaluates ``None``; we throw an empty payload.
 * DMN cells are pasted into Python by the library; we evaluate them as FEEL unary tests instead.
+* A ``timeCycle`` may be a Quartz cron expression (``0 0/5 * * * ?``), as in Camunda; a cycle on an
+  intermediate catch event or after an event-based gateway fires once (the library repeated it).
 * ISO durations add days, weeks, months and years on the Europe/Amsterdam calendar, as Camunda does,
   not as multiples of 24 hours.
 * A timer value the library cannot place in time (``P99999999Y``, a date for a duration, a year past
@@ -88,6 +90,105 @@ def _held_cycle_complete(original: Any) -> Any:
         return False
 
     return cycle_complete
+
+
+def _cron_cycle_complete(original: Any) -> Any:
+    """A ``timeCycle`` written as a Quartz cron expression (``0 0/5 * * * ?``) fires at its times.
+
+    The library reads only ISO repeating intervals. A cron cycle repeats without end, its next time
+    taken from the cron after each firing; ``duration`` keeps its shortest gap for the cycle check.
+    """
+
+    def cycle_complete(self: Any, my_task: Any) -> bool:
+        from engine.expression.cron import CronError, is_cron, parse_cron, shortest_period
+
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            text = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            if not (isinstance(text, str) and is_cron(text.strip())):
+                return bool(original(self, my_task))
+            try:
+                schedule = parse_cron(text.strip())
+            except CronError as exc:
+                raise WorkflowTaskException(f"timer cycle '{text[:100]}': {exc}", task=my_task) from exc
+            first = schedule.next_after(current_now())
+            if first is None:
+                raise WorkflowTaskException(f"timer cycle '{text[:100]}' names no future time", task=my_task)
+            period = shortest_period(schedule)
+            value = {
+                "cycles": -1,
+                "next": first.isoformat(),
+                "duration": period.total_seconds() if period is not None else None,
+                "cron": schedule.text,
+            }
+            my_task._set_internal_data(event_value=value)
+        if not (isinstance(value, dict) and value.get("cron")):
+            return bool(original(self, my_task))
+        now = current_now()
+        ready = False
+        if datetime.fromisoformat(value["next"]) <= now:
+            following = parse_cron(value["cron"]).next_after(now)
+            if following is None:  # the cron names no later time: the cycle is over
+                my_task.internal_data.pop("event_value", None)
+                my_task.internal_data["event_fired"] = True
+                return True
+            value = {**value, "next": following.isoformat()}
+            ready = True
+        my_task._set_internal_data(event_value=value)
+        return ready
+
+    return cycle_complete
+
+
+def _repeats(my_task: Any) -> bool:
+    """A timer cycle repeats on a boundary event or a start event; elsewhere it fires once, as in Camunda."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+    from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+    return isinstance(my_task.task_spec, BoundaryEvent | StartEvent)
+
+
+def _cycle_has_fired(original: Any) -> Any:
+    """An intermediate catch event (or an event-based gateway) waiting on a cycle goes on at its first time.
+
+    The library would keep the event waiting and start one more path at every time of the cycle.
+    """
+
+    def has_fired(self: Any, my_task: Any) -> bool:
+        if _repeats(my_task):
+            return bool(original(self, my_task))
+        if my_task._get_internal_data("event_fired", False):
+            return True
+        if self.cycle_complete(my_task):
+            my_task.internal_data.pop("event_value", None)
+            my_task._set_internal_data(event_fired=True)
+            return True
+        return False
+
+    return has_fired
+
+
+def _cycle_update_task(original: Any) -> Any:
+    def update_task(self: Any, my_task: Any) -> None:
+        if _repeats(my_task):
+            original(self, my_task)
+
+    return update_task
+
+
+def _cycle_predict_hook(original: Any) -> Any:
+    """A catch event whose cycle fires once has its outgoing paths predicted like any other event."""
+
+    def predict_hook(self: Any, my_task: Any) -> None:
+        cycle = isinstance(self.event_definition, _timer_module.CycleTimerEventDefinition)
+        if cycle and not _repeats(my_task):
+            from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+
+            super(CatchingEvent, self)._predict_hook(my_task)
+        else:
+            original(self, my_task)
+
+    return predict_hook
 
 
 class _ClockedDatetime(datetime):
@@ -396,7 +497,14 @@ def install() -> None:
     for timer_class in (_timer_module.TimeDateEventDefinition, _timer_module.DurationTimerEventDefinition):
         timer_class.has_fired = _held_has_fired(timer_class.has_fired)  # type: ignore[method-assign]
     cycle = _timer_module.CycleTimerEventDefinition
-    cycle.cycle_complete = _held_cycle_complete(cycle.cycle_complete)  # type: ignore[method-assign]
+    cycle.cycle_complete = _held_cycle_complete(  # type: ignore[method-assign]
+        _cron_cycle_complete(cycle.cycle_complete)
+    )
+    cycle.has_fired = _cycle_has_fired(cycle.has_fired)  # type: ignore[method-assign]
+    cycle.update_task = _cycle_update_task(cycle.update_task)  # type: ignore[method-assign]
+    from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+
+    CatchingEvent._predict_hook = _cycle_predict_hook(CatchingEvent._predict_hook)  # type: ignore[method-assign]
     for cls_name, method_name in (
         ("TimeDateEventDefinition", "has_fired"),
         ("DurationTimerEventDefinition", "has_fired"),

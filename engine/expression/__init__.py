@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.errors import ExpressionError
+from engine.expression.cron import CronError, is_cron, parse_cron
 from engine.expression.dates import (
     _DATE_ONLY,
     DateTime,
@@ -121,7 +122,7 @@ def validate_expression(text: str) -> None:
             for is_expression, part in composite:
                 if is_expression:
                     _parse_juel(part)
-        elif is_iso_timer_literal(source):
+        elif is_iso_timer_literal(source) or _is_valid_cron(source):
             return
         else:
             _python_body(source)
@@ -133,6 +134,17 @@ def validate_expression(text: str) -> None:
 
 
 _DEPLOY_PROBE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _is_valid_cron(text: str) -> bool:
+    """A Quartz cron expression, as a Camunda ``timeCycle`` may be (``0 0/5 * * * ?``)."""
+    if not is_cron(text):
+        return False
+    try:
+        parse_cron(text)
+    except CronError:
+        return False
+    return True
 
 
 def _try_constant(run: Any) -> None:
@@ -176,7 +188,7 @@ def evaluate(
             if len(joined) > MAX_SIZE:
                 _too_big()
             return joined
-        if is_iso_timer_literal(source):
+        if is_iso_timer_literal(source) or _is_valid_cron(source):
             return source
         body = _python_body(source)
         return _PyInterpreter(variables).visit(body)
@@ -227,14 +239,14 @@ def evaluate_timer(text: str, variables: Mapping[str, Any], *, now: datetime) ->
     in UTC; other text must itself be an ISO timer literal.
     """
     source = _prepare(text)
-    if is_iso_timer_literal(source):
+    if is_iso_timer_literal(source) or _is_valid_cron(source):
         return source
     value = evaluate(source, variables, now=now)
     if isinstance(value, DateTime | datetime | date):
         return to_utc_datetime(value).isoformat()
     if isinstance(value, str):
         candidate = value.strip()
-        if is_iso_timer_literal(candidate):
+        if is_iso_timer_literal(candidate) or _is_valid_cron(candidate):
             return candidate
         if _DATE_ONLY.fullmatch(candidate):
             return to_utc_datetime(candidate).isoformat()
