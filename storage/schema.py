@@ -181,14 +181,20 @@ user_tasks = Table(
     # worklist sorts and filters on it); kept by storage/deadlines.py on every step.
     Column("deadline_at", UTCDateTime(), nullable=True),
     Index("ix_user_tasks_instance_id", "instance_id"),
-    Index("ix_user_tasks_gemeente_lane_key_deadline", "gemeente", "lane_key", "deadline_at"),
+    # The werklijst's sort key in full (deadline, age, id): a page is read in index order.
+    Index(
+        "ix_user_tasks_gemeente_lane_key_deadline", "gemeente", "lane_key", "deadline_at", "created_at", "id"
+    ),
     Index(
         "ix_user_tasks_gemeente_lane_key_element_deadline",
         "gemeente",
         "lane_key",
         "element_id",
         "deadline_at",
+        "created_at",
+        "id",
     ),
+    Index("ix_user_tasks_lane_key_deadline", "lane_key", "deadline_at", "created_at", "id"),
     Index("ix_user_tasks_gemeente_lane_key_created", "gemeente", "lane_key", "created_at", "id"),
     Index("ix_user_tasks_lane_key_created", "lane_key", "created_at", "id"),
     Index("ix_user_tasks_gemeente_created", "gemeente", "created_at", "id"),
@@ -222,7 +228,10 @@ timers = Table(
     Column("last_error", Text, nullable=True),
     # Set while an open incident holds the timer: no worker claims it until the incident is retried.
     Column("incident_id", String(36), nullable=True),
-    Index("ix_timers_due_at", "due_at"),
+    # Covers the worker's claim and next-due reads (storage/timer_store.py): no table look-ups.
+    Index("ix_timers_due_claim", "due_at", "id", "claimed_until", "incident_id"),
+    Index("ix_timers_gemeente_due", "gemeente", "due_at", "id"),
+    Index("ix_timers_claimed_until", "claimed_until", "claimed_by"),
     Index("ix_timers_instance_id", "instance_id"),
 )
 
