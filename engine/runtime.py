@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -608,6 +609,66 @@ class Runtime:
             step.run()
             return self._result(workflow, bundle, business_key, step, now)
 
+    def external_task_bpmn_error(
+        self,
+        state: Mapping[str, Any],
+        task_id: str,
+        error_code: str,
+        error_message: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        actor: str = "system",
+    ) -> StepResult:
+        """Camunda's ``handleBpmnError``: the external task throws a BPMN error with ``error_code``.
+
+        The variables are set first. A boundary error event or an error event sub-process that catches
+        the code takes over (with ``camunda:errorCodeVariable``/``errorMessageVariable``); an error that
+        nothing catches ends the task's path without going on, as Camunda ends its execution.
+        """
+        clean = forms.validate_free_variables(dict(variables or {}))
+        workflow, bundle, business_key = self._load(state)
+        now = self.clock.now()
+        task = self._find_task(workflow, task_id)
+        if task is None or external_tasks.definition_of(task) is None:
+            raise NotFoundError(f"no external task {task_id}")
+        if task.state != TaskState.READY:
+            raise TaskNotOpenError(f"external task {task_id} is no longer open")
+        with self._stepping(now) as meter:
+            step = _Step(self, workflow, bundle, actor)
+            task.data.update(clean)
+            workflow.data.update(clean)  # Camunda sets them on the process instance's scope
+            meter.enter(task.task_spec.bpmn_id)
+            event = BpmnEvent(
+                ErrorEventDefinition(error_code, code=error_code),
+                payload=dict(task.data),
+                target=task.workflow,
+            )
+            event.error_message = error_message  # type: ignore[attr-defined]
+            try:
+                workflow.event_manager.catch(event)
+                caught = event not in workflow.bpmn_events
+                if not caught:
+                    workflow.bpmn_events.remove(event)
+                    if task.state == TaskState.READY:
+                        task.cancel()
+            except SpiffWorkflowException as exc:
+                raise ProcessError(_describe_library_error(exc)) from exc
+            step.audit.append(
+                AuditRecord(
+                    "external-task-bpmn-error",
+                    task.task_spec.bpmn_id,
+                    actor,
+                    {
+                        "taskId": task_id,
+                        "errorCode": error_code,
+                        "caught": caught,
+                        "variables": sorted(clean),
+                    },
+                )
+            )
+            step.run()
+            return self._result(workflow, bundle, business_key, step, now)
+
     def correlate(
         self,
         state: Mapping[str, Any],
@@ -895,6 +956,12 @@ class Runtime:
             merged.update(workflow.last_task.data)
         if not workflow.is_completed():
             open_tasks = [t for t in workflow.tasks.values() if t.state & _OPEN]
+            # An event sub-process of the process works in the process's scope (Camunda): what it
+            # caught (an error's code and message variables, a message's payload) is a process variable.
+            triggered = set(getattr(workflow.spec.start, "trigger_specs", ()))
+            for sub in workflow.subprocesses.values():
+                if sub.parent_workflow is workflow and sub.spec.name in triggered and not sub.is_completed():
+                    open_tasks.extend(t for t in sub.tasks.values() if t.state & _OPEN)
             for task in sorted(open_tasks, key=lambda t: t.last_state_change):
                 merged.update(task.data)
         return _json_dict(merged)

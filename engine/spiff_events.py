@@ -7,6 +7,9 @@
   every branch whose event arrived before the gateway ran.
 * A non-interrupting boundary event keeps its subscription while the activity runs, as Camunda
   does: every message (or signal, escalation, ...) starts one more path. The library fires it once.
+* Error and escalation start events of event sub-processes wait for their error or escalation. The
+  library's parser reads them as none start events, so the event sub-process ran at once, whenever its
+  scope started.
 * Paths already started by a non-interrupting boundary event (a message, or each cycle of an
   ``R/PT1H`` timer) go on when the activity ends or is interrupted; the library cancelled them
   together with the boundary event.
@@ -135,6 +138,25 @@ def _keep_spawned_paths(original: Any) -> Any:
     return check
 
 
+def _start_event_create_task(self: Any) -> Any:
+    """``StartEventParser.create_task`` that also reads error and escalation start events."""
+    from SpiffWorkflow.bpmn.parser import event_parsers as p
+
+    event_definition = self.get_event_definition(
+        [
+            p.MESSAGE_EVENT_XPATH,
+            p.SIGNAL_EVENT_XPATH,
+            p.TIMER_EVENT_XPATH,
+            p.CONDITIONAL_EVENT_XPATH,
+            p.ERROR_EVENT_XPATH,
+            p.ESCALATION_EVENT_XPATH,
+        ]
+    )
+    task = self._create_task(event_definition)
+    self.spec.start.connect(task)
+    return task
+
+
 _installed = False
 
 
@@ -142,6 +164,9 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    from SpiffWorkflow.bpmn.parser.event_parsers import StartEventParser
+
+    StartEventParser.create_task = _start_event_create_task  # type: ignore[method-assign]
     CodeEventDefinition.__eq__ = _code_matches  # type: ignore[method-assign,assignment]
     ErrorEventDefinition.throw = _error_throw  # type: ignore[method-assign]
     ErrorEventDefinition.catch = _error_catch(ErrorEventDefinition.catch)  # type: ignore[method-assign]

@@ -98,6 +98,36 @@ class ExternalTaskWork:
             thrown = self._enqueue_signals(conn, record.id, record.gemeente, result)  # type: ignore[attr-defined]
         return self._after_signals(written, thrown)  # type: ignore[attr-defined,no-any-return]
 
+    def external_task_bpmn_error(
+        self,
+        task_id: str,
+        *,
+        worker_id: str,
+        error_code: str,
+        error_message: str | None,
+        variables: Mapping[str, Any],
+        actor: str,
+    ) -> repo.InstanceRecord:
+        """Camunda's ``handleBpmnError``: written with the lock check, as a completion is."""
+        with self.db.connect() as conn:
+            task = store.get_task(conn, task_id)
+            store.check_worker(task, worker_id, "reported")
+            record = repo.get_instance(conn, task.instance_id)
+        if record is None or record.status != "active":
+            raise NotFound(f"no external task {task_id}")
+        self._ensure_loaded(record)  # type: ignore[attr-defined]
+        try:
+            result = self.runtime.external_task_bpmn_error(
+                record.state, task_id, error_code, error_message, variables, actor=actor
+            )
+        except NotFoundError as exc:
+            raise NotFound(str(exc)) from exc
+        with write_connection(self.db) as conn, conn.begin():
+            store.check_worker(store.get_task(conn, task_id, for_update=True), worker_id, "reported")
+            written = repo.update_instance(conn, record, result, actor=actor, now=result.at)
+            thrown = self._enqueue_signals(conn, record.id, record.gemeente, result)  # type: ignore[attr-defined]
+        return self._after_signals(written, thrown)  # type: ignore[attr-defined,no-any-return]
+
     def fail_external_task(
         self,
         task_id: str,

@@ -145,6 +145,13 @@ class FailureIn(StrictSchema):
     )
 
 
+class BpmnErrorIn(StrictSchema):
+    workerId = worker_id()
+    errorCode = fields.String(required=True, validate=validate.Length(1, 200))
+    errorMessage = fields.String(validate=validate.Length(0, 2000), allow_none=True)
+    variables = TypedVariables()
+
+
 class ExtendLockIn(StrictSchema):
     workerId = worker_id()
     newDuration = fields.Integer(
@@ -249,6 +256,37 @@ def handle_external_task_failure(task_id: str, json_data: dict[str, Any]) -> Any
         retries=json_data["retries"],
         retry_timeout=timedelta(milliseconds=json_data["retryTimeout"]),
     )
+    return "", 204
+
+
+@bp.post("/external-tasks/<string:task_id>/bpmnError")
+@bp.auth_required(auth)
+@require_roles(SYSTEEM)
+@bp.input(BpmnErrorIn)
+@bp.output({}, status_code=204, description="Thrown; the instance ran to its next wait state")
+@bp.doc(
+    summary="Report a BPMN error for an external task",
+    description="Camunda's `handleBpmnError`: the worker that holds (or last held) the lock throws a "
+    "BPMN error with `errorCode` (and `errorMessage`) at the task, after setting `variables` as "
+    "process variables. A boundary error event or an error event sub-process catching the code takes "
+    "over (its `camunda:errorCodeVariable`/`errorMessageVariable` are set); an error nothing catches "
+    "ends the task's path, as Camunda ends its execution. 409 when another worker holds the lock.",
+    responses=errors(400, 403, 404, 409, 413, 422),
+)
+def report_external_task_bpmn_error(task_id: str, json_data: dict[str, Any]) -> Any:
+    principal = current_principal()
+    try:
+        record = services().workflow.external_task_bpmn_error(
+            task_id,
+            worker_id=json_data["workerId"],
+            error_code=json_data["errorCode"],
+            error_message=json_data.get("errorMessage"),
+            variables=json_data["variables"],
+            actor=principal.actor,
+        )
+    except FormValidationError as exc:
+        raise prefixed(exc, "variables") from None
+    processing_log.record(processing_log.ENGINE, record.id)
     return "", 204
 
 
