@@ -2,6 +2,8 @@
 
 - no label overlaps a shape (not its own) or another label;
 - no flow (sequence or message) runs through a label that is not its own;
+- (``--flows``) no flow runs through a task, event or gateway that is neither its source nor its
+  target, and every flow label lies next to a part of its flow that no other flow shares;
 - every task, event and gateway lies whole inside one lane (the lane that lists it, when one does)
   and inside its pool.
 
@@ -10,12 +12,14 @@ data objects and flows, or, where a named element has none, the box bpmn-js woul
 Text inside a task or a sub-process is part of its shape. Pools, lanes and expanded sub-processes
 are containers: a label may lie inside them, but not on their title band.
 
-    python tools/label_check.py bpmn/*.bpmn      # prints each problem, exit 1 when there is one
+    python tools/label_check.py bpmn/*.bpmn           # labels and lanes; exit 1 on a problem
+    python tools/label_check.py --flows bpmn/*.bpmn   # also the routing of the flows
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +33,8 @@ NS = {
     "di": "http://www.omg.org/spec/DD/20100524/DI",
 }
 CONTAINERS = {"participant", "lane", "subProcess"}
+# what problems(flows=False) leaves out: the routing of the flows
+ROUTING = re.compile(r"runs through (?!the label)|is not next to its own flow")
 SMALL = {"startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent"}
 
 
@@ -133,16 +139,81 @@ def _crosses(box: Box, a: tuple[float, float], b: tuple[float, float], margin: f
     return True
 
 
+def _ends(path: Path) -> dict[str, set[str]]:
+    """The elements each flow may touch: its source and target (and the activity a boundary event
+    it starts from sits on)."""
+    root = etree.fromstring(path.read_bytes())
+    hosts = {e.get("id"): e.get("attachedToRef") for e in root.iterfind(".//bpmn:boundaryEvent", NS)}
+    ends: dict[str, set[str]] = {}
+    for flow in root.iter():
+        if isinstance(flow.tag, str) and flow.get("sourceRef") and flow.get("id"):
+            touched = {flow.get("sourceRef"), flow.get("targetRef")}
+            ends[flow.get("id")] = touched | {hosts[t] for t in touched if t in hosts}
+    return ends
+
+
 def crossings(path: Path) -> list[str]:
-    """Every flow that runs through a label that is not its own."""
-    _shapes, labels = boxes(path)
+    """Every flow that runs through a label not its own, or through a task, event or gateway that is
+    neither its source nor its target."""
+    shapes, labels = boxes(path)
+    ends = _ends(path)
     problems = []
     for ref, points in edges(path):
+        segments = list(zip(points, points[1:], strict=False))
         for label in labels:
-            if label.owner != ref and any(
-                _crosses(label, a, b) for a, b in zip(points, points[1:], strict=False)
-            ):
+            if label.owner != ref and any(_crosses(label, a, b) for a, b in segments):
                 problems.append(f"{path.name}: flow {ref} runs through the label of {label.owner}")
+        for shape in shapes:
+            if shape.kind in CONTAINERS or shape.kind == "textAnnotation" or shape.owner in ends.get(ref, ()):
+                continue
+            if any(_crosses(shape, a, b, margin=2) for a, b in segments):
+                problems.append(f"{path.name}: flow {ref} runs through {shape.kind} {shape.owner}")
+    return problems
+
+
+def _distance(box: Box, point: tuple[float, float]) -> float:
+    dx = max(box.x - point[0], 0.0, point[0] - box.x - box.w)
+    dy = max(box.y - point[1], 0.0, point[1] - box.y - box.h)
+    return math.hypot(dx, dy)
+
+
+def _samples(points: list[tuple[float, float]], step: float = 2.0) -> list[tuple[float, float]]:
+    out = []
+    for a, b in zip(points, points[1:], strict=False):
+        n = max(1, int(math.hypot(b[0] - a[0], b[1] - a[1]) / step))
+        out += [(a[0] + (b[0] - a[0]) * i / n, a[1] + (b[1] - a[1]) * i / n) for i in range(n + 1)]
+    return out
+
+
+def _on(point: tuple[float, float], points: list[tuple[float, float]]) -> bool:
+    """Whether ``point`` lies on the polyline ``points`` (within a pixel)."""
+    for a, b in zip(points, points[1:], strict=False):
+        if (
+            min(a[0], b[0]) - 1 <= point[0] <= max(a[0], b[0]) + 1
+            and min(a[1], b[1]) - 1 <= point[1] <= max(a[1], b[1]) + 1
+        ):
+            cross = (b[0] - a[0]) * (point[1] - a[1]) - (b[1] - a[1]) * (point[0] - a[0])
+            if abs(cross) <= math.hypot(b[0] - a[0], b[1] - a[1]):
+                return True
+    return False
+
+
+def misplaced_flow_labels(path: Path, reach: float = 20.0) -> list[str]:
+    """Every flow label that does not clearly belong to its flow: it must lie within ``reach`` of a
+    part of its flow that no other flow shares, and nearer to that part than to any other flow."""
+    _shapes, labels = boxes(path)
+    flows = dict(edges(path))
+    problems = []
+    for label in labels:
+        own = flows.get(label.owner)
+        if not own:
+            continue
+        others = [pts for ref, pts in flows.items() if ref != label.owner]
+        alone = [p for p in _samples(own) if not any(_on(p, o) for o in others)]
+        mine = min((_distance(label, p) for p in alone), default=math.inf)
+        theirs = min((_distance(label, p) for o in others for p in _samples(o)), default=math.inf)
+        if mine > reach or theirs <= mine:
+            problems.append(f"{path.name}: the label of flow {label.owner} is not next to its own flow")
     return problems
 
 
@@ -209,13 +280,18 @@ def overlaps(path: Path) -> list[str]:
     return problems
 
 
-def problems(path: Path) -> list[str]:
-    """Everything the check finds in ``path``."""
-    return [*overlaps(path), *crossings(path), *outside_lanes(path)]
+def problems(path: Path, *, flows: bool = True) -> list[str]:
+    """Everything the check finds in ``path``; ``flows=False`` leaves out the routing of the flows
+    (a flow through a task, event or gateway not its own; a flow label away from its flow)."""
+    found = [*overlaps(path), *crossings(path), *misplaced_flow_labels(path), *outside_lanes(path)]
+    if not flows:
+        found = [p for p in found if not (ROUTING.search(p))]
+    return found
 
 
 def main(argv: list[str]) -> int:
-    problems_found = [p for arg in argv for p in problems(Path(arg))]
+    strict = "--flows" in argv
+    problems_found = [p for arg in argv if arg != "--flows" for p in problems(Path(arg), flows=strict)]
     for problem in problems_found:
         print(problem)
     return 1 if problems_found else 0

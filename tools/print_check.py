@@ -202,3 +202,55 @@ def text_overlaps(path: Path, char_em: float = 0.55) -> list[str]:
             if ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah:
                 found.append(f"{path.name}: {a[:30]!r} and {b[:30]!r} overlap")
     return found
+
+
+def _translation(node: etree._Element) -> tuple[float, float]:
+    m = _transform(node.get("transform"))
+    return m[4], m[5]
+
+
+def text_outside_shapes(path: Path) -> list[str]:
+    """In a bpmn-js drawing (``saveSVG``): every line of a task's or sub-process's text that leaves
+    its shape or runs into a marker drawn in it (the + of a collapsed sub-process or call activity)."""
+    root = etree.fromstring(path.read_bytes())
+    found = []
+    for group in root.iter(f"{SVG}g"):
+        if "djs-shape" not in (group.get("class") or ""):
+            continue
+        visual = group.find(f"{SVG}g")
+        if visual is None or "djs-visual" not in (visual.get("class") or ""):
+            continue
+        rects = visual.findall(f"{SVG}rect")
+        if not rects or visual.find(f"{SVG}text") is None:
+            continue
+        width, height = float(rects[0].get("width")), float(rects[0].get("height"))
+        markers = []
+        for rect in rects[1:]:
+            dx, dy = _translation(rect)
+            markers.append(
+                (
+                    float(rect.get("x")) + dx,
+                    float(rect.get("y")) + dy,
+                    float(rect.get("width")),
+                    float(rect.get("height")),
+                )
+            )
+        for text in visual.findall(f"{SVG}text"):
+            if text.get("transform"):
+                continue  # the rotated title of a pool or lane
+            size = _font_size(text, 12.0)
+            for span in text.findall(f"{SVG}tspan"):
+                x, y = float(span.get("x")), float(span.get("y"))
+                line = (x, y - size * 0.8, width - 2 * x, size * 1.05)  # bpmn-js centres each line
+                name = f"{path.name}: {group.get('data-element-id')}: {span.text!r}"
+                if line[0] < -0.5 or line[1] < -0.5 or line[1] + line[3] > height + 0.5:
+                    found.append(f"{name} leaves its shape")
+                for mx, my, mw, mh in markers:
+                    if (
+                        line[0] < mx + mw
+                        and mx < line[0] + line[2]
+                        and line[1] < my + mh
+                        and my < line[1] + line[3]
+                    ):
+                        found.append(f"{name} runs into a marker")
+    return found

