@@ -7,6 +7,7 @@
   expects the message's variables in the process, so we merge a dict payload into the task data.
 * A Camunda message throw without ``camunda:expression`` evaluates ``None``; we throw an empty payload.
 * DMN cells are pasted into Python by the library; we evaluate them as FEEL unary tests instead.
+* A task dropped from the tree (an interrupted multi-instance sub-process) takes its sub-process along.
 * A ``timeCycle`` may be a Quartz cron expression (``0 0/5 * * * ?``), as in Camunda; a cycle on an
   intermediate catch event or after an event-based gateway fires once (the library repeated it).
 * ISO durations add days, weeks, months and years on the Europe/Amsterdam calendar, as Camunda does,
@@ -189,6 +190,24 @@ def _cycle_predict_hook(original: Any) -> Any:
             original(self, my_task)
 
     return predict_hook
+
+
+def _remove_task_and_its_subprocess(original: Any) -> Any:
+    """A task dropped from the tree takes its sub-process with it.
+
+    Cancelling a multi-instance sub-process (an interrupting boundary event on it) drops the
+    instances' tasks but left their sub-processes running, orphaned: the next step failed with
+    "A task with id ... was not found" and the instance could not go on.
+    """
+
+    def _remove_task(self: Any, task_id: Any) -> None:
+        top: Any = getattr(self, "top_workflow", None)
+        subprocesses = getattr(top, "subprocesses", None)
+        if subprocesses and task_id in subprocesses and task_id in self.tasks:
+            top.delete_subprocess(self.tasks[task_id])
+        original(self, task_id)
+
+    return _remove_task
 
 
 class _ClockedDatetime(datetime):
@@ -516,6 +535,9 @@ def install() -> None:
     multi_instance.install()
     io_mapping.install()
     expression_tasks.install()
+    from SpiffWorkflow.workflow import Workflow
+
+    Workflow._remove_task = _remove_task_and_its_subprocess(Workflow._remove_task)  # type: ignore[method-assign]
     CallActivity.copy_data = _call_copy_data  # type: ignore[method-assign]
     CallActivity.update_data = _call_update_data  # type: ignore[method-assign]
     _installed = True
