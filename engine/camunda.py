@@ -405,6 +405,7 @@ class _Inspector:
             self.visit(element)
 
         self.check_flow_ends(seen_ids)
+        self.check_message_subscriptions()
         self.check_escalations()
         self.check_error_end_events()
         self.check_links()
@@ -471,6 +472,56 @@ class _Inspector:
                         "but no event target with that name exists in its scope",
                         event,
                     )
+
+    def check_message_subscriptions(self) -> None:
+        """Camunda's deploy checks of message event subscriptions (BpmnParse), with its messages."""
+        raw = {m.get("id"): m.get("name") for m in self.root.iter(_bpmn("message")) if m.get("id")}
+
+        def name_of(event: etree._Element) -> str | None:
+            definition = event.find(_bpmn("messageEventDefinition"))
+            if definition is None or not definition.get("messageRef"):
+                return None
+            ref = (definition.get("messageRef") or "").split(":")[-1]
+            if ref not in raw:
+                return None
+            if not (raw[ref] or "").strip():
+                self.problem("Cannot have a message event subscription with an empty or missing name", event)
+                return None
+            return raw[ref]
+
+        def unique(events: list[etree._Element], scope_id: str) -> None:
+            seen: set[str] = set()
+            for event in events:
+                name = name_of(event)
+                if name is None:
+                    continue
+                if name in seen:
+                    self.problem(
+                        f"Cannot have more than one message event subscription with name '{name}' "
+                        f"for scope '{scope_id}'",
+                        event,
+                    )
+                seen.add(name)
+
+        for process in self.root.iter(_bpmn("process")):
+            starts = process.findall(_bpmn("startEvent"))
+            unique(starts, process.get("id") or "")
+            for start in starts:
+                name = name_of(start)
+                if name is not None and is_expression(name):
+                    self.problem(
+                        f"Invalid message name '{name}' for element '{start.get('id')}': expressions in the "
+                        "message start event name are not allowed!",
+                        start,
+                    )
+        for sub in self.root.iter(_bpmn("subProcess")):
+            if sub.get("triggeredByEvent") != "true":
+                unique(sub.findall(_bpmn("startEvent")), sub.get("id") or "")
+        boundaries: dict[str, list[etree._Element]] = {}
+        for boundary in self.root.iter(_bpmn("boundaryEvent")):
+            boundaries.setdefault(boundary.get("attachedToRef") or "", []).append(boundary)
+        for attached, events in boundaries.items():
+            unique(events, attached)
 
     def check_escalations(self) -> None:
         """Camunda's deploy checks of escalation events (BpmnParse), with its messages."""

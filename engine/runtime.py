@@ -333,6 +333,77 @@ def _fire_only_message_start(workflow: BpmnWorkflow, variables: Mapping[str, Any
     return False
 
 
+def message_start_names(spec: Any) -> tuple[str, ...]:
+    """Names of the messages whose start events start ``spec`` (Camunda's message start subscriptions)."""
+    names = [
+        spiff_support.message_name(task_spec.event_definition, {})
+        for task_spec in spec.task_specs.values()
+        if isinstance(task_spec, StartEvent)
+        and isinstance(getattr(task_spec, "event_definition", None), MessageEventDefinition)
+    ]
+    return tuple(dict.fromkeys(n for n in names if n is not None))
+
+
+def _catch_message_at(task: Any, variables: Mapping[str, Any]) -> None:
+    definition = task.task_spec.event_definition
+    payload: Any = {"payload": dict(variables), "result_var": None}
+    event_definition: Any = CamundaMessage(definition.name)
+    if not isinstance(definition, CamundaMessage):
+        event_definition, payload = MessageEventDefinition(definition.name), dict(variables)
+    task.task_spec.catch(task, BpmnEvent(event_definition, payload=payload))
+    task.task_spec._update(task)
+
+
+def _fire_message_start(workflow: BpmnWorkflow, name: str, variables: Mapping[str, Any]) -> None:
+    """Start at the message start event for ``name`` (Camunda's start by message); the others never run."""
+    while True:
+        ready = [
+            t
+            for t in workflow.get_tasks(state=TaskState.READY)
+            if t.task_spec.name in ("Start", "StartEventSplit")
+        ]
+        if not ready:
+            break
+        for task in ready:
+            task.run()
+    chosen = None
+    for task in signals.top_start_tasks(workflow):
+        definition = signals.start_definition(task)
+        if (
+            chosen is None
+            and isinstance(definition, MessageEventDefinition)
+            and spiff_support.message_name(definition, {}) == name
+        ):
+            chosen = task
+        elif task.state & (TaskState.WAITING | TaskState.READY):
+            task.cancel()
+    if chosen is not None:
+        _catch_message_at(chosen, variables)
+
+
+def _cancel_waiting_message_starts(workflow: BpmnWorkflow) -> None:
+    """Top-level message start events still waiting once the instance started another way.
+
+    They belong to the process definition (a message starts a new instance), not to this instance.
+    """
+    starts = signals.top_start_tasks(workflow)
+    waiting = [
+        t
+        for t in starts
+        if t.state == TaskState.WAITING and isinstance(signals.start_definition(t), MessageEventDefinition)
+    ]
+    if not waiting:
+        return
+    if not any(t.state == TaskState.COMPLETED for t in starts):
+        raise ProcessError(
+            "the process has no default start activity (no none start event): start it with one of its "
+            "start messages "
+            f"({', '.join(sorted(t.task_spec.bpmn_id for t in waiting))}) through POST /messages"
+        )
+    for task in waiting:
+        task.cancel()
+
+
 def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
     """Every task of the workflow and its subprocesses, in tree order (one cheap pass, no filters)."""
     tasks = list(workflow.tasks.values())
@@ -462,6 +533,7 @@ class Runtime:
         actor: str = "system",
         version: int | None = None,
         signal: str | None = None,
+        message: str | None = None,
     ) -> StepResult:
         """Create an instance and run it to its first wait state.
 
@@ -475,6 +547,8 @@ class Runtime:
         bundle = self.library.bundle(process_key, version)
         if signal is not None and signal not in signals.signal_start_names(bundle.top.spec):
             raise NotFoundError(f"process '{process_key}' has no start event for signal '{signal}'")
+        if message is not None and message not in message_start_names(bundle.top.spec):
+            raise NotFoundError(f"process '{process_key}' has no start event for message '{message}'")
         now = self.clock.now()
         with self._stepping(now):
             workflow = BpmnWorkflow(
@@ -488,13 +562,18 @@ class Runtime:
             detail: dict[str, Any] = {"version": bundle.top.version}
             if signal is not None:
                 detail["signal"] = signal
+            if message is not None:
+                detail["message"] = message
             step.audit.append(AuditRecord("start", bundle.top.key, actor, detail))
             if start is not None and (signal is not None or signals.only_signal_start(bundle.top.spec)):
                 signals.fire_start(workflow, signal)
+            if message is not None:
+                _fire_message_start(workflow, message, clean)
             step.run()
-            if signal is None and _fire_only_message_start(workflow, clean):
+            if signal is None and message is None and _fire_only_message_start(workflow, clean):
                 step.run()
             signals.cancel_waiting_signal_starts(workflow)
+            _cancel_waiting_message_starts(workflow)
             return self._result(workflow, bundle, business_key, step, now)
 
     def _load_for_event(

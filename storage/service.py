@@ -176,8 +176,12 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         variables: Mapping[str, Any] | None = None,
         actor: str,
         version: int | None = None,
+        message: str | None = None,
     ) -> repo.InstanceRecord:
-        """Start an instance of the latest version of ``process_key`` (or of ``version``)."""
+        """Start an instance of the latest version of ``process_key`` (or of ``version``).
+
+        With ``message``, it starts at the message start event for that message.
+        """
         self.load_definitions()
         definition = self.definition(process_key, version)
         with self.db.connect() as conn:
@@ -192,6 +196,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
             variables=start_vars,
             actor=actor,
             version=definition.version,
+            message=message,
         )
         with write_connection(self.db) as conn, conn.begin():
             record = repo.insert_instance(
@@ -315,10 +320,52 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
                     "or processInstanceId, or correlate with all=true"
                 )
             record = repo.get_instance(conn, waits[0][0]) if waits else None
+        if record is None and instance_id is None:
+            return self._start_by_message(message_name, business_key, variables, actor, process_key)
         if record is None:
             raise NotFound(f"no instance waits for message '{message_name}'")
         return self._step(
             record, lambda s: self.runtime.correlate(s, message_name, variables, actor=actor), actor=actor
+        )
+
+    def message_start_targets(self, message_name: str) -> list[str]:
+        """The keys of the processes whose latest version has a start event for ``message_name``."""
+        from engine.runtime import message_start_names
+
+        self.load_definitions()
+        out = []
+        for definition in self.library.definitions():
+            if definition.document.kind != "bpmn":
+                continue
+            latest = self.library.get(definition.key)
+            if latest.version == definition.version and message_name in message_start_names(latest.spec):
+                out.append(latest.key)
+        return sorted(set(out))
+
+    def _start_by_message(
+        self,
+        message_name: str,
+        business_key: str | None,
+        variables: Mapping[str, Any] | None,
+        actor: str,
+        process_key: str | None,
+    ) -> repo.InstanceRecord:
+        """No instance waits: the process whose start event waits for the message starts (correlate)."""
+        targets = [k for k in self.message_start_targets(message_name) if process_key in (None, k)]
+        if not targets:
+            raise NotFound(f"no instance waits for message '{message_name}'")
+        if len(targets) > 1:
+            raise AmbiguousCorrelationError(
+                f"message '{message_name}' starts {len(targets)} processes ({', '.join(targets)}); "
+                "a single correlation must match exactly one: narrow it with processKey"
+            )
+        return self.start(
+            targets[0],
+            business_key=business_key,
+            gemeente=None,
+            variables=variables,
+            actor=actor,
+            message=message_name,
         )
 
     def correlate_all(
@@ -335,6 +382,8 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         with self.db.connect() as conn:
             waits = repo.find_message_waits(conn, message_name, business_key, process_key, instance_id)
         ids = list(dict.fromkeys(i for i, _ in waits))
+        if not ids and instance_id is None:
+            return [self._start_by_message(message_name, business_key, variables, actor, process_key)]
         if not ids:
             raise NotFound(f"no instance waits for message '{message_name}'")
         out = []
