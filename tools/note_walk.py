@@ -4,8 +4,13 @@ The .bpmn files are the only source. This module derives from them the seed-to-e
 bpmn/README.md and checks every quote against the note (docs/bron/), so a quote that is not
 verbatim, or a README table that no longer matches the files, fails ``make test``.
 
-    python tools/note_walk.py --check     # exit 1 when a quote is not in the note or the table is stale
-    python tools/note_walk.py --write     # rewrite the table in bpmn/README.md from the files
+The hand-written walk through the note in bpmn/README.md is checked against the files too: it may
+name no element that does not exist, and it must name every step a reader of the note looks for
+(user tasks, call activities, receive tasks, catching and throwing events, deciding gateways) and
+every element that states a design choice.
+
+    python tools/note_walk.py --check     # exit 1 when a quote is not in the note or the README is stale
+    python tools/note_walk.py --write     # rewrite the derived table in bpmn/README.md from the files
 """
 
 from __future__ import annotations
@@ -27,6 +32,17 @@ START, END = "<!-- seed-table:start (derived from bpmn:documentation) -->", "<!-
 CHOICES_START, CHOICES_END = "<!-- design-choices:start -->", "<!-- design-choices:end -->"
 _QUOTE = re.compile(r'^Bron \((?P<section>[^)]*)\): "(?P<quote>.*)"\s*$')
 _CHOICE = re.compile(r"Ontwerpkeuze[^:]*: (?P<text>[^\n]*)")
+WALK_START, WALK_END = "## A walk through the note", "## From the note to the diagrams (derived)"
+#: Elements a reader of the note looks for in the walk: the steps, deadlines, contacts and messages.
+_WALKED = (
+    "userTask",
+    "callActivity",
+    "receiveTask",
+    "boundaryEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+)
+_SNAKE_ID = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 
 @dataclass(frozen=True)
@@ -121,6 +137,49 @@ def _replace(text: str, start: str, end: str, body: str) -> str:
     return f"{head}{start}\n{body}{end}{tail}"
 
 
+def _elements(files: list[Path] | None = None) -> list[tuple[str, str, str, int]]:
+    """(file, id, BPMN tag, number of outgoing flows) of every element with an id."""
+    found = []
+    for path in files or sorted(BPMN_DIR.glob("*.bpmn")):
+        for element in etree.fromstring(path.read_bytes()).iter():
+            if isinstance(element.tag, str) and element.get("id"):
+                tag = element.tag.rpartition("}")[2]
+                found.append(
+                    (path.name, element.get("id"), tag, len(element.findall(f"{{{BPMN_NS}}}outgoing")))
+                )
+    return found
+
+
+def walk_problems(readme: str) -> list[str]:
+    """Where the written walk no longer matches the files: unknown ids named, steps or choices left out."""
+    if WALK_START not in readme or WALK_END not in readme:
+        return ["bpmn/README.md has no walk through the note"]
+    walk = readme.split(WALK_START, 1)[1].split(WALK_END, 1)[0]
+    named = set(re.findall(r"`([^`]+)`", walk))
+    elements = _elements()
+    known = {element_id for _f, element_id, _t, _n in elements}
+    known |= {
+        n
+        for n in re.findall(
+            r'<bpmn:message [^>]*name="([^"]+)"',
+            "".join(p.read_text(encoding="utf-8") for p in BPMN_DIR.glob("*.bpmn")),
+        )
+    }
+    problems = [
+        f"the walk names `{n}`, which no diagram has"
+        for n in sorted(named)
+        if _SNAKE_ID.fullmatch(n) and n not in known and not (BPMN_DIR / f"{n}.bpmn").exists()
+    ]
+    for file, element_id, tag, outgoing in elements:
+        deciding = tag == "exclusiveGateway" and outgoing > 1
+        if (tag in _WALKED or deciding) and element_id not in named:
+            problems.append(f"the walk leaves out {tag} `{element_id}` ({file})")
+    for choice in choices():
+        if choice.element_id not in named:
+            problems.append(f"the walk leaves out the design choice of `{choice.element_id}` ({choice.file})")
+    return list(dict.fromkeys(problems))
+
+
 def stale_parts(readme: str) -> list[str]:
     """Which derived parts of the README differ from what the files say."""
     stale = []
@@ -146,7 +205,10 @@ def main(argv: list[str]) -> int:
         print(
             f"bpmn/README.md: the {part} is stale: run `python tools/note_walk.py --write`", file=sys.stderr
         )
-    return 1 if missing or stale else 0
+    walk = walk_problems(README.read_text(encoding="utf-8"))
+    for problem in walk:
+        print(f"bpmn/README.md: {problem}", file=sys.stderr)
+    return 1 if missing or stale or walk else 0
 
 
 if __name__ == "__main__":

@@ -68,3 +68,32 @@ def test_design_choices_are_documented_as_such(walk: ModuleType) -> None:
     assert not [
         q for q in walk.quotes() if q.element_id in ("huisvesting_escaleren", "huisvesting_termijn_gemeld")
     ]
+
+
+def test_the_written_walk_matches_the_files(walk: ModuleType) -> None:
+    assert walk.walk_problems(walk.README.read_text(encoding="utf-8")) == []
+
+
+def test_a_walk_naming_an_element_that_is_gone_is_stale(walk: ModuleType) -> None:
+    readme = walk.README.read_text(encoding="utf-8")
+    stale = readme.replace("`kennismaking_azc`", "`kennismaking_in_azc`")
+    assert stale != readme
+    problems = walk.walk_problems(stale)
+    assert "the walk names `kennismaking_in_azc`, which no diagram has" in problems
+    assert "the walk leaves out userTask `kennismaking_azc` (doorlopende_lijn.bpmn)" in problems
+
+
+def test_a_walk_that_leaves_out_a_step_or_a_design_choice_is_incomplete(walk: ModuleType) -> None:
+    readme = walk.README.read_text(encoding="utf-8")
+    head, _, rest = readme.partition(walk.WALK_START)
+    body, _, tail = rest.partition(walk.WALK_END)
+    for element in ("`verhuisd_voor_keuze`", "`keuze_bij_verhuizing`", "`huisvesting_escaleren`"):
+        body = body.replace(element, "(weggelaten)")
+    problems = walk.walk_problems(head + walk.WALK_START + body + walk.WALK_END + tail)
+    assert (
+        "the walk leaves out intermediateCatchEvent `verhuisd_voor_keuze` (doorlopende_lijn.bpmn)" in problems
+    )
+    assert "the walk leaves out userTask `huisvesting_escaleren` (doorlopende_lijn.bpmn)" in problems
+    assert (
+        "the walk leaves out the design choice of `keuze_bij_verhuizing` (doorlopende_lijn.bpmn)" in problems
+    )

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from scenario_support import Journey, amsterdam_midnight_utc, day
 
+from engine.clock import LOCAL_ZONE
+
 GEMEENTE, COA = "Gemeente", "COA"
 KOPPELDATUM = date(2027, 1, 4)
 
@@ -20,6 +22,12 @@ KOPPELDATUM = date(2027, 1, 4)
 def term(days: int) -> datetime:
     """Midnight in Amsterdam, ``days`` after the koppeldatum: when a term counted from it falls due."""
     return amsterdam_midnight_utc(str(KOPPELDATUM + timedelta(days=days)))
+
+
+def weeks_after(moment: datetime, weeks: int) -> datetime:
+    """``weeks`` after ``moment`` on the Amsterdam calendar (``dateTime().plusWeeks(n)``)."""
+    local = moment.astimezone(LOCAL_ZONE).replace(tzinfo=None) + timedelta(weeks=weeks)
+    return local.replace(tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
 def two_weeks_before(verhuisdatum: str) -> datetime:
@@ -34,7 +42,7 @@ def start(j: Journey) -> None:
     assert j.result.task("scenario_kiezen").candidate_groups == ("gemeente",)
     assert j.result.task("scenario_kiezen").due_at == term(14)
     assert j.timers == {"termijn_scenariokeuze": term(14), "termijn_huisvesting": term(84)}
-    assert j.waits == {"huisvesting_gevonden"}
+    assert j.waits == {"huisvesting_gevonden", "verhuisd"}  # a move is accepted from the start
     assert j.profile("na-koppeling") == {"moment": "na-koppeling"}
 
 
@@ -95,8 +103,12 @@ def finish_scenario_3(j: Journey, verhuisdatum: str) -> None:
     """After the move: brede intake and PIP open at once, then the regular track."""
     assert set(j.open) == {"brede_intake"}
     assert j.lane_of("brede_intake") == GEMEENTE
+    assert j.result.task("brede_intake").candidate_groups == ("gemeente",)
     j.complete("brede_intake")
+    assert j.open == {"pip_opstellen": GEMEENTE}
+    assert j.result.task("pip_opstellen").due_at == weeks_after(j.clock.now(), 10)
     j.complete("pip_opstellen", leerroute="z")
+    assert j.open == {"reguliere_inburgering_starten": GEMEENTE}
     j.complete("reguliere_inburgering_starten")
     assert j.result.status == "completed"
     ids = j.opened_ids()
@@ -262,7 +274,7 @@ def test_5_housing_journey_has_no_day_without_programme_or_regular_track(j: Jour
     accept_programme(j)
     woning_gevonden(j, 40, "2027-03-08")
     plan_overdracht(j, "2027-03-08")
-    for n in (15, 30, 41, 45, 50, 55, 62):
+    for n in range(14, 63):  # every day from the programme's start to the day before the move
         j.on_day(n)
         if "driegesprek" in j.open:
             j.complete("driegesprek")
@@ -404,7 +416,7 @@ def test_a_woning_found_before_the_choice_is_planned_once_the_scenario_is_known(
     start(j)
     woning_gevonden(j, 5, "2027-03-01")
     assert set(j.open) == {"scenario_kiezen", "contact_bijzonderheden"}
-    assert j.waits == set()
+    assert j.waits == {"verhuisd"}
     choose(j, 8, "3")
     assert j.open["overdracht_plannen"] == GEMEENTE
     plan_overdracht(j, "2027-03-01")
@@ -413,6 +425,207 @@ def test_a_woning_found_before_the_choice_is_planned_once_the_scenario_is_known(
     driegesprek_voor_verhuizing(j, "2027-03-01")
     verhuisd(j, "2027-03-01")
     finish_scenario_3(j, "2027-03-01")
+
+
+# -- the move, whenever it comes ------------------------------------------------------------------
+def intake_form_shows(j: Journey, element_id: str, **values: object) -> None:
+    """The programme's results are read-only fields on the form, with the values the COA recorded."""
+    form = {f.id: f for f in j.result.task(element_id).form}
+    for name, value in values.items():
+        assert form[name].readonly, f"{element_id}.{name} is not read-only"
+        assert j.result.variables.get(name) == value, name
+
+
+def test_a_move_before_the_choice_ends_the_choice_and_starts_scenario_3_after_the_move(j: Journey) -> None:
+    start(j)
+    woning_gevonden(j, 3, "2027-01-14")  # a woning ready at once: the move on day 10
+    verhuisd(j, "2027-01-14")
+    (decided,) = j.of_type("scenario-vastgesteld")
+    assert decided.data == {"scenario": "3", "bijTermijn": False}
+    assert j.result.variables["scenario"] == "3"
+    assert j.result.variables["toelichtingKeuze"].startswith("Verhuisd vóór de scenariokeuze")
+    assert not {"scenario_kiezen", "contact_bijzonderheden"} & set(j.open)  # nothing left to choose
+    assert not {"termijn_scenariokeuze", "start_voorinburgering", "termijn_huisvesting"} & set(j.timers)
+    # the regular track in the gemeente starts at once; the warme overdracht is still the gemeente's to plan
+    assert j.open == {
+        "brede_intake": GEMEENTE,
+        "overdracht_plannen": GEMEENTE,
+        "overdracht_plannen_coa": COA,
+    }
+    assert j.result.task("overdracht_plannen").due_at == two_weeks_before("2027-01-14")  # already late
+    assert j.moments() == ["na-koppeling", "bij-verhuizing"]
+    transfer = j.profile("bij-verhuizing")
+    assert transfer["voorinburgering"] == "niet-gestart"
+    assert transfer["voorinburgeringGevolgd"] is False
+    assert "vóór de scenariokeuze" in transfer["toelichting"]
+    intake_form_shows(j, "brede_intake", voorinburgeringStatus="niet-gestart")
+    j.on_day(30)
+    assert "aanbod_programma" not in j.open  # no voorinburgering for someone who left the azc
+    j.complete("overdracht_plannen", geplandeDatumDriegesprek="2027-02-05")
+    j.complete("overdracht_plannen_coa", vergunninghouderGeinformeerd=True, klantprofielBijgewerkt=True)
+    assert j.timers["driegesprek_plannen"] < j.clock.now()  # its moment has passed: due at once
+    j.on_day(30)  # the worker's next sweep
+    assert j.open["driegesprek"] == GEMEENTE
+    j.complete("driegesprek")
+    j.complete("brede_intake")
+    j.complete("pip_opstellen")
+    j.complete("reguliere_inburgering_starten")
+    assert j.result.status == "completed"
+    assert not {"voorinburgering", "aanbod_programma", "afspraken_casemanager"} & j.active_seen
+    assert j.moments() == ["na-koppeling", "bij-verhuizing", "voor-warme-overdracht"]
+
+
+def test_a_move_before_the_choice_without_a_woning_message_still_completes(j: Journey) -> None:
+    start(j)
+    verhuisd(j, "2027-01-10")
+    assert j.open == {"brede_intake": GEMEENTE}
+    assert j.waits == {"huisvesting_gevonden"}  # TVS may still report the woning
+    j.complete("brede_intake")
+    j.complete("pip_opstellen")
+    j.complete("reguliere_inburgering_starten")
+    assert j.result.status == "completed"
+    assert j.timers == {} and j.waits == set()  # the housing term lapses with the doorlopende lijn
+    assert "huisvesting_escaleren" not in j.opened_ids()
+
+
+@pytest.mark.parametrize(
+    "scenario, moment",
+    [
+        ("1", "na de keuze"),
+        ("2", "tijdens de afspraken"),
+        ("2", "voor de start van het programma"),
+        ("3", "voor de start van het programma"),
+        ("3", "tijdens het aanbod"),
+        ("3", "tijdens het programma"),
+        ("3", "na het programma"),
+    ],
+)
+def test_a_move_is_accepted_at_every_moment_before_it(j: Journey, scenario: str, moment: str) -> None:
+    start(j)
+    choose(j, 2, scenario)
+    if scenario == "2" and moment != "tijdens de afspraken":
+        j.complete("afspraken_casemanager", driegesprekMoment="voor-verhuizing")
+    if moment in ("tijdens het aanbod", "tijdens het programma", "na het programma"):
+        j.on_day(14)
+        assert j.open["aanbod_programma"] == COA
+    if moment in ("tijdens het programma", "na het programma"):
+        accept_programme(j)
+    if moment == "na het programma":
+        j.complete("programma_volgen")
+    assert "verhuisd" in j.waits
+    verhuisd(j, "2027-01-12" if moment in ("na de keuze", "tijdens de afspraken") else "2027-01-25")
+    assert j.moments().count("bij-verhuizing") == 1
+    assert not {"aanbod_programma", "programma_volgen", "kennismaking_azc", "scenario_wijzigen"} & set(j.open)
+    assert "verhuisd" not in j.waits  # one move, one wait
+    expected = {
+        "tijdens de afspraken": "niet-gestart",
+        "voor de start van het programma": "niet-gestart",
+        "tijdens het aanbod": "onderbroken",
+        "tijdens het programma": "onderbroken",
+        "na het programma": "afgerond",
+    }.get(moment, "niet-aangeboden")
+    assert j.profile("bij-verhuizing")["voorinburgering"] == expected
+    assert [e.data["scenario"] for e in j.of_type("scenario-vastgesteld")] == [scenario]
+
+
+def test_the_programme_interrupted_by_the_move_reaches_the_brede_intake(j: Journey) -> None:
+    start(j)
+    choose(j, 4, "3")
+    j.on_day(14)
+    accept_programme(j)
+    assert j.result.task("programma_volgen").lane == COA
+    verhuisd(j, "2027-03-01")  # day 56
+    assert "programma_volgen" not in j.open
+    interrupted = j.profile("na-voorinburgering")
+    assert interrupted["voorinburgering"] == "onderbroken"
+    assert interrupted["voorinburgeringGevolgd"] is True
+    assert "verhuisd" in interrupted["toelichting"]
+    assert j.moments() == ["na-koppeling", "na-voorinburgering", "bij-verhuizing"]
+    assert j.open == {"brede_intake": GEMEENTE}
+    intake_form_shows(j, "brede_intake", voorinburgeringStatus="onderbroken")
+    j.complete("brede_intake")
+    intake_form_shows(j, "pip_opstellen", voorinburgeringStatus="onderbroken")
+    j.complete("pip_opstellen")
+    j.complete("reguliere_inburgering_starten")
+    assert j.result.status == "completed"
+
+
+def test_voorinburgering_refused_in_scenario_2_is_stated_at_the_move(j: Journey) -> None:
+    start(j)
+    choose(j, 3, "2")
+    j.complete("afspraken_casemanager", driegesprekMoment="voor-intake")
+    j.complete("driegesprek")
+    j.on_day(14)
+    assert set(j.open) == {"brede_intake", "aanbod_programma"}
+    assert j.lane_of("aanbod_programma") == COA
+    j.complete("aanbod_programma", deelname="geweigerd", toelichtingVoorinburgering="Werkt al fulltime")
+    assert "programma_volgen" not in j.open
+    assert "na-voorinburgering" not in j.moments()  # no programme was followed, so none ended
+    j.complete("brede_intake")
+    j.complete("pip_opstellen")
+    woning_gevonden(j, 50, "2027-03-15")
+    assert "overdracht_plannen" not in j.open  # the driegesprek was before the intake
+    verhuisd(j, "2027-03-15")
+    transfer = j.profile("bij-verhuizing")
+    assert (transfer["voorinburgering"], transfer["voorinburgeringGevolgd"]) == ("geweigerd", False)
+    assert transfer["toelichting"] == "Werkt al fulltime"
+    assert j.open == {"reguliere_inburgering_starten": GEMEENTE}
+    j.complete("reguliere_inburgering_starten")
+    assert j.result.status == "completed"
+    assert j.moments() == ["na-koppeling", "voor-warme-overdracht", "bij-verhuizing"]
+
+
+def test_scenario_1_with_a_woning_found_before_the_choice(j: Journey) -> None:
+    start(j)
+    woning_gevonden(j, 2, "2027-02-22")
+    choose(j, 4, "1")
+    assert j.open == {"driegesprek": GEMEENTE}  # the warme overdracht at the start, nothing else to plan
+    assert j.moments() == ["na-koppeling", "voor-warme-overdracht"]
+    j.complete("driegesprek")
+    j.complete("brede_intake", begeleidingNodig=False)
+    assert j.open == {"pip_opstellen": GEMEENTE}
+    assert j.result.task("pip_opstellen").due_at == weeks_after(j.clock.now(), 10)
+    j.complete("pip_opstellen")
+    j.complete("reguliere_inburgering_starten")
+    assert j.open == {} and j.waits == {"verhuisd"}
+    j.on_day(20)
+    assert "aanbod_programma" not in j.open and "start_voorinburgering" not in j.fired()
+    verhuisd(j, "2027-02-22")
+    assert j.result.status == "completed"
+    assert not {"overdracht_plannen", "overdracht_plannen_coa", "begeleiding_inzetten"} & set(j.opened_ids())
+    assert all(lane == GEMEENTE for _e, lane, _at in j.opened)
+    assert j.moments() == ["na-koppeling", "voor-warme-overdracht", "bij-verhuizing"]
+    assert j.profile("bij-verhuizing")["voorinburgering"] == "niet-aangeboden"
+
+
+def test_a_switch_to_scenario_2_then_the_programme_then_the_move(j: Journey) -> None:
+    start(j)
+    j.on_day(14)
+    accept_programme(j)
+    j.clock.set(day(18))
+    j.complete("scenario_wijzigen", nieuwScenario="2", afspraakMetAzc="Intake in het azc")
+    j.complete("afspraken_casemanager", driegesprekMoment="voor-verhuizing")
+    j.on_day(18)
+    accept_programme(j)
+    j.complete("brede_intake")
+    j.complete("pip_opstellen")
+    j.clock.set(day(40))
+    j.complete("programma_volgen")
+    assert j.profile("na-voorinburgering")["voorinburgering"] == "afgerond"
+    woning_gevonden(j, 45, "2027-03-01")
+    plan_overdracht(j, "2027-03-01")
+    driegesprek_voor_verhuizing(j, "2027-03-01")
+    verhuisd(j, "2027-03-01")
+    # the move is a move, not another switch
+    assert [e.data for e in j.of_type("scenario-vastgesteld")] == [
+        {"scenario": "3", "bijTermijn": True},
+        {"scenario": "2", "bijTermijn": False},
+    ]
+    assert j.open == {"reguliere_inburgering_starten": GEMEENTE}
+    assert j.profile("bij-verhuizing")["voorinburgering"] == "afgerond"
+    j.complete("reguliere_inburgering_starten")
+    assert j.result.status == "completed"
+    assert j.opened_ids().count("afspraken_casemanager") == 1
 
 
 @pytest.fixture

@@ -142,3 +142,28 @@ def test_comments_on_a_case_and_on_a_task(lijn: Api) -> None:
         data={"opmerking": "Niet van ons.", "csrf_token": csrf_of(other)},
     )
     assert foreign.status_code == 404
+
+
+def test_one_case_moving_leaves_the_history_of_another_case_alone(lijn: Api) -> None:
+    """A woning and a move in one case reach no other case: the diagrams broadcast no signals.
+
+    (An earlier model threw a signal when a woning was found; signals reach every waiting instance,
+    so every new case recorded "Signaal ontvangen: Huisvesting al gevonden" right after its start.)
+    """
+    moving = start(lijn, "V2000001", "Amal Haddad")
+    other = start(lijn, "V2000002", "Yonas Tesfaye")
+    for name, variables in (("huisvesting_gevonden", {"verhuisdatum": "2027-01-14"}), ("verhuisd", {})):
+        body = {"messageName": name, "businessKey": "V2000001", "variables": variables}
+        answer = lijn.post("/messages", "sys", json=body)
+        assert answer.status_code == 200 and answer.get_json()["processInstanceId"] == moving["id"]
+    services = lijn.app.extensions["inburgering"]
+    assert services.workflow.deliver_pending_signals(worker_id="test") == []
+    history = lijn.get(f"/process-instances/{other['id']}/history", "bh").get_json()["items"]
+    assert [h["action"] for h in history] == ["start"]
+    login(lijn, "km.utrecht")
+    page = unescape(lijn.client.get(f"/tasklist/dossiers/{other['id']}").text)
+    assert "Signaal" not in page and "Bericht ontvangen" not in page
+    # a wait reads as a wait, not as something that happened
+    assert "<li>Wachten op melding woning gevonden (TVS)</li>" in page
+    moved = unescape(lijn.client.get(f"/tasklist/dossiers/{moving['id']}").text)
+    assert "Bericht ontvangen: Verhuisd vóór de keuze (melding via TVS)" in moved
