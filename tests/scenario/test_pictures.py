@@ -223,7 +223,7 @@ def test_the_decision_moments_and_terms_are_drawn_from_the_diagrams(
     expected = {
         "scenario_1": [_decision(model, "kies_gemeentetraject", "splits_snelle_start")],
         "scenario_2": [
-            _decision(model, "kies_gemeentetraject", "afspraken_casemanager"),
+            _decision(model, "kies_gemeentetraject", "splits_gecombineerd"),
             _decision(model, "driegesprek_eerst", "samenvoegen_driegesprek"),
             _decision(model, "deelname_gekozen", "programma_volgen"),
             _term(model, "start_voorinburgering"),
@@ -236,7 +236,7 @@ def test_the_decision_moments_and_terms_are_drawn_from_the_diagrams(
         "pad_later_scenario_2": [
             _decision(model, "kies_gemeentetraject", "splits_scenario_3"),
             _decision(model, "verblijf_afgelopen", "scenario_opnieuw_vastgesteld"),
-            _decision(model, "kies_gemeentetraject", "afspraken_casemanager"),
+            _decision(model, "kies_gemeentetraject", "splits_gecombineerd"),
         ],
         "pad_woning_voor_keuze": [_decision(model, "overdracht_nodig", "splits_planning")],
         "pad_voorinburgering_afgewezen": [_decision(model, "deelname_gekozen", "deelname_geweigerd")],
