@@ -77,7 +77,8 @@ def test_instances_move_one_by_one_keep_their_tasks_and_timers_and_finish_on_the
     before = {name: _snapshot(case) for name, case in cases.items()}
     assert _v2(service) == 2
 
-    outcome = InstanceMigrator(service).migrate(MigrationPlan("doorlopende_lijn", 1, 2), actor="user:beheer")
+    plan = MigrationPlan("doorlopende_lijn", 1, 2, mappings=RENAMED)
+    outcome = InstanceMigrator(service).migrate(plan, actor="user:beheer")
     assert sorted(outcome.migrated) == sorted(c.id for c in cases.values()) and outcome.failed == []
 
     for name, case in cases.items():
@@ -92,7 +93,12 @@ def test_instances_move_one_by_one_keep_their_tasks_and_timers_and_finish_on_the
                 )
             ).one()
         assert moved.actor == "user:beheer"
-        assert moved.detail == {"process": "doorlopende_lijn", "fromVersion": 1, "toVersion": 2}
+        assert moved.detail == {
+            "process": "doorlopende_lijn",
+            "fromVersion": 1,
+            "toVersion": 2,
+            "mappings": RENAMED,
+        }
     fresh = cases["fresh"].tasks()
     assert {t.element_id: t.name for t in fresh}["scenario_kiezen"] == "Scenario kiezen (herzien)"
     escalated = {t.element_id for t in cases["escalated"].tasks()}
@@ -102,9 +108,7 @@ def test_instances_move_one_by_one_keep_their_tasks_and_timers_and_finish_on_the
         case.finish()
         assert case.status() == "completed"
     # a second run finds nothing left on version 1
-    assert (
-        InstanceMigrator(service).migrate(MigrationPlan("doorlopende_lijn", 1, 2), actor="x").migrated == []
-    )
+    assert InstanceMigrator(service).migrate(plan, actor="x").migrated == []
 
 
 def test_a_timer_named_in_the_plan_gets_the_new_versions_due_time(db: Engine, clock: ManualClock) -> None:
@@ -273,7 +277,7 @@ def test_at_every_wait_state_of_a_case_an_instance_moves_and_finishes(db: Engine
     deploy_shipped(service)
     _v2(service)
     migrator = InstanceMigrator(service)
-    plan = MigrationPlan("doorlopende_lijn", 1, 2)
+    plan = MigrationPlan("doorlopende_lijn", 1, 2, mappings=RENAMED)
     choices = {"scenario": scenario}
 
     def start(n: int) -> Case:
