@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, _EndJoin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -224,18 +225,6 @@ def _arrivals(workflow: Any, join_spec: Any) -> list[Any]:
     return sorted(arrived, key=lambda t: t.last_state_change)
 
 
-def _reachable(starts: Iterable[Any]) -> set[Any]:
-    seen: set[Any] = set()
-    todo = list(starts)
-    while todo:
-        spec = todo.pop()
-        for out in spec.outputs:
-            if out not in seen:
-                seen.add(out)
-                todo.append(out)
-    return seen
-
-
 def _boundary_split(spec: Any, task_spec: Any) -> Any:
     split = spec.task_specs.get(f"{task_spec.name}.BoundaryEventSplit")
     return split if isinstance(split, BoundaryEventSplit) else None
@@ -426,16 +415,43 @@ def _plan_rebuild(
     return _Rebuild(new_spec, rebuilt, alignment), problems
 
 
+def _and_join(spec: Any) -> bool:
+    return (
+        isinstance(spec, UnstructuredJoin)
+        and not isinstance(spec, _EndJoin | InclusiveGateway)
+        and len(spec.inputs) > 1
+    )
+
+
 def _starving(spec: Any, starts: list[Any], arrived: Mapping[Any, set[Any]]) -> set[tuple[str, str]]:
-    """(join, incoming) names: parallel joins the tokens reach, and a branch none of them brings."""
-    ahead = _reachable(starts) | set(starts)
-    out: set[tuple[str, str]] = set()
+    """(join, incoming) names: parallel joins a token gets to, and a branch no token can bring.
+
+    What tokens can get to is followed through the flow; a parallel join is passed only when every
+    one of its branches can get there too (or has arrived), so a loop back through a join whose
+    other branch is long gone does not count.
+    """
+    feasible = set(starts)
+    todo = list(starts)
+    while todo:
+        current = todo.pop()
+        for out in current.outputs:
+            if out in feasible:
+                continue
+            if _and_join(out):
+                got = arrived.get(out, set())
+                if not all(i in feasible or i in got for i in out.inputs):
+                    continue  # checked again when another of its branches gets there
+            feasible.add(out)
+            todo.append(out)
+    out_pairs: set[tuple[str, str]] = set()
     for join in spec.task_specs.values():
-        if not isinstance(join, UnstructuredJoin) or isinstance(join, _EndJoin) or join not in ahead:
+        if not _and_join(join) or join in feasible and join not in arrived:
             continue
         got = arrived.get(join, set())
-        out.update((join.name, i.name) for i in join.inputs if i not in got and i not in ahead)
-    return out
+        touched = got or any(i in feasible for i in join.inputs)
+        if touched:
+            out_pairs.update((join.name, i.name) for i in join.inputs if i not in got and i not in feasible)
+    return out_pairs
 
 
 def _source_tokens(wf: Any, live: list[Any]) -> tuple[list[Any], dict[Any, set[Any]]]:
