@@ -265,10 +265,10 @@ def _window(n: int) -> int:
     return max(25, n // 40)
 
 
-def cost_by_size(samples: Samples, instances: int) -> list[dict[str, Any]]:
-    """Per-step cost in the window just before ``mark`` instances were stored, for each mark."""
+def cost_by_size(samples: Samples, first: int, stored: int) -> list[dict[str, Any]]:
+    """Per-step cost in the window just before ``mark`` instances were stored, for each mark passed."""
     out = []
-    for mark in [m for m in MARKS if m <= instances] or [instances]:
+    for mark in [m for m in MARKS if first < m <= stored] or [stored]:
         low = mark - _window(mark)
         window = [(k, s) for stored, k, s in samples.marked if low < stored <= mark]
         row: dict[str, Any] = {"stored": mark, "window": [low + 1, mark]}
@@ -419,7 +419,7 @@ class Year:
         self.tokens = _seed_organisations(self.db, self.clock.now())
         self.http = Http(self.db, self.clock, self.tokens) if http_every else None
         self.samples = Samples()
-        self.stored = 0
+        self.stored = self.stored_before = 0
         self.ids: dict[int, str] = {}
         self.plans: dict[int, Plan] = {}
         self.expected: Counter[tuple[str, str]] = Counter()
@@ -566,8 +566,8 @@ class Year:
             assert status == 200, (status, answer)
 
     # -- the year --------------------------------------------------------------------------------
-    def run(self, progress: Callable[[str], None] | None = None) -> float:
-        """Run every journey to its end; returns the wall time in seconds."""
+    def run(self, progress: Callable[[str], None] | None = None, *, until: datetime | None = None) -> float:
+        """Run every journey to its end (or to ``until``); returns the wall time in seconds."""
         queue: list[tuple[datetime, int, int, int]] = []  # (when, seq, journey, action index; -1 start)
         seq = 0
         for i in range(self.n):
@@ -581,6 +581,8 @@ class Year:
         last_report = began
         while queue:
             when, _, i, index = queue[0]
+            if until is not None and when > until:
+                return time.perf_counter() - began
             while tick <= when:  # the worker's polls before the next action
                 if acted:
                     next_due, acted = self._next_due(), False
@@ -613,7 +615,9 @@ class Year:
             if progress is not None and time.perf_counter() - last_report > 30:
                 last_report = time.perf_counter()
                 progress(f"day {day}, {self.stored} stored, {len(queue)} journeys under way")
-        while (due := self._next_due()) is not None:  # what is still due after the last action
+        last_action = self.clock.now()
+        # What is still due after the last action (stored copies' timers lie decades ahead: not ours).
+        while (due := self._next_due()) is not None and due < last_action + timedelta(days=365):
             self.clock.set(max(due, self.clock.now()))
             self.sweep()
         return time.perf_counter() - began
@@ -629,11 +633,14 @@ class Year:
         """Every journey ended; the audit trail holds exactly what the journeys call for."""
         from storage.schema import audit_entries, process_instances, timers, user_tasks
 
+        ours = select(process_instances.c.id).where(
+            process_instances.c.process_key == "doorlopende_lijn", process_instances.c.business_key.like("V%")
+        )
         with self.db.connect() as conn:
             statuses: dict[str, int] = dict(
                 conn.execute(
                     select(process_instances.c.status, func.count())
-                    .where(process_instances.c.process_key == "doorlopende_lijn")
+                    .where(process_instances.c.id.in_(ours))
                     .group_by(process_instances.c.status)
                 ).all()
             )
@@ -641,11 +648,18 @@ class Year:
             message = audit_entries.c.detail["message"].as_string()
             rows = conn.execute(
                 select(audit_entries.c.action, audit_entries.c.element_id, message, func.count())
-                .where(audit_entries.c.action.in_(("task-completed", "message-correlated", "timer-fired")))
+                .where(
+                    audit_entries.c.action.in_(("task-completed", "message-correlated", "timer-fired")),
+                    audit_entries.c.instance_id.in_(ours),
+                )
                 .group_by(audit_entries.c.action, audit_entries.c.element_id, message)
             ).all()
-            left_tasks = conn.execute(select(func.count()).select_from(user_tasks)).scalar_one()
-            left_timers = conn.execute(select(func.count()).select_from(timers)).scalar_one()
+            left_tasks = conn.execute(
+                select(func.count()).select_from(user_tasks).where(user_tasks.c.instance_id.in_(ours))
+            ).scalar_one()
+            left_timers = conn.execute(
+                select(func.count()).select_from(timers).where(timers.c.instance_id.in_(ours))
+            ).scalar_one()
         for action, element, message_name, count in rows:
             if action == "message-correlated":
                 found[("message", message_name or element)] += count
@@ -662,6 +676,67 @@ class Year:
             "actual": actual,
             "asTheDiagramsSay": expected == actual,
         }
+
+
+def preload(target: Engine, count: int, workdir: Path) -> None:
+    """Store ``count`` instances before the year, as the end of an earlier year leaves them.
+
+    A small year (40 journeys) runs on a scratch SQLite file up to day 300, which leaves finished
+    journeys and journeys under way in the proportions of a running year; its instances and every
+    row that belongs to them (tasks, timers, message waits, audit, outbox, closed tasks,
+    data-processing records) are copied into ``target`` with fresh ids until ``count`` are stored.
+    The copies' business keys start with ``P`` and their timers lie decades ahead, so the year never
+    touches them: they are only there, as stored instances are.
+    """
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+    from storage.schema import metadata, process_instances
+
+    scratch = make_engine(f"sqlite:///{workdir / 'template.db'}")
+    upgrade(scratch)
+    template = Year(scratch, 40, http_every=0)
+    template.run(until=datetime.combine(YEAR_START + timedelta(days=300), datetime.min.time(), UTC))
+    template.close()
+    tables = [t for t in metadata.sorted_tables if "instance_id" in t.c and t.name != "signal_deliveries"]
+    with scratch.connect() as conn:
+        instances = [dict(r._mapping) for r in conn.execute(select(process_instances))]
+        rows = {t.name: [dict(r._mapping) for r in conn.execute(select(t))] for t in tables}
+    scratch.dispose()
+    from storage.db import write_connection
+
+    copy = 0
+    stored = 0
+    while stored < count:
+        batch = instances[: count - stored]
+        new_id = {r["id"]: str(uuid.uuid4()) for r in batch}
+        new_key = {r["id"]: f"P{copy:05d}{r['business_key']}" for r in batch}
+        with write_connection(target) as conn, conn.begin():
+            conn.execute(
+                process_instances.insert(),
+                [{**r, "id": new_id[r["id"]], "business_key": new_key[r["id"]]} for r in batch],
+            )
+            for table in tables:
+                copied = []
+                for r in rows[table.name]:
+                    if r["instance_id"] not in new_id:
+                        continue
+                    row = {**r, "instance_id": new_id[r["instance_id"]]}
+                    for column in table.primary_key.columns:
+                        if column.autoincrement is True or isinstance(r.get(column.name), int):
+                            row.pop(column.name, None)  # a serial key: the database numbers the copy
+                        else:
+                            row[column.name] = str(uuid.uuid4())
+                    if "id" in row and table.name == "outbox_events":
+                        row["id"] = str(uuid.uuid4())
+                    if "business_key" in row:
+                        row["business_key"] = new_key[r["instance_id"]]
+                    if table.name == "timers":
+                        row["due_at"] = r["due_at"] + timedelta(days=365 * 30)
+                    copied.append(row)
+                if copied:
+                    conn.execute(table.insert(), copied)
+        stored += len(batch)
+        copy += 1
 
 
 def _floor_ms(window: int = 200) -> float:
@@ -686,7 +761,7 @@ def figures(year: Year, kind: str, wall: float, floor: float) -> dict[str, Any]:
         for k, v in sorted(kinds.items())
         if k == "complete" or ":" not in k or k.startswith("http:")
     }
-    by_size = cost_by_size(samples, min(year.n, year.stored))
+    by_size = cost_by_size(samples, year.stored_before, year.stored)
     for row in by_size:
         if "all_steps" in row:
             row["ratio_to_floor"] = round(row["all_steps"]["p50_ms"] / floor, 2)
@@ -728,13 +803,23 @@ def run_year(
     http_every: int = HTTP_EVERY,
     verbose: bool = True,
     checkpoint: Path | None = None,
+    stored_before: int = 0,
 ) -> dict[str, Any]:
     """Run the year; with ``checkpoint``, the figures so far are written there every few minutes."""
     floor = _floor_ms()
     loads = [os.getloadavg()[0]]
 
     with tempfile.TemporaryDirectory(prefix="year-bench-") as tmp, database(kind, Path(tmp)) as db:
+        if stored_before:
+            t0 = time.perf_counter()
+            preload(db.engine, stored_before, Path(tmp))
+            if verbose:
+                print(
+                    f"year[{kind}] {stored_before:,} stored in {time.perf_counter() - t0:.0f} s",
+                    file=sys.stderr,
+                )
         year = Year(db.engine, instances, http_every)
+        year.stored = year.stored_before = stored_before
         began = time.perf_counter()
 
         def say(line: str) -> None:
@@ -753,8 +838,9 @@ def run_year(
         result = figures(year, kind, wall, floor)
         result["check"] = year.check()
         size = db.size()
+    result["stored_before"] = stored_before
     result["database_mb"] = round(size / 1024 / 1024, 1)
-    result["database_kb_per_instance"] = round(size / 1024 / instances, 2)
+    result["database_kb_per_instance"] = round(size / 1024 / (instances + stored_before), 2)
     result["load_average_during_run"] = round(statistics.mean(loads), 1)
     return result
 
@@ -785,20 +871,50 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument(
         "--http-every", type=int, default=HTTP_EVERY, help="one journey in N over HTTP; 0: none"
     )
+    parser.add_argument(
+        "--stored-before",
+        default="0",
+        help="instances stored before the year starts (copies of an earlier year); a list such as "
+        "0,39000 runs the same journeys once per size and compares the per-step cost",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     kinds = [args.db] if args.db else ["sqlite"]
     if args.db is None and (os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")):
         kinds.append("postgresql")
+    sizes = [int(x) for x in args.stored_before.split(",")]
     results = []
     for kind in kinds:
-        result = run_year(args.instances, kind, http_every=args.http_every, checkpoint=args.out)
-        print(summary(result), flush=True)
-        results.append(result)
+        runs = []
+        for before in sizes:
+            result = run_year(
+                args.instances, kind, http_every=args.http_every, checkpoint=args.out, stored_before=before
+            )
+            print(summary(result), flush=True)
+            runs.append(result)
+        if len(runs) > 1:
+            flat = flat_cost(runs[0], runs[-1])
+            print(f"flat cost on {kind}: {json.dumps(flat)}", flush=True)
+            runs.append({"db": kind, "flat_cost": flat})
+        results.extend(runs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results if len(results) > 1 else results[0], indent=2, default=str) + "\n")
     return results
+
+
+def flat_cost(small: dict[str, Any], large: dict[str, Any]) -> dict[str, Any]:
+    """The same journeys with more instances stored: p50 per step, larger over smaller."""
+    out: dict[str, Any] = {
+        "stored": [small["stored_before"] + small["instances"], large["stored_before"] + large["instances"]],
+        "all_steps": round(large["all_steps"]["p50_ms"] / small["all_steps"]["p50_ms"], 2),
+        # The machine's speed drifts between the runs: the same ratio with each run's own floor.
+        "all_steps_per_floor": round(large["ratio_to_floor"] / small["ratio_to_floor"], 2),
+    }
+    for kind, s in small["per_kind"].items():
+        if kind in large["per_kind"] and s["p50_ms"]:
+            out[kind] = round(large["per_kind"][kind]["p50_ms"] / s["p50_ms"], 2)
+    return out
 
 
 if __name__ == "__main__":
