@@ -974,20 +974,34 @@ class _Inspector:
             if activity.get(_cam("caseRef")) is None:
                 self.problem(f"{self.label(activity)} has no calledElement", activity)
             return
-        if is_expression(called):
-            self.problem(
-                f"{self.label(activity)}: a called process chosen by expression ('{called}') is not "
-                "supported; name the process id",
-                activity,
-            )
-            return
         binding = activity.get(_cam("calledElementBinding"))
-        if binding not in (None, "latest", "deployment"):
+        if binding not in (None, "latest", "deployment", "version"):
             self.problem(
-                f"{self.label(activity)}: called element binding '{binding}' is not supported; the "
-                "latest deployed process is always called",
+                f"{self.label(activity)}: called element binding '{binding}' is not supported; use "
+                "latest, deployment or version",
                 activity,
             )
+        if binding == "version":
+            version = (activity.get(_cam("calledElementVersion")) or "").strip()
+            if not version:
+                self.problem(
+                    f"{self.label(activity)}: camunda:calledElementBinding 'version' needs a "
+                    "camunda:calledElementVersion",
+                    activity,
+                )
+            elif is_expression(version):
+                self.expression(version, activity, activity_id, "camunda:calledElementVersion")
+            elif not _INTEGER_RE.match(version):
+                self.problem(
+                    f"{self.label(activity)}: camunda:calledElementVersion '{version}' is not a whole number",
+                    activity,
+                )
+        if is_expression(called):
+            # chosen when the call activity starts (engine.spiff_support: dynamic calls)
+            self.expression(called.strip(), activity, activity_id, "calledElement")
+            return
+        if binding == "version":
+            return  # resolved when the call activity starts, like an expression
         self.called_elements[activity_id] = called
 
     def visit_multi_instance(self, loop: etree._Element) -> None:

@@ -165,7 +165,30 @@ def _parameters(element: etree._Element, kind: str) -> tuple[tuple[str, io_mappi
     return io_mapping.parameters(element, kind)
 
 
-def _annotate_call_activities(specs: Iterable[Any], root: etree._Element) -> None:
+def _dynamic_calls(root: etree._Element) -> dict[str, tuple[str, str | None, str | None]]:
+    """Call activities whose process is chosen when they start: ``calledElement="${...}"`` or
+    ``camunda:calledElementBinding="version"``. Returns activity id -> (calledElement, binding,
+    calledElementVersion); the document's ``calledElement`` becomes a placeholder the parser accepts
+    (the schema types it as a QName)."""
+    cam = "{http://camunda.org/schema/1.0/bpmn}"
+    out: dict[str, tuple[str, str | None, str | None]] = {}
+    for activity in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity"):
+        called = activity.get("calledElement") or ""
+        binding = activity.get(f"{cam}calledElementBinding")
+        activity_id = activity.get("id") or ""
+        if not called or not activity_id:
+            continue
+        if "${" in called or "#{" in called or binding == "version":
+            out[activity_id] = (called.strip(), binding, activity.get(f"{cam}calledElementVersion"))
+            activity.set("calledElement", f"{shapes.GENERATED_PREFIX}call_{activity_id}")
+    return out
+
+
+def _annotate_call_activities(
+    specs: Iterable[Any],
+    root: etree._Element,
+    dynamic: Mapping[str, tuple[str, str | None, str | None]] | None = None,
+) -> None:
     """Give call activity specs their ``camunda:in``/``camunda:out`` mappings (Camunda passes only those)."""
     activities = {
         e.get("id"): e for e in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity")
@@ -180,6 +203,7 @@ def _annotate_call_activities(specs: Iterable[Any], root: etree._Element) -> Non
                 task_spec.camunda_out = _variable_mappings(element, "out")
                 task_spec.camunda_input_parameters = _parameters(element, "inputParameter")
                 task_spec.camunda_output_parameters = _parameters(element, "outputParameter")
+                task_spec.dynamic_call = (dynamic or {}).get(element.get("id") or "")
 
 
 def _annotate_error_events(specs: Iterable[Any], root: etree._Element) -> None:
@@ -254,6 +278,7 @@ class SpecLibrary:
             )
 
         problems.extend(cycle_problems(root, self.budget.min_timer_cycle))
+        dynamic_calls = _dynamic_calls(root)
         try:
             _schema_validator().validate(root, filename=name)
         except ValidationException as exc:
@@ -303,7 +328,7 @@ class SpecLibrary:
             specs[pid] = spec
             _annotate_business_rules([spec, *subs.values()], root, graphs)
             external_tasks.annotate([spec, *subs.values()], external_tasks.definitions(root))
-            _annotate_call_activities([spec, *subs.values()], root)
+            _annotate_call_activities([spec, *subs.values()], root, dynamic_calls)
             io_mapping.annotate([spec, *subs.values()], root)
             expression_tasks.annotate([spec, *subs.values()], root)
             _annotate_error_events([spec, *subs.values()], root)
@@ -316,6 +341,8 @@ class SpecLibrary:
             for ts in list(spec.task_specs.values()) + [
                 t for s in embedded[pid].values() for t in s.task_specs.values()
             ]:
+                if getattr(ts, "dynamic_call", None) is not None:
+                    continue  # the called process is chosen when the activity starts
                 if isinstance(ts, SubWorkflowTask) and ts.spec not in embedded[pid]:
                     if ts.spec in own and ts.spec not in info.executable_process_ids:
                         problems.append(
@@ -426,6 +453,20 @@ class SpecLibrary:
                 interrupting |= called.document.interrupting_starts
                 payloads.update(called.document.signal_payloads)
                 queue.append(called)
+            if not queue:  # processes an instance called dynamically (pinned): they run on too
+                for extra, extra_version in pins.items():
+                    if extra in resolved:
+                        continue
+                    try:
+                        dynamic = self.get(extra, extra_version)
+                    except NotFoundError:
+                        continue
+                    resolved[extra] = dynamic.version
+                    subprocess_specs[extra] = dynamic.spec
+                    infos.append(dynamic.info)
+                    interrupting |= dynamic.document.interrupting_starts
+                    payloads.update(dynamic.document.signal_payloads)
+                    queue.append(dynamic)
         result = Bundle(top, subprocess_specs, resolved, tuple(infos), frozenset(interrupting), payloads)
         with self._lock:
             self._bundles[cache_key] = result

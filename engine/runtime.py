@@ -140,6 +140,13 @@ class _Step:
         for task in parent.get_tasks(state=active, skip_subprocesses=True):
             if task.id not in keep:
                 task.cancel()
+        parent.data[spiff_support.INTERRUPTED_SCOPE] = start.task_spec.bpmn_id
+        node = holder
+        while node is not None and not node.children and node.task_spec.outputs:
+            # the scope ends with the event sub-process: its end follows it (a called process then
+            # completes and its call activity goes on, as in Camunda)
+            node._sync_children(node.task_spec.outputs, TaskState.FUTURE)
+            node = node.children[0] if len(node.children) == 1 else None
         self.audit.append(AuditRecord("scope-interrupted", start.task_spec.bpmn_id, "system", {}))
 
     def _timer_fired(self, element: str | None) -> None:
@@ -281,6 +288,8 @@ def _event_subprocess_message_starts(workflow: BpmnWorkflow) -> list[tuple[Any, 
     """(scope, event sub-process spec name, start event spec) for message-started event sub-processes."""
     found = []
     for scope in _active_scopes(workflow):
+        if spiff_support.scope_interrupted(scope):
+            continue
         for name in getattr(scope.spec.start, "trigger_specs", ()):
             sp_spec = workflow.subprocess_specs.get(name)
             if sp_spec is None:
@@ -520,8 +529,14 @@ class Runtime:
             spiff_support.step_time(now, fire_timers=fire_timers),
             metered(meter),
             multi_instance.max_instances(self.max_multi_instances),
+            spiff_support.resolving_calls(self._resolve_call),
         ):
             yield meter
+
+    def _resolve_call(self, key: str, version: int | None) -> tuple[int, dict[str, Any]]:
+        """A process called by a call activity that chooses it when it starts: its version and specs."""
+        bundle = self.library.bundle(key, version)
+        return bundle.top.version, {key: bundle.top.spec, **bundle.subprocess_specs}
 
     # -- public steps ----------------------------------------------------------------------------
     def start(
@@ -1102,7 +1117,7 @@ class Runtime:
             "format": STATE_FORMAT,
             "process": bundle.top.key,
             "version": bundle.top.version,
-            "pins": dict(bundle.pins),
+            "pins": {**dict(workflow.data.get(spiff_support.DYNAMIC_CALLS) or {}), **dict(bundle.pins)},
             "businessKey": business_key,
             "workflow": serialization.dump(workflow),
         }

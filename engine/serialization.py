@@ -6,8 +6,9 @@ import contextvars
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
 
@@ -37,9 +38,26 @@ class LeanWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class CalledWorkflowConverter(BpmnSubWorkflowConverter):
+    """A process called by a call activity that chose it when it started runs on the spec it named."""
+
+    def from_dict(self, dct: dict[str, Any], task: Any, top_workflow: Any) -> Any:
+        if getattr(task.task_spec, "dynamic_call", None) is None or dct.get("spec") not in (
+            top_workflow.subprocess_specs
+        ):
+            return super().from_dict(dct, task, top_workflow)
+        spec = top_workflow.subprocess_specs[dct["spec"]]
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        subprocess.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=subprocess)
+        subprocess.task_tree = subprocess.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(subprocess, dct)
+        return subprocess
+
+
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(DEFAULT_CONFIG)
     config[BpmnWorkflow] = LeanWorkflowConverter
+    config[BpmnSubWorkflow] = CalledWorkflowConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

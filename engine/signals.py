@@ -435,6 +435,8 @@ def _event_subprocess_starts(workflow: Any) -> list[tuple[Any, str, Any, str]]:
 
     found = []
     for scope in _active_scopes(workflow):
+        if scope.data.get("_interruptedBy"):  # engine.spiff_support.INTERRUPTED_SCOPE: it listens no more
+            continue
         data: dict[str, Any] | None = None
         for spec_name in getattr(scope.spec.start, "trigger_specs", ()):
             sub_spec = workflow.subprocess_specs.get(spec_name)

@@ -386,10 +386,13 @@ def _mapped_variables(
         if mapping["all"]:
             values = deepcopy({k: v for k, v in scope.items() if not k.startswith("_")})
         elif mapping["target"]:
-            if mapping["sourceExpression"] is not None:
+            source_expression = mapping["sourceExpression"]
+            if source_expression is not None and ("${" in source_expression or "#{" in source_expression):
                 values[mapping["target"]] = _evaluate_for(
-                    task_spec, mapping["sourceExpression"], scope, task, "sourceExpression"
+                    task_spec, source_expression, scope, task, "sourceExpression"
                 )
+            elif source_expression is not None:  # a literal: its text, as Camunda's EL reads it
+                values[mapping["target"]] = source_expression
             elif mapping["source"] is not None:
                 values[mapping["target"]] = deepcopy(scope.get(mapping["source"]))
         out.update(values)
@@ -494,6 +497,102 @@ def _guard_timer(method: Any) -> Any:
     return guarded
 
 
+DYNAMIC_CALLS = "_calledVersions"
+"""Key in the top workflow's data: process key -> version of every process called dynamically."""
+
+_call_resolver: contextvars.ContextVar[Any] = contextvars.ContextVar("engine_call_resolver", default=None)
+
+
+@contextlib.contextmanager
+def resolving_calls(resolver: Any) -> Iterator[None]:
+    """Run the enclosed step with ``resolver(key, version)`` -> (version, specs by name) for calls
+    whose process is chosen when they start (``calledElement="${...}"``, binding ``version``)."""
+    token = _call_resolver.set(resolver)
+    try:
+        yield
+    finally:
+        _call_resolver.reset(token)
+
+
+def _dynamic_target(task_spec: Any, my_task: Any) -> tuple[str, int | None]:
+    called, binding, version_text = task_spec.dynamic_call
+    data = my_task.data
+    key = called
+    if "${" in called or "#{" in called:
+        key = _evaluate_for(task_spec, called, data, my_task, "calledElement")
+    if not isinstance(key, str) or not key.strip():
+        raise WorkflowTaskException(
+            f"{task_spec.bpmn_id}: calledElement '{called}' gives {key!r}, not a process key", task=my_task
+        )
+    version: int | None = None
+    if binding == "version":
+        raw: Any = (version_text or "").strip()
+        if "${" in raw or "#{" in raw:
+            raw = _evaluate_for(task_spec, raw, data, my_task, "calledElementVersion")
+        try:
+            version = int(raw)
+        except (TypeError, ValueError) as exc:
+            raise WorkflowTaskException(
+                f"{task_spec.bpmn_id}: calledElementVersion '{raw}' is not a whole number", task=my_task
+            ) from exc
+    return key.strip(), version
+
+
+def _start_workflow(original: Any) -> Any:
+    def start_workflow(self: Any, my_task: Any) -> None:
+        if getattr(self, "dynamic_call", None) is None:
+            return original(self, my_task)  # type: ignore[no-any-return]
+        resolver = _call_resolver.get()
+        key, version = _dynamic_target(self, my_task)
+        top = my_task.workflow.top_workflow
+        pinned = top.data.setdefault(DYNAMIC_CALLS, {})
+        if version is None and key in pinned:
+            version = pinned[key]  # one version of a process per instance
+        if resolver is None:
+            raise WorkflowTaskException(f"{self.bpmn_id}: no process library to call '{key}'", task=my_task)
+        try:
+            resolved, specs = resolver(key, version)
+        except Exception as exc:  # noqa: BLE001 - NotFoundError and the like: a process error naming it
+            my_task.error()
+            raise WorkflowTaskException(f"{self.bpmn_id}: cannot call '{key}': {exc}", task=my_task) from exc
+        if key in pinned and pinned[key] != resolved:
+            raise WorkflowTaskException(
+                f"{self.bpmn_id}: this instance already runs version {pinned[key]} of '{key}'; calling "
+                f"version {resolved} too is not supported",
+                task=my_task,
+            )
+        pinned[key] = resolved
+        for name, spec in specs.items():
+            top.subprocess_specs.setdefault(name, spec)
+        subworkflow = top.create_subprocess(my_task, key)
+        subworkflow.completed_event.connect(self._on_subworkflow_completed, my_task)
+        self.copy_data(my_task, subworkflow)
+        start = subworkflow.get_next_task(spec_name="Start")
+        start.run()
+        return None
+
+    return start_workflow
+
+
+INTERRUPTED_SCOPE = "_interruptedBy"
+"""Key in a scope's (workflow's) data once an interrupting event sub-process started in it."""
+
+
+def scope_interrupted(workflow: Any) -> bool:
+    """True when an interrupting event sub-process started in ``workflow``: its other event
+    sub-processes no longer listen, as Camunda ends their subscriptions with the scope."""
+    return bool(getattr(workflow, "data", {}).get(INTERRUPTED_SCOPE))
+
+
+def _guarded_collaboration(original: Any) -> Any:
+    def update_collaboration(self: Any, event: Any) -> Any:
+        if scope_interrupted(self.workflow):
+            return None
+        return original(self, event)
+
+    return update_collaboration
+
+
 _installed = False
 
 
@@ -538,6 +637,14 @@ def install() -> None:
     from SpiffWorkflow.workflow import Workflow
 
     Workflow._remove_task = _remove_task_and_its_subprocess(Workflow._remove_task)  # type: ignore[method-assign]
+    from SpiffWorkflow.bpmn.util.event import EventManager
+
+    EventManager.update_collaboration = _guarded_collaboration(  # type: ignore[method-assign]
+        EventManager.update_collaboration
+    )
+    from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+
+    SubWorkflowTask.start_workflow = _start_workflow(SubWorkflowTask.start_workflow)  # type: ignore[method-assign]
     CallActivity.copy_data = _call_copy_data  # type: ignore[method-assign]
     CallActivity.update_data = _call_update_data  # type: ignore[method-assign]
     _installed = True
