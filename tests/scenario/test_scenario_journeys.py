@@ -262,6 +262,15 @@ def test_4_scenario_3_chosen_explicitly_and_a_move_after_the_switch_to_summer_ti
     plan_overdracht(j, "2027-03-29")
     driegesprek_voor_verhuizing(j, "2027-03-29")
     verhuisd(j, "2027-03-29")
+    results = {
+        "voorinburgeringStatus": "afgerond",
+        "nt2Gevolgd": True,
+        "knmAfgerond": True,
+        "mapAfgerond": True,
+        "pvtAfgerond": False,
+        "taalniveauNaProgramma": "a2",
+    }
+    intake_form_shows(j, "brede_intake", **results)  # the programme's results reach the intake
     finish_scenario_3(j, "2027-03-29")
     assert j.lane_of("aanbod_programma") == COA
 
@@ -410,6 +419,14 @@ def test_a_late_switch_from_scenario_3_to_2_interrupts_voorinburgering(j: Journe
     j.complete("reguliere_inburgering_starten")
     assert j.result.status == "completed"
     assert j.opened_ids().count("brede_intake") == 1
+    ids = j.opened_ids()
+    assert ids.index("scenario_wijzigen") < ids.index("afspraken_casemanager") < ids.index("brede_intake")
+    assert {e: lane for e, lane, _at in j.opened if e in ("aanbod_programma", "brede_intake")} == {
+        "aanbod_programma": COA,
+        "brede_intake": GEMEENTE,
+    }
+    assert j.moments() == ["na-koppeling", "voor-warme-overdracht", "na-voorinburgering", "bij-verhuizing"]
+    assert j.profile("na-voorinburgering")["voorinburgering"] == "onderbroken"  # the move interrupted it
 
 
 def test_a_woning_found_before_the_choice_is_planned_once_the_scenario_is_known(j: Journey) -> None:
@@ -425,6 +442,10 @@ def test_a_woning_found_before_the_choice_is_planned_once_the_scenario_is_known(
     driegesprek_voor_verhuizing(j, "2027-03-01")
     verhuisd(j, "2027-03-01")
     finish_scenario_3(j, "2027-03-01")
+    assert j.lane_of("overdracht_plannen_coa") == COA
+    ids = j.opened_ids()
+    assert ids.index("scenario_kiezen") < ids.index("overdracht_plannen") < ids.index("aanbod_programma")
+    assert j.moments() == ["na-koppeling", "voor-warme-overdracht", "na-voorinburgering", "bij-verhuizing"]
 
 
 # -- the move, whenever it comes ------------------------------------------------------------------

@@ -87,3 +87,26 @@ def _contract_types() -> tuple[str, ...]:
     from webhooks.events import EVENT_TYPES
 
     return EVENT_TYPES
+
+
+def test_a_tvs_move_before_the_choice_is_correlated_and_reported(
+    shipped: Any, db: Engine, clock: ManualClock, parties: Parties, receiver: Receiver
+) -> None:
+    """A move can come before the gemeente chose a scenario: TVS's verhuisd is correlated, not refused."""
+    subscribe(shipped, parties, "km_a", receiver)
+    body = koppeling(V_A, GM_A)
+    started = shipped.post("/api/v1/webhooks/tvs", data=body, headers=signed(body, clock.now(), "k-move"))
+    assert started.status_code == 202
+    moved = tvs_event("nl.coa.tvs.verhuisd", {"vNummer": V_A, "datum": "2027-01-10"})
+    answer = shipped.post("/api/v1/webhooks/tvs", data=moved, headers=signed(moved, clock.now(), "m-move"))
+    assert answer.status_code == 202, answer.json
+    assert answer.json["status"] == "correlated"
+    while deliver_pending(db, clock, CONFIG, worker_id="w"):
+        pass
+    events = [(a.event.get_type().rpartition(".")[2], a.event.get_data()) for a in receiver.accepted()]
+    decided = [data for kind, data in events if kind == "scenario-vastgesteld"]
+    assert [(d["scenario"], d["bijTermijn"]) for d in decided] == [("3", False)]
+    moments = [data["moment"] for kind, data in events if kind == "klantprofiel-gedeeld"]
+    assert moments == ["na-koppeling", "bij-verhuizing"]
+    opened = [data.get("elementId") for kind, data in events if kind == "taak-aangemaakt"]
+    assert opened[-1] == "brede_intake"
