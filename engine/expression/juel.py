@@ -44,7 +44,74 @@ def _string_arg(name: str, args: list[Any]) -> str:
     return _el_str(value)
 
 
+def _int_arg(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        _fail(f"{name}() needs a whole number, not {_type_name(value)}")
+    return int(value)
+
+
+def _concat(s: str, args: list[Any]) -> str:
+    other = _string_arg("concat", args)
+    if len(s) + len(other) > MAX_SIZE:
+        _too_big()
+    return s + other
+
+
+def _substring(s: str, args: list[Any]) -> str:
+    """Java's ``substring(begin[, end])``: out-of-range indexes are an error, as in Java."""
+    if len(args) not in (1, 2):
+        _fail(f"substring() takes 1 or 2 arguments, not {len(args)}")
+    begin = _int_arg("substring", args[0])
+    end = _int_arg("substring", args[1]) if len(args) == 2 else len(s)
+    if begin < 0 or end > len(s) or begin > end:
+        _fail(f"substring({begin}, {end}) is out of range for a text of length {len(s)}")
+    return s[begin:end]
+
+
+def _index_of(s: str, args: list[Any], last: bool = False) -> int:
+    if len(args) not in (1, 2):
+        _fail(f"indexOf() takes 1 or 2 arguments, not {len(args)}")
+    needle = _el_str(args[0])
+    if len(args) == 2:
+        start = _int_arg("indexOf", args[1])
+        return s.rfind(needle, 0, max(start, 0) + len(needle)) if last else s.find(needle, max(start, 0))
+    return s.rfind(needle) if last else s.find(needle)
+
+
+def _replace(s: str, args: list[Any]) -> str:
+    """Java's ``replace(target, replacement)``: literal text, every occurrence."""
+    if len(args) != 2:
+        _fail(f"replace() takes 2 arguments, not {len(args)}")
+    old, new = _el_str(args[0]), _el_str(args[1])
+    if not old:
+        _fail("replace() needs a text to replace")
+    if len(s) + s.count(old) * max(len(new) - len(old), 0) > MAX_SIZE:
+        _too_big()
+    return s.replace(old, new)
+
+
+def _char_at(s: str, args: list[Any]) -> str:
+    index = _int_arg("charAt", _one_arg("charAt", args))
+    if not 0 <= index < len(s):
+        _fail(f"charAt({index}) is out of range for a text of length {len(s)}")
+    return s[index]
+
+
+def _compare_to(s: str, args: list[Any]) -> int:
+    other = _string_arg("compareTo", args)
+    return (s > other) - (s < other)
+
+
 _STRING_METHODS: dict[str, Callable[[str, list[Any]], Any]] = {
+    "concat": _concat,
+    "substring": _substring,
+    "indexOf": lambda s, a: _index_of(s, a),
+    "lastIndexOf": lambda s, a: _index_of(s, a, last=True),
+    "replace": _replace,
+    "charAt": _char_at,
+    "compareTo": _compare_to,
+    "toString": _nullary("toString", lambda s: s),
+    "isBlank": _nullary("isBlank", lambda s: not s.strip()),
     "startsWith": lambda s, a: s.startswith(_string_arg("startsWith", a)),
     "endsWith": lambda s, a: s.endswith(_string_arg("endsWith", a)),
     "contains": lambda s, a: _string_arg("contains", a) in s,
@@ -57,7 +124,19 @@ _STRING_METHODS: dict[str, Callable[[str, list[Any]], Any]] = {
     "trim": _nullary("trim", lambda s: s.strip()),
 }
 
+
+def _list_get(v: Any, args: list[Any]) -> Any:
+    index = _int_arg("get", _one_arg("get", args))
+    if not 0 <= index < len(v):
+        _fail(f"get({index}) is out of range for a list of size {len(v)}")
+    return v[index]
+
+
 _LIST_METHODS: dict[str, Callable[[Any, list[Any]], Any]] = {
+    "get": _list_get,
+    "indexOf": lambda v, a: next(
+        (i for i, item in enumerate(v) if _el_equal(item, _one_arg("indexOf", a))), -1
+    ),
     "size": _nullary("size", lambda v: len(v)),
     "isEmpty": _nullary("isEmpty", lambda v: not v),
     "contains": lambda v, a: any(_el_equal(item, _one_arg("contains", a)) for item in v),

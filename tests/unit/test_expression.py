@@ -357,6 +357,52 @@ class TestJuelDateTime:
         assert to_utc_datetime(DateTime(NOW)) == NOW
 
 
+class TestJuelStringMethods:
+    """Java String and List methods Camunda designers use in EL, with Java's errors for bad indexes."""
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("${a.concat('-').concat(b)}", "abc-de"),
+            ("${a.substring(1)}", "bc"),
+            ("${a.substring(0, 2)}", "ab"),
+            ("${a.indexOf('c')}", 2),
+            ("${a.indexOf('z')}", -1),
+            ("${a.lastIndexOf('b')}", 1),
+            ("${a.replace('b', 'XX')}", "aXXc"),
+            ("${a.charAt(1)}", "b"),
+            ("${a.compareTo('abd') < 0}", True),
+            ("${a.toString()}", "abc"),
+            ("${a.length() == 3 ? 'three' : 'other'}", "three"),
+            ("${empty c ? 'none' : c}", "none"),
+            ("${l.get(1)}", 20),
+            ("${l.indexOf(30)}", 2),
+        ],
+    )
+    def test_methods(self, text: str, expected: object) -> None:
+        assert juel(text, a="abc", b="de", c="", l=[10, 20, 30]) == expected
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "${a.substring(4)}",
+            "${a.substring(2, 1)}",
+            "${a.charAt(3)}",
+            "${l.get(3)}",
+            "${a.replace('', 'x')}",
+        ],
+    )
+    def test_out_of_range_is_an_error(self, text: str) -> None:
+        with pytest.raises(ExpressionError):
+            juel(text, a="abc", l=[1, 2, 3])
+
+    def test_growth_is_bounded(self) -> None:
+        with pytest.raises(ExpressionError):
+            juel("${a.replace('a', b)}", a="a" * 1000, b="b" * 1000)
+        with pytest.raises(ExpressionError):
+            juel("${a.concat(a)}", a="a" * 60_000)
+
+
 class TestCompositeExpressions:
     """Camunda EL composite expressions: literal text mixed with ``${...}``, joined as text."""
 
