@@ -16,7 +16,10 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
+    ErrorEventDefinition,
+    EscalationEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -216,11 +219,19 @@ def _annotate_error_events(specs: Iterable[Any], root: etree._Element) -> None:
         owner = found.getparent()
         if owner is not None and owner.get("id"):
             events[owner.get("id")] = found
+    escalations: dict[str | None, etree._Element] = {}
+    for found in root.iter(f"{bpmn}escalationEventDefinition"):
+        owner = found.getparent()
+        if owner is not None and owner.get("id"):
+            escalations[owner.get("id")] = found
     for spec in specs:
         if spec is None:
             continue
         for task_spec in spec.task_specs.values():
             event_definition = getattr(task_spec, "event_definition", None)
+            escalation = escalations.get(getattr(task_spec, "bpmn_id", None))
+            if escalation is not None and isinstance(event_definition, EscalationEventDefinition):
+                event_definition.code_variable = escalation.get(f"{cam}escalationCodeVariable")
             element = events.get(getattr(task_spec, "bpmn_id", None))
             if element is None or not isinstance(event_definition, ErrorEventDefinition):
                 continue
@@ -332,6 +343,10 @@ class SpecLibrary:
             io_mapping.annotate([spec, *subs.values()], root)
             expression_tasks.annotate([spec, *subs.values()], root)
             _annotate_error_events([spec, *subs.values()], root)
+            for sub_spec in [spec, *subs.values()]:
+                for task_spec in sub_spec.task_specs.values() if sub_spec is not None else ():
+                    if getattr(task_spec, "bpmn_id", None) in interrupting:
+                        task_spec.camunda_interrupting = True
             shapes.restore_ids([spec, *subs.values()], renamed)
             shapes.pass_through_tasks([spec, *subs.values()])
             embedded[pid] = {

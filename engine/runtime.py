@@ -1052,9 +1052,10 @@ class Runtime:
             open_tasks = [t for t in workflow.tasks.values() if t.state & _OPEN]
             # An event sub-process of the process works in the process's scope (Camunda): what it
             # caught (an error's code and message variables, a message's payload) is a process variable.
-            triggered = set(getattr(workflow.spec.start, "trigger_specs", ()))
             for sub in workflow.subprocesses.values():
-                if sub.parent_workflow is workflow and sub.spec.name in triggered and not sub.is_completed():
+                parent = sub.parent_workflow
+                triggered = getattr(parent.spec.start, "trigger_specs", ()) if parent is not None else ()
+                if sub.spec.name in triggered and not sub.is_completed():
                     open_tasks.extend(t for t in sub.tasks.values() if t.state & _OPEN)
             for task in sorted(open_tasks, key=lambda t: t.last_state_change):
                 merged.update(task.data)

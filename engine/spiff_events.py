@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import (
     CodeEventDefinition,
     ErrorEventDefinition,
+    EscalationEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
@@ -50,7 +51,118 @@ def _error_throw(self: Any, my_task: Any) -> None:
         message = spiff_support.message_name(_Named(message), my_task.data)
     event = BpmnEvent(self, payload=payload, target=my_task.workflow)
     event.error_message = message  # type: ignore[attr-defined]
-    my_task.workflow.top_workflow.catch(event)
+    if not propagate(my_task, event, own_boundaries=False):
+        my_task.workflow.top_workflow.catch(event)
+
+
+def _escalation_throw(self: Any, my_task: Any) -> None:
+    """Throw an escalation up the scopes, as Camunda does (see :func:`propagate`)."""
+    from copy import deepcopy
+
+    from SpiffWorkflow.bpmn.util import BpmnEvent
+
+    event = BpmnEvent(self, payload=deepcopy(my_task.data), target=my_task.workflow)
+    if not propagate(my_task, event, own_boundaries=False):
+        my_task.workflow.top_workflow.catch(event)
+
+
+def _catch_on_boundary(task: Any, event: Any) -> bool:
+    """A waiting boundary event of the activity ``task`` belongs to (or is) that catches ``event``."""
+    from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+
+    node = task.parent
+    while node is not None and node.workflow is task.workflow:
+        if isinstance(node.task_spec, BoundaryEventSplit):
+            for sibling in node.children:
+                spec = sibling.task_spec
+                if (
+                    isinstance(spec, BoundaryEvent)
+                    and sibling.state == TaskState.WAITING
+                    and spec.event_definition.catches(sibling, event)
+                ):
+                    spec.catch(sibling, event)
+                    spec._update(sibling)
+                    return True
+            return False
+        node = node.parent
+    return False
+
+
+def _catch_in_event_subprocess(scope: Any, event: Any, skip: str | None = None) -> bool:
+    """Start the event sub-process of ``scope`` whose start event catches ``event`` (never ``skip``)."""
+    top = scope.top_workflow
+    for spec_name in getattr(scope.spec.start, "trigger_specs", ()):
+        if spec_name == skip:
+            continue  # an event sub-process does not catch what it throws itself
+        sub_spec = top.subprocess_specs.get(spec_name)
+        for start in getattr(sub_spec, "bpmn_start_events", ()):
+            if start.event_definition != event.event_definition:
+                continue
+            task = None
+            for sub in top.subprocesses.values():
+                if sub.parent_workflow is scope:
+                    if getattr(start, "camunda_interrupting", False) and sub.spec.name == spec_name:
+                        if not sub.is_completed():
+                            return True  # the scope is being interrupted already: nothing else runs
+                        continue
+                    task = sub.get_next_task(state=TaskState.WAITING, spec_name=start.name)
+                    if task is not None:
+                        break
+            if task is None:
+                child_id = scope.spec.start.trigger_wf(scope.task_tree, spec_name)
+                sub = top.subprocesses.get(child_id)
+                task = sub.get_next_task(state=TaskState.WAITING, spec_name=start.name) if sub else None
+            if task is None:
+                continue
+            task.task_spec.catch(task, event)
+            task.task_spec._update(task)
+            return True
+    return False
+
+
+def _leave_called_instance(holder: Any, event: Any) -> None:
+    """Crossing a call activity outwards: its ``camunda:out`` mappings apply, as in Camunda."""
+    from engine import spiff_support
+
+    if not isinstance(event.payload, dict):
+        return
+    outputs = spiff_support.call_activity_outputs(holder, event.payload)
+    if outputs is None:
+        return
+    holder.data.update(outputs)
+    holder.workflow.data.update(outputs)
+    event.payload = {**holder.data}
+
+
+def propagate(task: Any, event: Any, *, own_boundaries: bool) -> bool:
+    """Deliver an error or escalation as Camunda does, from the thrower's scope outwards.
+
+    At each scope: its event sub-processes first, then the boundary events of the activity that holds
+    the scope (a sub-process or call activity), then the enclosing scope. With ``own_boundaries``,
+    the throwing activity's own boundary events come first (an external task's BPMN error). The
+    library looks for boundary events in the thrower's own scope and for event sub-processes of the
+    top process only. False when nothing catches it.
+    """
+    if own_boundaries and _catch_on_boundary(task, event):
+        return True
+    scope = task.workflow
+    came_from: str | None = None
+    while scope is not None:
+        if _catch_in_event_subprocess(scope, event, skip=came_from):
+            return True
+        came_from = scope.spec.name
+        parent = scope.parent_workflow
+        if parent is None:
+            return False
+        holder = parent.get_task_from_id(scope.parent_task_id) if scope.parent_task_id else None
+        if holder is None:
+            holder = scope.top_workflow.get_task_from_id(scope.parent_task_id)
+        if holder is not None:
+            _leave_called_instance(holder, event)
+            if _catch_on_boundary(holder, event):
+                return True
+        scope = parent
+    return False
 
 
 class _Named:
@@ -169,6 +281,11 @@ def install() -> None:
     StartEventParser.create_task = _start_event_create_task  # type: ignore[method-assign]
     CodeEventDefinition.__eq__ = _code_matches  # type: ignore[method-assign,assignment]
     ErrorEventDefinition.throw = _error_throw  # type: ignore[method-assign]
+    EscalationEventDefinition.throw = _escalation_throw  # type: ignore[method-assign]
+    EscalationEventDefinition.catch = _error_catch(EscalationEventDefinition.catch)  # type: ignore[method-assign]
+    EscalationEventDefinition.update_task_data = _error_update_task_data(  # type: ignore[method-assign]
+        EscalationEventDefinition.update_task_data
+    )
     ErrorEventDefinition.catch = _error_catch(ErrorEventDefinition.catch)  # type: ignore[method-assign]
     ErrorEventDefinition.update_task_data = _error_update_task_data(  # type: ignore[method-assign]
         ErrorEventDefinition.update_task_data

@@ -445,6 +445,21 @@ def _call_update_data(self: Any, my_task: Any, subworkflow: Any) -> None:
     my_task.data.update(outputs)
 
 
+def call_activity_outputs(holder: Any, child_data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What a call activity's ``camunda:out`` maps from the called instance's ``child_data``.
+
+    Camunda applies it also when an error or escalation leaves the called instance. None when the
+    activity is no call activity with ``camunda:out`` mappings.
+    """
+    mappings = getattr(holder.task_spec, "camunda_out", None)
+    if not mappings:
+        return None
+    values, _ = _mapped_variables(
+        holder.task_spec, tuple(dict(m, local=False) for m in mappings), dict(child_data), {}, holder
+    )
+    return dict(values)
+
+
 def _mapping_targets(mapping: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
     if mapping["all"]:
         return list(values)
