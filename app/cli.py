@@ -157,6 +157,13 @@ def _serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
 def cmd_worker(_args: argparse.Namespace, config: dict[str, Any]) -> int:
     from app.worker import run_worker
 
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        print(
+            "warning: PROMETHEUS_MULTIPROC_DIR is not set: this worker's metrics (timers fired, sweeps, "
+            "engine steps) are not served; set it to the folder `serve` uses (see Metrics)",
+            file=sys.stderr,
+        )
+
     run_worker(config)
     return 0
 

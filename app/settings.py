@@ -112,8 +112,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PROMETHEUS_MULTIPROC_DIR",
         "a fresh folder per `serve`",
-        "where gunicorn's worker processes keep their metrics (see Metrics); set it only for another "
-        "WSGI server",
+        "where gunicorn's worker processes keep their metrics (see Metrics); set it to one folder for "
+        "`serve` and `worker` on a machine so /metrics shows the worker's counts too, or for another WSGI "
+        "server",
     ),
     Setting("INBURGERING_CLI_TRACEBACK", "unset", "`1` shows a command's traceback instead of one line"),
 )

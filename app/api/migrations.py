@@ -46,8 +46,12 @@ def report_errors(report: MigrationReport) -> list[dict[str, str]]:
 @bp.doc(
     summary="Move running instances to another version of their process (beheerder)",
     description="As Camunda Cockpit's process instance migration. The plan maps elements of the source "
-    "version to the target version (the same id maps to itself). Every selected instance is checked first: "
-    "if anything cannot be mapped, the answer is 422 listing each element per instance and nothing changes. "
+    "version to the target version (the same id maps to itself; a re-id'd or removed element in which "
+    "instances wait needs a mapping). Every selected instance is checked first: if anything cannot be mapped "
+    "(no counterpart, another kind, two active elements onto one, out of its sub-process, a parallel join "
+    "that cannot hold its arrived branches or would wait for ever), the answer is 422 listing each problem "
+    "per instance and nothing changes. Where the flow changed, the instance's task tree is rebuilt from the "
+    "target version around its active tasks. "
     "Then the instances move one by one, each in its own transaction, recorded in its history (`migrated`). "
     "Open tasks keep their id, assignee and due date; pending timers keep their due time unless named in "
     "`recomputeTimers`. With `dryRun` only the check is made.",

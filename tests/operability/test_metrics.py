@@ -282,3 +282,77 @@ def test_under_gunicorn_the_worker_processes_counts_add_up(tmp_path: Any) -> Non
     health = [e for e in logged if e.get("event") == "request" and e["route"] == "/api/v1/health"]
     assert len(health) == 12 and all(len(e["trace_id"]) == 32 and e["status"] == 200 for e in health)
     assert any("Listening at" in e["message"] for e in logged)
+
+
+def test_a_separate_worker_s_counts_are_served_through_the_shared_metrics_folder(
+    db: Engine, clock: ManualClock, parties: Parties, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``inburgering worker`` in its own process, with PROMETHEUS_MULTIPROC_DIR naming the folder the
+    service's /metrics reads: after it fired an overdue timer, a scrape shows its sweep, the timer it
+    fired, how late it was and the engine step it ran."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from engine.clock import SystemClock
+    from storage.schema import timers as timer_rows
+    from tests.conftest import ROOT
+    from tests.operability.conftest import current_schema
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    # a case that started four weeks ago: its two-week term is overdue for the worker's real clock
+    clock.set(SystemClock().now() - timedelta(weeks=4))
+    app = create_app(app_config(db, clock))
+    deploy_shipped(app.extensions["inburgering"].workflow)
+    case = Case.start(app.extensions["inburgering"].workflow, clock, "1000000001", GM_A)
+    overdue = [t.id for t in case.timers() if t.due_at <= SystemClock().now()]
+    assert overdue
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": db.url.render_as_string(hide_password=False),
+        "PROMETHEUS_MULTIPROC_DIR": str(folder),
+        "INBURGERING_TIMER_POLL_SECONDS": "0.2",
+        "PYTHONPATH": str(ROOT),
+    }
+    schema = current_schema(db)
+    if schema:
+        env["PGOPTIONS"] = f"-csearch_path={schema}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        give_up = time.monotonic() + 90
+        while time.monotonic() < give_up:  # the worker's own pace: wait for its first sweep's work
+            with db.connect() as conn:
+                left = conn.execute(
+                    select(func.count()).select_from(timer_rows).where(timer_rows.c.id.in_(overdue))
+                ).scalar_one()
+            if left == 0:
+                break
+            assert worker.poll() is None, worker.communicate()[1]
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the worker fired nothing within 90 s")
+    finally:
+        worker.terminate()
+        _out, errors = worker.communicate(timeout=30)
+    assert worker.returncode == 0, errors
+    assert "not served" not in errors  # the folder is set: no warning that its counts are lost
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    samples = scrape(app.test_client(), parties.tokens["beheerder"])
+    fired = value(samples, "inburgering_timers_fired_total")
+    assert fired >= len(overdue)
+    assert value(samples, "inburgering_timer_lateness_seconds_count") == fired
+    # four weeks after the koppeldatum, the two-week term was about two weeks late
+    assert value(samples, "inburgering_timer_lateness_seconds_bucket", le="3600.0") == 0
+    assert value(samples, "inburgering_timer_sweep_duration_seconds_count") >= 1
+    assert value(samples, "inburgering_engine_steps_total", kind="fire_due_timers", outcome="ok") >= 1
