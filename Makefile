@@ -33,7 +33,7 @@ lint-bpmn: $(STAMP) $(NODE_STAMP)
 	npx --no-install bpmnlint bpmn/*.bpmn
 	node tools/check_moddle.mjs bpmn/*.bpmn
 	$(BIN)/python tools/note_walk.py --check
-	$(BIN)/python tools/label_check.py bpmn/*.bpmn
+	$(BIN)/python tools/label_check.py --flows bpmn/*.bpmn
 	$(BIN)/inburgering lint bpmn
 
 lint: lint-py typecheck lint-bpmn

@@ -256,16 +256,11 @@ def test_the_decision_moments_and_terms_are_drawn_from_the_diagrams(
                 assert text.split(" → ")[0] in questions, text  # no decision that is not in a diagram
 
 
-# The main diagram's flows still need rerouting (flows through tasks and gateways, branch labels on
-# a shared trunk): its check leaves the routing out until then; the other files pass it whole.
-ROUTED = [p for p in FILES if p.name != "doorlopende_lijn.bpmn"]
-
-
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_no_label_overlaps_a_shape_or_a_label_or_a_flow_and_no_shape_leaves_its_lane(
     labels: ModuleType, path: Path
 ) -> None:
-    assert labels.problems(path, flows=path in ROUTED) == []
+    assert labels.problems(path, flows=True) == []
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
