@@ -30,7 +30,16 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine import expression, external_tasks, forms, multi_instance, serialization, signals, spiff_support
+from engine import (
+    expression,
+    external_tasks,
+    forms,
+    multi_instance,
+    pruning,
+    serialization,
+    signals,
+    spiff_support,
+)
 from engine.budget import StepBudget, StepMeter, Ticker, current_meter, metered
 from engine.camunda import DocumentInfo, UserTaskInfo
 from engine.clock import Clock
@@ -516,6 +525,9 @@ class Runtime:
         #: Largest JSON size of the variables one request submits, and of an instance's variables.
         self.max_variables_bytes = MAX_VARIABLES_BYTES
         self.max_multi_instances = multi_instance.MAX_INSTANCES
+        #: Drop finished tasks nothing needs from the stored state (engine/pruning.py).
+        self.prune_state = True
+        self._index_kinds: dict[tuple[Any, ...], frozenset[str]] = {}
 
     @contextlib.contextmanager
     def _stepping(self, now: datetime, *, fire_timers: bool = False) -> Iterator[StepMeter]:
@@ -858,6 +870,25 @@ class Runtime:
         step = _Step(self, workflow, bundle, "system")
         return self._result(workflow, bundle, business_key, step, self.clock.now(), describe_only=True)
 
+    def index_kinds(self, bundle: Bundle) -> frozenset[str]:
+        """The kinds of wait (``message``, ``signal``, ``external``) any element of the bundle has."""
+        key = (bundle.top.key, bundle.top.version, tuple(sorted(bundle.pins.items())))
+        kinds = self._index_kinds.get(key)
+        if kinds is None:
+            found = set()
+            for spec in (bundle.top.spec, *bundle.subprocess_specs.values()):
+                for task_spec in spec.task_specs.values():
+                    if external_tasks.definition_of(_SpecHolder(task_spec)) is not None:
+                        found.add("external")
+                    definition = getattr(task_spec, "event_definition", None)
+                    for item in (definition, *getattr(definition, "event_definitions", ())):
+                        if isinstance(item, MessageEventDefinition):
+                            found.add("message")
+                        elif signals.is_signal(item):
+                            found.add("signal")
+            kinds = self._index_kinds[key] = frozenset(found)
+        return kinds
+
     # -- helpers shared with _Step ---------------------------------------------------------------
     def info_for(self, bundle: Bundle, process_id: str) -> DocumentInfo:
         for info in bundle.infos:
@@ -1114,6 +1145,8 @@ class Runtime:
             element = getattr(task.task_spec, "bpmn_id", None)
             if element and element not in active:
                 active.append(element)
+        if self.prune_state and not describe_only and status == "active":
+            pruning.prune(workflow)
         state = {
             "format": STATE_FORMAT,
             "process": bundle.top.key,
@@ -1135,11 +1168,19 @@ class Runtime:
             external_tasks=tuple(open_external) if status == "active" else (),
             signals=tuple(step.thrown_signals),
             business_key=business_key,
+            index_kinds=self.index_kinds(bundle),
             events=tuple(events),
             active_elements=tuple(active) if status == "active" else (),
             audit=tuple(step.audit),
             at=now,
         )
+
+
+class _SpecHolder:
+    """Looks like a task to the helpers that read its spec."""
+
+    def __init__(self, task_spec: Any) -> None:
+        self.task_spec = task_spec
 
 
 def _spec_name(spec: Any) -> str | None:

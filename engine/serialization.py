@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -64,16 +65,101 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 SERIALIZER = _make_serializer()
 
 
+#: Marks a (sub-)workflow whose tasks are written in the compact form below.
+COMPACT = "compact"
+#: The library's task keys and the short ones the compact form writes them under.
+_SHORT = {
+    "children": "c",
+    "last_state_change": "l",
+    "state": "s",
+    "task_spec": "t",
+    "triggered": "g",
+    "internal_data": "i",
+    "data": "d",
+}
+_LONG = {v: k for k, v in _SHORT.items()}
+
+
+def _compact_tasks(tasks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The library's task dicts without what restore can tell by itself.
+
+    Left out: the id (the key of the mapping), the parent (the task whose children list it), the type
+    name of a plain task, and every empty or false field. A task's data stay a delta to its parent's.
+    """
+    parent_of = {child: key for key, task in tasks.items() for child in task["children"]}
+    out = {}
+    for key, task in tasks.items():
+        short: dict[str, Any] = {"s": task["state"], "t": task["task_spec"], "l": task["last_state_change"]}
+        if task["children"]:
+            short["c"] = task["children"]
+        if task["parent"] != parent_of.get(key):
+            short["p"] = task["parent"]
+        if task["triggered"]:
+            short["g"] = True
+        if task["internal_data"]:
+            short["i"] = task["internal_data"]
+        if task["data"]:
+            short["d"] = task["data"]
+        delta = task.get("delta") or {}
+        if delta.get("updates"):
+            short["u"] = delta["updates"]
+        if delta.get("deletions"):
+            short["x"] = delta["deletions"]
+        if task.get("typename", "Task") != "Task":
+            short["typename"] = task["typename"]
+        out[key] = short
+    return out
+
+
+def _expand_tasks(tasks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    parent_of = {child: key for key, task in tasks.items() for child in task.get("c", ())}
+    out = {}
+    for key, short in tasks.items():
+        parent = short.get("p", parent_of.get(key))
+        out[key] = {
+            "id": key,
+            "parent": parent,
+            "children": short.get("c", []),
+            "last_state_change": short["l"],
+            "state": short["s"],
+            "task_spec": short["t"],
+            "triggered": short.get("g", False),
+            "internal_data": short.get("i", {}),
+            "data": short.get("d", {}),
+            # the library restores a task with a parent from its delta (even an empty one)
+            "delta": {"updates": short.get("u", {}), "deletions": short.get("x", [])} if parent else {},
+            "typename": short.get("typename", "Task"),
+        }
+    return out
+
+
+def _compact(dct: dict[str, Any]) -> dict[str, Any]:
+    dct["tasks"] = _compact_tasks(dct["tasks"])
+    dct[COMPACT] = 1
+    return dct
+
+
 def dump(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The JSON-ready state of a workflow, without specs."""
-    return SERIALIZER.to_dict(workflow)  # type: ignore[no-any-return]
+    """The JSON-ready state of a workflow, without specs, its tasks in the compact form."""
+    dct: dict[str, Any] = SERIALIZER.to_dict(workflow)
+    _compact(dct)
+    for sub in dct.get("subprocesses", {}).values():
+        _compact(sub)
+    return dct
+
+
+def _expanded(dct: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(dct)
+    if out.pop(COMPACT, None):
+        out["tasks"] = _expand_tasks(out["tasks"])
+    return out
 
 
 def restore(state: dict[str, Any], spec: Any, subprocess_specs: Any) -> BpmnWorkflow:
     """Rebuild a workflow from :func:`dump` output and the specs it runs on."""
     # The library pops keys while restoring: copy every dict it pops from, so a state can be reused.
-    top = dict(state)
-    top["subprocesses"] = {k: dict(v) for k, v in state.get("subprocesses", {}).items()}
+    top = _expanded(state)
+    top["subprocesses"] = {k: _expanded(v) for k, v in state.get("subprocesses", {}).items()}
     token = _restoring.set((spec, subprocess_specs))
     try:
         return SERIALIZER.from_dict(top)  # type: ignore[no-any-return]

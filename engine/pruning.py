@@ -1,0 +1,202 @@
+"""Keep an instance's stored state bounded: finished tasks nothing will look at again are dropped.
+
+SpiffWorkflow keeps every task it ever created, so a state grows with each completed task and a loop
+makes the task tree ever deeper. History lives in the audit trail; the engine only needs the tasks
+that can still run and the few finished ones the library reads again. Per (sub-)workflow, and per
+branch under the root (an event sub-process hangs off the root beside the main flow):
+
+* every unfinished task (predicted, future, waiting, ready, started, error) stays, with the whole
+  subtree of their lowest common ancestor ``L``: the branches of a split in flight, the input threads
+  of a join that waits, the children of a multi-instance task or of a boundary-event split;
+* ``L``'s nearest :data:`MARGIN` ancestors stay (a join reads its task's parent; a task under a
+  boundary-event split reads that split);
+* the finished trunk above them goes, with the finished side branches hanging off it;
+* except when the library may read it again: a task of a join (parallel or inclusive gateway,
+  boundary-event join) whose element can still be reached from an unfinished task keeps its place
+  and its parent (the join compares its earlier arrivals with the tree), and so does the
+  workflow's ``last_task`` (whose data are the process variables). The cut then moves up above it.
+* a sub-process or call activity whose task was dropped is dropped with it (it has finished).
+
+The tasks below the cut keep their ids, data and order; the first kept task hangs under the root
+in place of the dropped trunk. Nothing is pruned from a finished workflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
+from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
+from SpiffWorkflow.specs.Join import Join
+from SpiffWorkflow.util.task import TaskState
+
+#: Finished ancestors of the lowest common ancestor of the unfinished tasks that always stay.
+MARGIN = 2
+_DONE = TaskState.COMPLETED | TaskState.CANCELLED
+
+
+def prune(workflow: Any) -> int:
+    """Drop what nothing needs from ``workflow`` and its sub-workflows; returns how many tasks went."""
+    removed = _prune_one(workflow)
+    for sub in list(workflow.subprocesses.values()):
+        removed += _prune_one(sub)
+    removed += _drop_orphan_subprocesses(workflow)
+    return removed
+
+
+def _unfinished(task: Any) -> bool:
+    return not task.state & _DONE
+
+
+def _prune_one(wf: Any) -> int:
+    root = wf.task_tree
+    if root is None:
+        return 0
+    tasks = wf.tasks
+    unfinished = [t for t in tasks.values() if _unfinished(t)]
+    if not unfinished:
+        return 0
+    reachable = _reachable_join_specs(unfinished)
+    removed = 0
+    for top in list(root.children):
+        removed += _prune_branch(wf, root, top, unfinished, reachable)
+    return removed
+
+
+def _reachable_join_specs(unfinished: list[Any]) -> set[Any]:
+    """Joins that look at the whole tree and that a path from an unfinished task can still reach.
+
+    Structured joins (boundary-event and start-event joins) look below their split only.
+    """
+    seen: set[int] = set()
+    joins: set[Any] = set()
+    stack = [t.task_spec for t in unfinished]
+    while stack:
+        spec = stack.pop()
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        if isinstance(spec, UnstructuredJoin) or (isinstance(spec, Join) and spec.split_task is None):
+            joins.add(spec)
+        stack.extend(spec.outputs)
+    return joins
+
+
+def _movable(spec: Any) -> bool:
+    """A join that reads an earlier arrival only through the arrival's parent (state, spec, data).
+
+    A parallel gateway and the end join look at every task of their element wherever it is in the
+    tree (and skip those that are ancestors of the arriving task); an inclusive gateway walks the
+    tree from the root and stops at its own element, so its tasks keep their place.
+    """
+    return isinstance(spec, ParallelGateway | _EndJoin)
+
+
+def _ancestors(task: Any, stop: Any) -> list[Any]:
+    """``task``'s ancestors below ``stop``, nearest first."""
+    out = []
+    node = task.parent
+    while node is not None and node is not stop:
+        out.append(node)
+        node = node.parent
+    return out
+
+
+def _prune_branch(wf: Any, root: Any, top: Any, unfinished: list[Any], reachable: set[Any]) -> int:
+    # the unfinished tasks of this branch, and the path from ``top`` down to their common ancestor
+    mine = []
+    paths = []
+    for task in unfinished:
+        chain = [task, *_ancestors(task, root)]  # task ... top
+        if chain[-1] is top:
+            mine.append(task)
+            paths.append(chain[::-1])  # top ... task
+    if not mine:
+        return 0  # a finished branch (an event sub-process that ran, say): left as it is
+    path = paths[0]
+    depth = len(path)
+    for other in paths[1:]:
+        common = 0
+        for a, b in zip(path, other, strict=False):
+            if a is not b:
+                break
+            common += 1
+        depth = min(depth, common)
+    path = path[:depth]  # top ... L
+    cut = len(path) - 1 - MARGIN  # index of the first task kept under the root
+    if cut <= 0:
+        return 0
+    # What may not go moves the cut up: a pinned task stays with its parent and the path above it.
+    rescued: list[Any] = []
+    for i in range(cut):
+        node = path[i]
+        if node is wf.last_task:
+            cut = min(cut, i)
+        elif node.task_spec in reachable and not _movable(node.task_spec):
+            cut = min(cut, i - 1)  # an ancestor of every unfinished task; a parallel join skips those
+        else:
+            for child in node.children:
+                if child is path[i + 1]:
+                    continue
+                for task in _subtree(child):
+                    if task is wf.last_task or (task.task_spec in reachable and not _movable(task.task_spec)):
+                        cut = min(cut, i)
+                    elif task.task_spec in reachable:
+                        rescued.append(task)
+        if cut <= i:
+            break
+    if cut <= 0:
+        return 0
+    new_top = path[cut]
+    doomed = []
+    for i in range(cut):
+        doomed.append(path[i])
+        for child in path[i].children:
+            if child is not path[i + 1]:
+                doomed.extend(_subtree(child))
+    doomed_ids = {id(t) for t in doomed}
+    rescued = [t for t in rescued if id(t) in doomed_ids]
+    parents = {id(t.parent): t.parent for t in rescued}
+    if any(id(t) in parents for t in rescued):
+        return 0  # arrivals that hang under one another: left as they are
+    keep = {id(t) for t in rescued} | set(parents)
+    for task in doomed:
+        if id(task) not in keep:
+            del wf.tasks[task.id]
+    for parent in parents.values():
+        # an earlier arrival at a join, with the task it arrived from, hung under the root
+        parent._parent = root.id
+        parent._children = [t.id for t in rescued if t.parent is parent]
+    for task in rescued:
+        task._children = []
+    moved = [p.id for p in parents.values()]
+    root._children = [c for c in root._children if c != top.id and c not in moved] + moved + [new_top.id]
+    new_top._parent = root.id
+    return len(doomed) - len(keep)
+
+
+def _subtree(task: Any) -> list[Any]:
+    out = []
+    stack = [task]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(node.children)
+    return out
+
+
+def _drop_orphan_subprocesses(workflow: Any) -> int:
+    """Sub-workflows whose task is gone (it finished and was pruned) go too, nested ones with them."""
+    removed = 0
+    changed = True
+    while changed:
+        changed = False
+        present = set(workflow.tasks)
+        for sub in workflow.subprocesses.values():
+            present.update(sub.tasks)
+        for holder_id in list(workflow.subprocesses):
+            if holder_id not in present:
+                removed += len(workflow.subprocesses.pop(holder_id).tasks)
+                changed = True
+    return removed
