@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from apiflask import HTTPTokenAuth
 from flask import g, request
 
-from app import services
+from app import db_connection
 from app.problems import ApiProblem
 from storage.orgs import Principal, principal_for_token
 
@@ -40,8 +40,8 @@ auth = HTTPTokenAuth(scheme="Bearer", description="A token from `inburgering tok
 def _verify_token(token: str) -> Principal | None:
     if not token or len(token) > 200:
         return None
-    with services().db.connect() as conn:
-        principal = principal_for_token(conn, token.strip())
+    # on the request's read connection: the token check opens the request's one read transaction
+    principal = principal_for_token(db_connection(), token.strip())
     if principal is not None:
         g.principal = principal
     return principal

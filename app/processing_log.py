@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from app import tracing
 from storage import processing_log as store
@@ -167,6 +167,50 @@ def write(
     )
     with write_connection(db) as conn, conn.begin():
         return store.append_records(conn, processing, instance_ids, key=key, previous_keys=previous)
+
+
+def write_pending(
+    conn: Connection,
+    *also: tuple[str, Sequence[str]],
+    business_keys: Mapping[str, str | None] | None = None,
+) -> None:
+    """Write this request's records (and ``also``'s) now, as succeeded, in the caller's transaction.
+
+    For a request whose change and its records commit together (a step, with its outbox and audit
+    trail). Call :func:`written` once that transaction committed, so they are not written again at
+    the request's end; if it rolls back, they are written there with the request's outcome.
+    """
+    from app import services
+
+    svc = services()
+    ids = tracing.current()
+    if ids is None:
+        raise RuntimeError("write_pending runs in a request")
+    rule = request.url_rule.rule if request.url_rule is not None else request.path
+    key, previous = keys(svc.config)
+    end = svc.clock.now()
+    for activity, instance_ids in [*g.get("_processing", []), *also]:
+        if activity not in REGISTER:
+            raise ValueError(f"unknown processing activity {activity!r}")
+        processing = store.Processing(
+            trace_id=ids.trace_id,
+            operation_id=ids.operation_id,
+            parent_operation_id=ids.parent_operation_id,
+            name=f"{request.method} {rule}",
+            start_time=g.get("_processing_started") or end,
+            end_time=end,
+            status_code=store.STATUS_OK,
+            activity=activity,
+            actor=_actor(),
+        )
+        store.append_records(
+            conn, processing, list(instance_ids), key=key, previous_keys=previous, business_keys=business_keys
+        )
+
+
+def written() -> None:
+    """The records :func:`write_pending` wrote have committed: nothing is left for the request's end."""
+    g.pop("_processing", None)
 
 
 def _actor() -> str:

@@ -92,6 +92,9 @@ class StepResult:
     """External tasks (``camunda:type="external"``) waiting for a worker."""
     business_key: str | None = None
     """The business key the instance carries (set by a signal payload when a signal starts it)."""
+    index_kinds: frozenset[str] | None = None
+    """Which waits the instance's definition can have at all (``message``, ``signal``,
+    ``external``); storage need not look for rows of the others. None: any."""
 
     @property
     def scenario(self) -> str | None:

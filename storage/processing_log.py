@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -109,18 +109,25 @@ def append_records(
     *,
     key: str,
     previous_keys: Sequence[str] = (),
+    business_keys: Mapping[str, str | None] | None = None,
 ) -> int:
-    """Write one record of ``processing`` per instance (per data subject); returns how many."""
+    """Write one record of ``processing`` per instance (per data subject); returns how many.
+
+    ``business_keys``: the instances' business keys where the caller knows them (else read).
+    """
     ids = list(dict.fromkeys(instance_ids))
     if not ids:
         return 0
-    keys = dict(
-        conn.execute(
-            select(process_instances.c.id, process_instances.c.business_key).where(
-                process_instances.c.id.in_(ids)
-            )
-        ).all()
-    )
+    if business_keys is not None and all(i in business_keys for i in ids):
+        keys = {i: business_keys[i] for i in ids}
+    else:
+        keys = dict(
+            conn.execute(
+                select(process_instances.c.id, process_instances.c.business_key).where(
+                    process_instances.c.id.in_(ids)
+                )
+            ).all()
+        )
     subjects = data_subject_ids(
         conn, [k for k in keys.values() if k], key=key, now=processing.end_time, previous_keys=previous_keys
     )

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -92,8 +93,12 @@ def insert_instance(
     actor: str,
     now: datetime,
     instance_id: str | None = None,
+    view: dict[str, Any] | None = None,
 ) -> InstanceRecord:
-    """Store a new instance and everything its first step produced."""
+    """Store a new instance and everything its first step produced.
+
+    With ``view``, its ``tasks`` and ``timers`` become the instance's index rows as written.
+    """
     instance_id = instance_id or str(uuid.uuid4())
     values = {
         "id": instance_id,
@@ -116,17 +121,28 @@ def insert_instance(
             conn.execute(insert(process_instances).values(**values))
     except IntegrityError as exc:
         raise DuplicateInstanceError("an active instance with this business key exists") from exc
-    _write_indexes(conn, instance_id, result, gemeente=gemeente, business_key=business_key, fresh=True)
+    written = _write_indexes(
+        conn, instance_id, result, gemeente=gemeente, business_key=business_key, fresh=True
+    )
     _write_history(conn, instance_id, result, gemeente=gemeente, actor=actor, now=now)
-    stored = get_instance(conn, instance_id)
-    assert stored is not None
-    return stored
+    if view is not None:
+        view.update(written)
+    return _record(SimpleNamespace(**values))
 
 
 def update_instance(
-    conn: Connection, record: InstanceRecord, result: StepResult, *, actor: str, now: datetime
+    conn: Connection,
+    record: InstanceRecord,
+    result: StepResult,
+    *,
+    actor: str,
+    now: datetime,
+    view: dict[str, Any] | None = None,
 ) -> InstanceRecord:
-    """Write a step on top of ``record``; ConflictError when someone else wrote first."""
+    """Write a step on top of ``record``; ConflictError when someone else wrote first.
+
+    With ``view``, its ``tasks`` and ``timers`` become the instance's index rows as written.
+    """
     values: dict[str, Any] = {
         "revision": record.revision + 1,
         "version": result.version,  # changes only when the instance is migrated
@@ -146,10 +162,18 @@ def update_instance(
     ).rowcount
     if changed != 1:
         raise ConflictError("the instance was changed by another request; reload and try again")
-    _write_indexes(
-        conn, record.id, result, gemeente=record.gemeente, business_key=record.business_key, fresh=False
+    written = _write_indexes(
+        conn,
+        record.id,
+        result,
+        gemeente=record.gemeente,
+        business_key=record.business_key,
+        fresh=False,
+        kinds=result.index_kinds if record.version == result.version else None,
     )
     _write_history(conn, record.id, result, gemeente=record.gemeente, actor=actor, now=now)
+    if view is not None:
+        view.update(written)
     return replace(
         record,
         revision=values["revision"],
@@ -164,6 +188,24 @@ def update_instance(
     )
 
 
+#: The columns of a user task row the API shows (``listing.tasks_of_instance`` reads all of them).
+_TASK_VIEW_COLUMNS = (
+    user_tasks.c.id,
+    user_tasks.c.instance_id,
+    user_tasks.c.element_id,
+    user_tasks.c.name,
+    user_tasks.c.lane,
+    user_tasks.c.lane_key,
+    user_tasks.c.candidate_groups,
+    user_tasks.c.assignee,
+    user_tasks.c.due_at,
+    user_tasks.c.gemeente,
+    user_tasks.c.process_key,
+    user_tasks.c.form,
+    user_tasks.c.created_at,
+)
+
+
 def _write_indexes(
     conn: Connection,
     instance_id: str,
@@ -172,20 +214,21 @@ def _write_indexes(
     gemeente: str | None,
     business_key: str | None,
     fresh: bool,
-) -> None:
+    kinds: frozenset[str] | None = None,
+) -> dict[str, list[Any]]:
+    """Bring the instance's index rows in line with the step; returns the open tasks and timers
+    as their rows now read (``tasks`` ordered by creation, ``timers`` by due time)."""
     open_ids = {t.id for t in result.open_tasks}
     timer_ids = {t.id for t in result.timers}
     existing_tasks: set[str] = set()
     existing_timers: dict[str, datetime] = {}
+    kept_rows: dict[str, Any] = {}
     if not fresh:
-        existing_elements = {
-            r.id: r.element_id
-            for r in conn.execute(
-                select(user_tasks.c.id, user_tasks.c.element_id).where(
-                    user_tasks.c.instance_id == instance_id
-                )
-            )
+        kept_rows = {
+            r.id: r
+            for r in conn.execute(select(*_TASK_VIEW_COLUMNS).where(user_tasks.c.instance_id == instance_id))
         }
+        existing_elements = {task_id: r.element_id for task_id, r in kept_rows.items()}
         existing_tasks = set(existing_elements)
         existing_timers = {
             r.id: r.due_at
@@ -214,9 +257,13 @@ def _write_indexes(
         gone_timers = set(existing_timers) - timer_ids
         if gone_timers:
             conn.execute(delete(timers).where(timers.c.id.in_(gone_timers)))
-        conn.execute(delete(message_waits).where(message_waits.c.instance_id == instance_id))
-        conn.execute(delete(signal_waits).where(signal_waits.c.instance_id == instance_id))
-        _close_external_tasks(conn, instance_id, {t.id for t in result.external_tasks}, result.at)
+        # rows of a kind the definition cannot have do not exist: nothing to look for
+        if kinds is None or "message" in kinds:
+            conn.execute(delete(message_waits).where(message_waits.c.instance_id == instance_id))
+        if kinds is None or "signal" in kinds:
+            conn.execute(delete(signal_waits).where(signal_waits.c.instance_id == instance_id))
+        if kinds is None or "external" in kinds:
+            _close_external_tasks(conn, instance_id, {t.id for t in result.external_tasks}, result.at)
     new_tasks = [
         {
             "id": t.id,
@@ -284,6 +331,15 @@ def _write_indexes(
     ]
     if signals:
         conn.execute(insert(signal_waits), signals)
+    fresh_rows = {row["id"]: SimpleNamespace(**row) for row in new_tasks}
+    task_rows = [kept_rows.get(t.id) or fresh_rows[t.id] for t in result.open_tasks]
+    task_rows.sort(key=lambda r: (r.created_at, r.id))
+    timer_rows = [
+        SimpleNamespace(id=t.id, instance_id=instance_id, element_id=t.element_id, due_at=t.due_at)
+        for t in result.timers
+    ]
+    timer_rows.sort(key=lambda r: (r.due_at, r.id))
+    return {"tasks": task_rows, "timers": timer_rows}
 
 
 def _open_external_tasks(

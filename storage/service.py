@@ -7,12 +7,13 @@ wins, the other gets a ConflictError and nothing of it is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.budget import StepBudget
@@ -68,9 +69,9 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         self._loaded: set[str] = set()
 
     # -- definitions -----------------------------------------------------------------------------
-    def load_definitions(self) -> None:
+    def load_definitions(self, read: Connection | None = None) -> None:
         """Bring every stored document the library lacks into it (DMN first, oldest first)."""
-        with self.db.connect() as conn:
+        with _reading(self.db, read) as conn:
             stored = set(conn.execute(select(documents.c.sha256)).scalars())
             new = stored - self._loaded
             if not new:
@@ -177,14 +178,19 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         actor: str,
         version: int | None = None,
         message: str | None = None,
+        read: Connection | None = None,
+        also: Also | None = None,
     ) -> repo.InstanceRecord:
         """Start an instance of the latest version of ``process_key`` (or of ``version``).
 
         With ``message``, it starts at the message start event for that message.
+        ``read``: a connection to read on (the caller's read transaction) instead of a new one.
+        ``also(conn, record, view)`` runs in the step's write transaction, after the instance is
+        written (see :data:`Also`).
         """
-        self.load_definitions()
-        definition = self.definition(process_key, version)
-        with self.db.connect() as conn:
+        with _reading(self.db, read) as conn:
+            self.load_definitions(conn)
+            definition = self.definition(process_key, version)
             if business_key and repo.find_active_instance(conn, process_key, business_key):
                 raise ConflictError("an active instance with this business key exists")
         start_vars = dict(variables or {})
@@ -198,11 +204,21 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
             version=definition.version,
             message=message,
         )
+        view: dict[str, Any] = {}
         with write_connection(self.db) as conn, conn.begin():
             record = repo.insert_instance(
-                conn, result, business_key=business_key, gemeente=gemeente, actor=actor, now=result.at
+                conn,
+                result,
+                business_key=business_key,
+                gemeente=gemeente,
+                actor=actor,
+                now=result.at,
+                view=view,
             )
             thrown = self._enqueue_signals(conn, record.id, gemeente, result)
+            view["signals"] = bool(thrown)
+            if also is not None:
+                also(conn, record, view)
         return self._after_signals(record, thrown)
 
     def get(self, instance_id: str) -> repo.InstanceRecord:
@@ -213,7 +229,12 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         return record
 
     def _step(
-        self, record: repo.InstanceRecord, run: Callable[[dict[str, Any]], StepResult], *, actor: str
+        self,
+        record: repo.InstanceRecord,
+        run: Callable[[dict[str, Any]], StepResult],
+        *,
+        actor: str,
+        also: Also | None = None,
     ) -> repo.InstanceRecord:
         if record.status != "active":
             raise ConflictError(f"the instance is {record.status}")
@@ -221,9 +242,13 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         result = run(record.state)
         if not _changed(result):
             return record
+        view: dict[str, Any] = {}
         with write_connection(self.db) as conn, conn.begin():
-            written = repo.update_instance(conn, record, result, actor=actor, now=result.at)
+            written = repo.update_instance(conn, record, result, actor=actor, now=result.at, view=view)
             thrown = self._enqueue_signals(conn, record.id, record.gemeente, result)
+            view["signals"] = bool(thrown)
+            if also is not None:
+                also(conn, written, view)
         return self._after_signals(written, thrown)
 
     def _after_signals(self, record: repo.InstanceRecord, thrown: list[str]) -> repo.InstanceRecord:
@@ -248,14 +273,18 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         actor: str,
         user: str | None = None,
         gemeente_scope: str | None = None,
+        read: Connection | None = None,
+        also: Also | None = None,
+        task: Any = None,
     ) -> repo.InstanceRecord:
         """Complete a task; a task claimed by someone other than ``user`` is a conflict.
 
         A task that was open once but no longer is raises TaskNotOpenError; with ``gemeente_scope``,
-        a task of another gemeente is NotFound, exactly like one that never existed.
+        a task of another gemeente is NotFound, exactly like one that never existed. ``read`` and
+        ``also`` as for :meth:`start`; ``task``: the task's row as the caller just read it on ``read``.
         """
-        with self.db.connect() as conn:
-            row = repo.get_task_row(conn, task_id)
+        with _reading(self.db, read) as conn:
+            row = task if task is not None else repo.get_task_row(conn, task_id)
             if row is None:
                 closed = repo.get_closed_task(conn, task_id)
                 if closed is not None and (gemeente_scope is None or closed.gemeente == gemeente_scope):
@@ -268,7 +297,10 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
             record = repo.get_instance(conn, row.instance_id)
         assert record is not None
         return self._step(
-            record, lambda s: self.runtime.complete_task(s, task_id, data, actor=actor), actor=actor
+            record,
+            lambda s: self.runtime.complete_task(s, task_id, data, actor=actor),
+            actor=actor,
+            also=also,
         )
 
     def claim(self, task_id: str, user: str) -> None:
@@ -486,6 +518,23 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         if record is None:
             raise NotFound(f"no pending timer {timer_id}")
         return record
+
+
+#: Work a caller adds to a step's write transaction: ``also(conn, record, view)`` with the record as
+#: written and ``view``: the instance's open ``tasks`` and ``timers`` as their index rows now read,
+#: and ``signals``: whether the step threw signals (delivered after the commit, so they may change
+#: the instance again).
+Also = Callable[[Connection, repo.InstanceRecord, dict[str, Any]], None]
+
+
+@contextlib.contextmanager
+def _reading(db: Engine, read: Connection | None) -> Iterator[Connection]:
+    """The caller's read connection, or a new one for this read."""
+    if read is not None:
+        yield read
+        return
+    with db.connect() as conn:
+        yield conn
 
 
 def _changed(result: StepResult) -> bool:

@@ -7,10 +7,19 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import url_for
 from marshmallow import RAISE
+from sqlalchemy import Connection
 
 from app import db_connection, processing_log, services
 from app.api.common import errors, instance_detail, instance_summary, offset_of, paged
-from app.auth import BEHEERDER, READERS, SYSTEEM, auth, current_principal, require_roles
+from app.auth import (
+    BEHEERDER,
+    READERS,
+    SYSTEEM,
+    auth,
+    current_principal,
+    may_see_gemeente,
+    require_roles,
+)
 from app.problems import ApiProblem, invalid, not_found
 from app.schemas import (
     HistoryPage,
@@ -24,6 +33,7 @@ from engine.errors import FormValidationError, NotFoundError
 from storage import listing
 from storage.case_header import case_header, case_headers
 from storage.orgs import Principal, is_registered_gemeente
+from storage.repository import InstanceRecord
 
 bp = APIBlueprint("process_instances", __name__, tag="Process instances")
 
@@ -41,6 +51,36 @@ def detail_response(instance_id: str, principal: Principal) -> dict[str, Any]:
         principal,
         case_header(conn, row.id, scope=principal.gemeente),
     )
+
+
+class StepAnswer:
+    """The answer to a step, gathered in its write transaction: no read after the commit.
+
+    Pass it as the step's ``also``: it writes the request's processing records with the step (so
+    the step and its records commit together) and reads the case header there; the instance, its
+    open tasks and timers come from what the step wrote. When the step threw signals (delivered
+    after the commit) or wrote nothing, :meth:`body` reads the instance as ``GET`` does.
+    """
+
+    def __init__(self, principal: Principal, started: bool = False) -> None:
+        self.principal = principal
+        self.started = started
+        self.view: dict[str, Any] | None = None
+        self.header: Any = None
+
+    def __call__(self, conn: Connection, record: InstanceRecord, view: dict[str, Any]) -> None:
+        extra = [(processing_log.START, [record.id])] if self.started else []
+        processing_log.write_pending(conn, *extra, business_keys={record.id: record.business_key})
+        self.header = case_header(conn, record.id, scope=self.principal.gemeente)
+        self.view = view
+
+    def body(self, record: InstanceRecord) -> dict[str, Any]:
+        if self.view is None:
+            return detail_response(record.id, self.principal)
+        processing_log.written()
+        if self.view.get("signals") or not may_see_gemeente(self.principal, record.gemeente):
+            return detail_response(record.id, self.principal)
+        return instance_detail(record, self.view["tasks"], self.view["timers"], self.principal, self.header)
 
 
 def prefixed(exc: FormValidationError, prefix: str) -> ApiProblem:
@@ -77,6 +117,7 @@ def start_instance(json_data: dict[str, Any]) -> Any:
         workflow.definition(key)
     except NotFoundError:
         raise invalid("processKey", "no process with this key is deployed") from None
+    answer = StepAnswer(principal, started=True)
     try:
         record = workflow.start(
             key,
@@ -84,11 +125,12 @@ def start_instance(json_data: dict[str, Any]) -> Any:
             gemeente=gemeente,
             variables=variables,
             actor=principal.actor,
+            read=db_connection(),
+            also=answer,
         )
     except FormValidationError as exc:
         raise prefixed(exc, "variables") from None
-    processing_log.record(processing_log.START, record.id)
-    body = detail_response(record.id, principal)
+    body = answer.body(record)
     return body, 201, {"Location": url_for(".get_instance", instance_id=record.id)}
 
 

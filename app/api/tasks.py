@@ -14,7 +14,7 @@ from marshmallow import RAISE
 
 from app import db_connection, processing_log, services
 from app.api.common import errors, offset_of, paged, task_detail, task_summary
-from app.api.process_instances import detail_response, prefixed
+from app.api.process_instances import StepAnswer, prefixed
 from app.auth import BEHEERDER, READERS, auth, current_principal, require_roles, task_lane_for
 from app.problems import ApiProblem, not_found
 from app.schemas import CompleteIn, InstanceDetail, TaskDetail, TaskListQuery, TaskOut, TaskPage
@@ -142,15 +142,22 @@ def unclaim_task(task_id: str) -> Any:
 def complete_task(task_id: str, json_data: dict[str, Any]) -> Any:
     principal = current_principal()
     row = _actionable(task_id, principal)
+    answer = StepAnswer(principal)
     try:
-        services().workflow.complete_task(
-            task_id, json_data["variables"], actor=principal.actor, user=_user(principal)
+        record = services().workflow.complete_task(
+            task_id,
+            json_data["variables"],
+            actor=principal.actor,
+            user=_user(principal),
+            read=db_connection(),
+            also=answer,
+            task=row,
         )
     except FormValidationError as exc:
         raise prefixed(exc, "variables") from None
     except NotFound:
         raise ApiProblem(409, "Conflict", "the task is no longer open") from None
-    return detail_response(row.instance_id, principal)
+    return answer.body(record)
 
 
 def _fresh(task_id: str, principal: Principal) -> dict[str, Any]:
