@@ -9,6 +9,9 @@ http.client connections) measure, as a klantmanager of one gemeente:
 * ``GET /api/v1/tasks`` (the worklist, first page of 50), and
 * ``POST /api/v1/tasks/{id}/complete`` (each client completes distinct tasks).
 
+The server's CPU time per request (all its processes, from /proc) is reported beside the latencies:
+it holds up on a shared machine where the latencies do not.
+
 Prints a table and writes bench/results/api.json. Run: ``python -m bench api`` or
 ``python -m bench.api_bench --sizes 10000,100000 --clients 8``.
 """
@@ -117,6 +120,31 @@ def task_ids(path: Path, limit: int) -> list[str]:
     return ids
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server process and all its children."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(times.get(p, 0.0) for p in tree)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -200,13 +228,21 @@ def bench_size(size: int, clients: int, requests: int, workers: int, threads: in
             warm = [[("GET", "/api/v1/tasks", None)] * 20 for _ in range(clients)]
             run_clients(port, clients, warm, token)
             worklist = [[("GET", "/api/v1/tasks", None)] * requests for _ in range(clients)]
+            cpu = server_cpu_seconds(server.pid)
             get_tasks = run_clients(port, clients, worklist, token)
+            get_tasks["server_cpu_ms"] = round(
+                (server_cpu_seconds(server.pid) - cpu) * 1000 / get_tasks["requests"], 2
+            )
             body = json.dumps({"variables": {"besluit": "nee"}}).encode()
             complete_jobs = [
                 [("POST", f"/api/v1/tasks/{tid}/complete", body) for tid in ids[i::clients][:requests]]
                 for i in range(clients)
             ]
+            cpu = server_cpu_seconds(server.pid)
             complete = run_clients(port, clients, complete_jobs, token)
+            complete["server_cpu_ms"] = round(
+                (server_cpu_seconds(server.pid) - cpu) * 1000 / complete["requests"], 2
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -240,6 +276,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 def print_table(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(
         f"{'instances':>10} {'operation':<16} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}"
+        f" {'CPU ms/req':>10}"
     )
     for run in runs:
         for name in ("get_tasks", "complete"):
@@ -247,7 +284,7 @@ def print_table(runs: list[dict[str, Any]], args: argparse.Namespace) -> None:
             label = "GET /tasks" if name == "get_tasks" else "POST complete"
             print(
                 f"{run['instances']:>10} {label:<16} {r['p50_ms']:>8} {r['p95_ms']:>8} {r['p99_ms']:>8} "
-                f"{r['throughput_rps']:>8} {r['errors']:>6}",
+                f"{r['throughput_rps']:>8} {r['errors']:>6} {r.get('server_cpu_ms', ''):>10}",
                 flush=True,
             )
 

@@ -35,8 +35,8 @@ RESULTS = ROOT / "bench" / "results" / "throughput.json"
 KEY = "rechtdoor"
 
 
-def floor_rate(count: int) -> float:
-    """Instances/s of the library alone (one process)."""
+def floor_rate(count: int) -> tuple[float, float]:
+    """Instances/s of the library alone (one process), and its CPU milliseconds per instance."""
     from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
     from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
@@ -47,14 +47,14 @@ def floor_rate(count: int) -> float:
     parser.add_bpmn_file(str(DIAGRAM))
     spec = parser.get_spec(KEY)
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(DEFAULT_CONFIG))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(count):
         workflow = BpmnWorkflow(spec)
         workflow.get_next_task(state=TaskState.READY).data.update({"teller": 0})
         workflow.do_engine_steps()
         assert workflow.is_completed()
         serializer.serialize_json(workflow)
-    return count / (time.perf_counter() - started)
+    return count / (time.perf_counter() - started), (time.process_time() - cpu) * 1000 / count
 
 
 @contextlib.contextmanager
@@ -117,17 +117,19 @@ def _service_worker(url: str, count: int, ready: Any, go: Any, done: Any) -> Non
     service.start(KEY, business_key=None, gemeente="GM0344", variables={"teller": 0}, actor="bench")
     ready.release()
     go.wait()
+    cpu = time.process_time()
     for _ in range(count):
         record = service.start(
             KEY, business_key=None, gemeente="GM0344", variables={"teller": 0}, actor="bench"
         )
         assert record.status == "completed"
-    done.put(time.perf_counter())
+    done.put((time.perf_counter(), time.process_time() - cpu))
     engine.dispose()
 
 
-def service_rate(url: str, count: int, processes: int) -> float:
-    """Instances/s through ``WorkflowService.start`` in ``processes`` processes, ``count`` in all."""
+def service_rate(url: str, count: int, processes: int) -> tuple[float, float]:
+    """Instances/s through ``WorkflowService.start`` in ``processes`` processes, ``count`` in all,
+    and the CPU milliseconds per instance (of the processes that start them)."""
     ctx = multiprocessing.get_context("fork")
     ready, go, done = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
     per = count // processes
@@ -141,7 +143,8 @@ def service_rate(url: str, count: int, processes: int) -> float:
     ends = [done.get(timeout=600) for _ in procs]
     for p in procs:
         p.join()
-    return per * processes / (max(ends) - started)
+    wall = max(end for end, _ in ends) - started
+    return per * processes / wall, sum(cpu for _, cpu in ends) * 1000 / (per * processes)
 
 
 def http_rates(url: str, count: int, clients: int, workers: int, threads: int) -> dict[str, Any]:
@@ -219,18 +222,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     kinds = args.kinds.split(",") if args.kinds else ["sqlite"]
     if not args.kinds and (os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")):
         kinds.append("postgresql")
-    floor = statistics.median(floor_rate(args.instances // 3) for _ in range(3))
-    result: dict[str, Any] = {"cpus": os.cpu_count(), "floor_per_s": round(floor, 1), "runs": {}}
-    lines = ["| database | path | instances/s | ratio to floor |", "|---|---|---|---|"]
-    lines.append(f"| - | SpiffWorkflow alone, 1 process | {floor:.0f} | 1.00x |")
+    floors = [floor_rate(args.instances // 3) for _ in range(3)]
+    floor = statistics.median(f[0] for f in floors)
+    floor_cpu = statistics.median(f[1] for f in floors)
+    result: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "floor_per_s": round(floor, 1),
+        "floor_cpu_ms": round(floor_cpu, 2),
+        "runs": {},
+    }
+    lines = [
+        "| database | path | instances/s | ratio to floor | CPU ms per instance | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines.append(f"| - | SpiffWorkflow alone, 1 process | {floor:.0f} | 1.00x | {floor_cpu:.2f} | 1.00x |")
     with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
         for kind in kinds:
             run: dict[str, Any] = {}
             for procs in sorted({1, args.processes}):
                 with database(kind, Path(tmp)) as url:
-                    rate = service_rate(url, args.instances, procs)
-                run[f"service_{procs}_processes"] = round(rate, 1)
-                lines.append(f"| {kind} | service, {procs} process(es) | {rate:.0f} | {rate / floor:.2f}x |")
+                    rate, cpu = service_rate(url, args.instances, procs)
+                run[f"service_{procs}_processes"] = {"per_s": round(rate, 1), "cpu_ms": round(cpu, 2)}
+                lines.append(
+                    f"| {kind} | service, {procs} process(es) | {rate:.0f} | {rate / floor:.2f}x "
+                    f"| {cpu:.2f} | {cpu / floor_cpu:.2f}x |"
+                )
             if not args.no_http:
                 with database(kind, Path(tmp)) as url:
                     http = http_rates(url, args.instances, args.clients, args.workers, args.threads)
@@ -239,7 +255,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     rate = r["throughput_rps"]
                     lines.append(
                         f"| {kind} | HTTP {args.workers}x{args.threads}, {name.replace('_', ' ')} "
-                        f"(p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms) | {rate:.0f} | {rate / floor:.2f}x |"
+                        f"(p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms) | {rate:.0f} | {rate / floor:.2f}x | | |"
                     )
             result["runs"][kind] = run
     print("\n".join(lines), flush=True)

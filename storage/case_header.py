@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select, true
+from sqlalchemy import Connection, bindparam, select
 
 from storage.schema import organisations, process_instances
 
@@ -55,6 +55,24 @@ def _date(value: Any) -> date | None:
         return None
 
 
+_VARIABLES = process_instances.c.variables
+# built once (the worklist, the case page and every step's answer read it)
+_HEADERS = (
+    select(
+        process_instances.c.id,
+        process_instances.c.business_key,
+        process_instances.c.scenario,
+        process_instances.c.gemeente,
+        organisations.c.name.label("gemeente_naam"),
+        *(_VARIABLES[name].as_string().label(name) for name in HEADER_VARIABLES),
+    )
+    .select_from(process_instances)
+    .outerjoin(organisations, organisations.c.code == process_instances.c.gemeente)
+    .where(process_instances.c.id.in_(bindparam("ids", expanding=True)))
+)
+_HEADERS_SCOPED = _HEADERS.where(process_instances.c.gemeente == bindparam("scope"))
+
+
 def case_headers(
     conn: Connection, instance_ids: Iterable[str], *, scope: str | None
 ) -> dict[str, CaseHeader]:
@@ -62,23 +80,8 @@ def case_headers(
     ids = list(dict.fromkeys(instance_ids))
     if not ids:
         return {}
-    variables = process_instances.c.variables
-    query = (
-        select(
-            process_instances.c.id,
-            process_instances.c.business_key,
-            process_instances.c.scenario,
-            process_instances.c.gemeente,
-            organisations.c.name.label("gemeente_naam"),
-            *(variables[name].as_string().label(name) for name in HEADER_VARIABLES),
-        )
-        .select_from(process_instances)
-        .outerjoin(organisations, organisations.c.code == process_instances.c.gemeente)
-        .where(
-            process_instances.c.id.in_(ids),
-            true() if scope is None else process_instances.c.gemeente == scope,
-        )
-    )
+    query = _HEADERS if scope is None else _HEADERS_SCOPED
+    params: dict[str, Any] = {"ids": ids} if scope is None else {"ids": ids, "scope": scope}
     return {
         row.id: CaseHeader(
             instance_id=row.id,
@@ -90,7 +93,7 @@ def case_headers(
             gemeente=row.gemeente,
             gemeente_naam=row.gemeente_naam,
         )
-        for row in conn.execute(query)
+        for row in conn.execute(query, params)
     }
 
 

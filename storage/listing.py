@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Text, func, select, true
+from sqlalchemy import ColumnElement, Connection, Select, Text, bindparam, func, select, true
 
 from storage.schema import (
     audit_entries,
@@ -138,10 +138,14 @@ def list_tasks(
     return _page(conn, query, (user_tasks.c.created_at, user_tasks.c.id), offset, limit)
 
 
+_GET_TASK = select(user_tasks).where(user_tasks.c.id == bindparam("id"))
+_GET_TASK_SCOPED = _GET_TASK.where(user_tasks.c.gemeente == bindparam("scope"))
+
+
 def get_task(conn: Connection, task_id: str, *, scope: str | None) -> Any:
-    return conn.execute(
-        select(user_tasks).where(user_tasks.c.id == task_id, _scoped(user_tasks.c.gemeente, scope))
-    ).first()
+    if scope is None:
+        return conn.execute(_GET_TASK, {"id": task_id}).first()
+    return conn.execute(_GET_TASK_SCOPED, {"id": task_id, "scope": scope}).first()
 
 
 def tasks_of_instance(conn: Connection, instance_id: str) -> Sequence[Any]:

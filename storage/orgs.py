@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.errors import ConflictError, NotFound
@@ -105,12 +105,16 @@ def token_exists(conn: Connection, token: str) -> bool:
     )
 
 
+# built once: every request runs it
+_PRINCIPAL = (
+    select(api_tokens.c.role, api_tokens.c.name, organisations.c.code, organisations.c.kind)
+    .join(organisations, organisations.c.code == api_tokens.c.org_code)
+    .where(api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None))
+)
+
+
 def principal_for_token(conn: Connection, token: str) -> Principal | None:
-    row = conn.execute(
-        select(api_tokens.c.role, api_tokens.c.name, organisations.c.code, organisations.c.kind)
-        .join(organisations, organisations.c.code == api_tokens.c.org_code)
-        .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked_at.is_(None))
-    ).first()
+    row = conn.execute(_PRINCIPAL, {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
     return Principal(org_code=row.code, org_kind=row.kind, role=row.role, name=row.name)

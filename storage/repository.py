@@ -13,7 +13,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.result import StepResult
@@ -72,8 +72,12 @@ def _record(row: Any) -> InstanceRecord:
     )
 
 
+_GET_INSTANCE = select(process_instances).where(process_instances.c.id == bindparam("id"))
+_GET_TASK = select(user_tasks).where(user_tasks.c.id == bindparam("id"))
+
+
 def get_instance(conn: Connection, instance_id: str) -> InstanceRecord | None:
-    row = conn.execute(select(process_instances).where(process_instances.c.id == instance_id)).first()
+    row = conn.execute(_GET_INSTANCE, {"id": instance_id}).first()
     return _record(row) if row is not None else None
 
 
@@ -94,10 +98,14 @@ def insert_instance(
     now: datetime,
     instance_id: str | None = None,
     view: dict[str, Any] | None = None,
+    savepoint: bool = True,
 ) -> InstanceRecord:
     """Store a new instance and everything its first step produced.
 
-    With ``view``, its ``tasks`` and ``timers`` become the instance's index rows as written.
+    With ``view``, its ``tasks`` and ``timers`` become the instance's index rows as written. A
+    business key already active raises DuplicateInstanceError; the insert runs under a savepoint
+    so the caller's transaction can go on, unless ``savepoint=False`` (the caller gives up then) or
+    there is no business key (nothing can clash).
     """
     instance_id = instance_id or str(uuid.uuid4())
     values = {
@@ -117,8 +125,11 @@ def insert_instance(
         "ended_at": None if result.status == "active" else now,
     }
     try:
-        with conn.begin_nested():
-            conn.execute(insert(process_instances).values(**values))
+        if business_key is None or not savepoint:
+            conn.execute(_INSERT_INSTANCE, values)
+        else:
+            with conn.begin_nested():
+                conn.execute(_INSERT_INSTANCE, values)
     except IntegrityError as exc:
         raise DuplicateInstanceError("an active instance with this business key exists") from exc
     written = _write_indexes(
@@ -155,11 +166,8 @@ def update_instance(
     }
     if result.status != "active" and record.status == "active":
         values["ended_at"] = now
-    changed = conn.execute(
-        update(process_instances)
-        .where(process_instances.c.id == record.id, process_instances.c.revision == record.revision)
-        .values(**values)
-    ).rowcount
+    statement = _UPDATE_INSTANCE_ENDED if "ended_at" in values else _UPDATE_INSTANCE
+    changed = conn.execute(statement, {**values, "_id": record.id, "_revision": record.revision}).rowcount
     if changed != 1:
         raise ConflictError("the instance was changed by another request; reload and try again")
     written = _write_indexes(
@@ -188,6 +196,25 @@ def update_instance(
     )
 
 
+# The statements of every step, built once (building them costs more than running them on SQLite).
+_INSERT_INSTANCE = insert(process_instances)
+_UPDATE_COLUMNS = (
+    "revision",
+    "version",
+    "status",
+    "scenario",
+    "state",
+    "variables",
+    "active_elements",
+    "updated_at",
+)
+_UPDATE_INSTANCE = (
+    update(process_instances)
+    .where(process_instances.c.id == bindparam("_id"), process_instances.c.revision == bindparam("_revision"))
+    .values({c: bindparam(c) for c in _UPDATE_COLUMNS})
+)
+_UPDATE_INSTANCE_ENDED = _UPDATE_INSTANCE.values(ended_at=bindparam("ended_at"))
+
 #: The columns of a user task row the API shows (``listing.tasks_of_instance`` reads all of them).
 _TASK_VIEW_COLUMNS = (
     user_tasks.c.id,
@@ -204,6 +231,12 @@ _TASK_VIEW_COLUMNS = (
     user_tasks.c.form,
     user_tasks.c.created_at,
 )
+
+
+_TASKS_OF = select(*_TASK_VIEW_COLUMNS).where(user_tasks.c.instance_id == bindparam("instance_id"))
+_TIMERS_OF = select(timers.c.id, timers.c.due_at).where(timers.c.instance_id == bindparam("instance_id"))
+_DELETE_MESSAGE_WAITS = delete(message_waits).where(message_waits.c.instance_id == bindparam("instance_id"))
+_DELETE_SIGNAL_WAITS = delete(signal_waits).where(signal_waits.c.instance_id == bindparam("instance_id"))
 
 
 def _write_indexes(
@@ -224,18 +257,10 @@ def _write_indexes(
     existing_timers: dict[str, datetime] = {}
     kept_rows: dict[str, Any] = {}
     if not fresh:
-        kept_rows = {
-            r.id: r
-            for r in conn.execute(select(*_TASK_VIEW_COLUMNS).where(user_tasks.c.instance_id == instance_id))
-        }
+        kept_rows = {r.id: r for r in conn.execute(_TASKS_OF, {"instance_id": instance_id})}
         existing_elements = {task_id: r.element_id for task_id, r in kept_rows.items()}
         existing_tasks = set(existing_elements)
-        existing_timers = {
-            r.id: r.due_at
-            for r in conn.execute(
-                select(timers.c.id, timers.c.due_at).where(timers.c.instance_id == instance_id)
-            )
-        }
+        existing_timers = {r.id: r.due_at for r in conn.execute(_TIMERS_OF, {"instance_id": instance_id})}
         gone = existing_tasks - open_ids
         if gone:
             conn.execute(delete(user_tasks).where(user_tasks.c.id.in_(gone)))
@@ -259,9 +284,9 @@ def _write_indexes(
             conn.execute(delete(timers).where(timers.c.id.in_(gone_timers)))
         # rows of a kind the definition cannot have do not exist: nothing to look for
         if kinds is None or "message" in kinds:
-            conn.execute(delete(message_waits).where(message_waits.c.instance_id == instance_id))
+            conn.execute(_DELETE_MESSAGE_WAITS, {"instance_id": instance_id})
         if kinds is None or "signal" in kinds:
-            conn.execute(delete(signal_waits).where(signal_waits.c.instance_id == instance_id))
+            conn.execute(_DELETE_SIGNAL_WAITS, {"instance_id": instance_id})
         if kinds is None or "external" in kinds:
             _close_external_tasks(conn, instance_id, {t.id for t in result.external_tasks}, result.at)
     new_tasks = [
@@ -466,7 +491,7 @@ def find_active_instance(conn: Connection, process_key: str, business_key: str) 
 
 
 def get_task_row(conn: Connection, task_id: str) -> Any:
-    return conn.execute(select(user_tasks).where(user_tasks.c.id == task_id)).first()
+    return conn.execute(_GET_TASK, {"id": task_id}).first()
 
 
 def get_closed_task(conn: Connection, task_id: str) -> Any:

@@ -214,6 +214,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
                 actor=actor,
                 now=result.at,
                 view=view,
+                savepoint=False,
             )
             thrown = self._enqueue_signals(conn, record.id, gemeente, result)
             view["signals"] = bool(thrown)
