@@ -148,7 +148,7 @@ def service_rate(url: str, count: int, processes: int) -> tuple[float, float]:
 
 
 def http_rates(url: str, count: int, clients: int, workers: int, threads: int) -> dict[str, Any]:
-    from bench.api_bench import free_port, run_clients
+    from bench.api_bench import free_port, run_clients, server_cpu_seconds
 
     port = free_port()
     server = start_server_url(url, port, workers, threads)
@@ -177,7 +177,10 @@ def http_rates(url: str, count: int, clients: int, workers: int, threads: int) -
 
         run_clients(port, 1, jobs(1, 20), TOKEN)  # warm up
         for n in (1, clients):
-            out[f"{n}_clients"] = run_clients(port, n, jobs(n, max(1, count // n)), TOKEN)
+            work = jobs(n, max(1, count // n))
+            cpu = server_cpu_seconds(server.pid)
+            r = out[f"{n}_clients"] = run_clients(port, n, work, TOKEN)
+            r["server_cpu_ms"] = round((server_cpu_seconds(server.pid) - cpu) * 1000 / r["requests"], 2)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -255,7 +258,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     rate = r["throughput_rps"]
                     lines.append(
                         f"| {kind} | HTTP {args.workers}x{args.threads}, {name.replace('_', ' ')} "
-                        f"(p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms) | {rate:.0f} | {rate / floor:.2f}x | | |"
+                        f"(p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms) | {rate:.0f} | {rate / floor:.2f}x "
+                        f"| {r['server_cpu_ms']:.2f} (server) | {r['server_cpu_ms'] / floor_cpu:.2f}x |"
                     )
             result["runs"][kind] = run
     print("\n".join(lines), flush=True)
