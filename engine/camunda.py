@@ -775,7 +775,12 @@ class _Inspector:
         expression = element.get(_cam("expression"))
         if expression is not None and tag == "serviceTask":
             # evaluated by the safe evaluator (engine.expression_tasks); bean and method calls are refused
-            if is_expression(expression):
+            from engine.expression.scripts import juel_set_variable
+
+            setter = juel_set_variable(expression)
+            if setter is not None:
+                self.expression(setter[1], owner, owner.get("id"), "camunda:expression")
+            elif is_expression(expression):
                 self.expression(expression.strip(), owner, owner.get("id"), "camunda:expression")
         elif expression is not None:
             self.problem(
@@ -818,22 +823,28 @@ class _Inspector:
             )
 
     def visit_script_task(self, task: etree._Element) -> None:
-        from engine.expression.scripts import FOREIGN_SCRIPT_FORMATS, compile_foreign_script
+        from engine.expression.scripts import (
+            FOREIGN_SCRIPT_FORMATS,
+            compile_foreign_statements,
+            juel_set_variable,
+        )
 
         script_format = task.get("scriptFormat")
         name = (task.get("name") or "").strip().replace("\n", " ") or task.get("id") or ""
         what = f"'{name}'"
-        normalized = (script_format or "").strip().lower()
+        normalized = (script_format or "juel").strip().lower()  # JUEL is Camunda's default
         body_text = task.findtext(_bpmn("script")) or ""
         if task.get(_cam("resource")) is None and normalized == "juel":
+            setter = juel_set_variable(body_text)
             if not body_text.strip():
                 self.problem(f"script task {what} has no script", task)
             else:
-                self.expression(body_text.strip(), task, task.get("id"), "JUEL script")
+                source = setter[1] if setter is not None else body_text.strip()
+                self.expression(source, task, task.get("id"), "JUEL script")
             return
         if task.get(_cam("resource")) is None and normalized in FOREIGN_SCRIPT_FORMATS:
             try:
-                source = compile_foreign_script(body_text)
+                statements = compile_foreign_statements(body_text)
             except ExpressionError:
                 self.problem(
                     f"script task {what} uses scriptFormat '{script_format}': only Python assignments in "
@@ -841,7 +852,7 @@ class _Inspector:
                     task,
                 )
                 return
-            if source is not None:
+            for _kind, _name, source in statements:
                 self.expression(source, task, task.get("id"), "script value")
             return
         if script_format is None or normalized not in _PYTHON_SCRIPT_FORMATS:

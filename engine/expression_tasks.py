@@ -47,7 +47,7 @@ def annotate(specs: Iterable[Any], root: etree._Element) -> None:
                 elif expression is not None:  # a literal expression: its value is its text
                     task_spec.camunda_expression = ("text", expression, result_variable)
                 continue
-            script_format = (element.get("scriptFormat") or "").strip().lower()
+            script_format = (element.get("scriptFormat") or "juel").strip().lower()  # Camunda's default
             body = element.findtext(f"{_BPMN}script") or ""
             if script_format in JUEL_SCRIPT_FORMATS:
                 task_spec.camunda_expression = ("juel", body.strip(), result_variable)
@@ -66,16 +66,25 @@ def _execute(original: Any) -> Any:
         from engine.errors import ExpressionError
         from engine.spiff_support import _plain_value, current_now
 
+        from engine.expression.scripts import juel_set_variable
+
         kind, text, result_variable = implementation
+        sets: dict[str, Any] = {}
         try:
             if kind == "text":
                 value = text
+            elif kind == "juel" and juel_set_variable(text) is not None:
+                name, source = juel_set_variable(text) or ("", "")
+                sets[name] = expression.evaluate(source, task.data, now=current_now())
+                value = None
             elif kind == "juel":
                 value = expression.evaluate(text, task.data, now=current_now())
             else:
-                value = expression.run_return_script(text, task.data, now=current_now())
+                sets, value = expression.run_foreign_script(text, task.data, now=current_now())
         except ExpressionError as exc:
             raise WorkflowTaskException(f"{self.bpmn_id}: '{text.strip()[:100]}': {exc}", task=task) from exc
+        for name, set_value in sets.items():
+            task.data[name] = _plain_value(set_value)
         if result_variable:
             task.data[result_variable] = _plain_value(value)
         return True

@@ -81,6 +81,7 @@ __all__ = [
     "evaluate",
     "evaluate_timer",
     "execute_script",
+    "run_foreign_script",
     "run_return_script",
     "is_iso_timer_literal",
     "to_utc_datetime",
@@ -260,3 +261,26 @@ def run_return_script(text: str, variables: Mapping[str, Any], *, now: datetime 
 
     source = compile_foreign_script(text)
     return None if source is None else evaluate(source, variables, now=now)
+
+
+def run_foreign_script(
+    text: str, variables: Mapping[str, Any], *, now: datetime | None = None
+) -> tuple[dict[str, Any], Any]:
+    """Run a Groovy/JavaScript script of the forms :mod:`engine.expression.scripts` accepts.
+
+    Returns (the process variables it sets, its value). Nothing is set when any statement fails.
+    """
+    from engine.expression.scripts import compile_foreign_statements
+
+    local: dict[str, Any] = {}
+    sets: dict[str, Any] = {}
+    value: Any = None
+    for kind, name, source in compile_foreign_statements(text):
+        result = evaluate(source, {**variables, **sets, **local}, now=now)
+        if kind == "set":
+            sets[name] = result
+        elif kind == "local":
+            local[name] = result
+        else:
+            value = result
+    return sets, value

@@ -5,7 +5,7 @@ Ports of ``el/ExpressionManagerTest`` (the ones without Java beans) and EL cases
 
 from __future__ import annotations
 
-from tests.camunda.conftest import Camunda
+from tests.camunda.conftest import RESOURCES, Camunda
 
 
 def test_method_expressions(camunda: Camunda) -> None:
@@ -63,3 +63,67 @@ def test_string_methods_in_conditions_and_result_variables(camunda: Camunda) -> 
     other = camunda.start("el", {"name": "Bo", "city": "Utrecht", "note": "xx"})
     assert other["variables"]["size"] == "yy"
     assert camunda.task_names(other) == ["Elders"]
+
+
+def _script_process(script_format: str | None, script: str) -> bytes:
+    """Camunda's AbstractScriptTaskTest.createProcess (start, script task, user task, end) as XML."""
+    fmt = f' scriptFormat="{script_format}"' if script_format else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="Examples">
+  <process id="testProcess" isExecutable="true">
+    <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="script"/>
+    <scriptTask id="script"{fmt}><script><![CDATA[{script}]]></script></scriptTask>
+    <sequenceFlow id="f2" sourceRef="script" targetRef="task"/><userTask id="task"/>
+    <sequenceFlow id="f3" sourceRef="task" targetRef="end"/><endEvent id="end"/>
+  </process>
+</definitions>""".encode()
+
+
+def test_juel_expression(camunda: Camunda) -> None:
+    """ScriptTaskTest.testJuelExpression"""
+    camunda.deploy(_script_process("juel", "${execution.setVariable('foo', 'bar')}"))
+    assert camunda.start("testProcess")["variables"]["foo"] == "bar"
+
+
+def test_juel_capitalized_expression(camunda: Camunda) -> None:
+    """ScriptTaskTest.testJuelCapitalizedExpression"""
+    camunda.deploy(_script_process("JUEL", "${execution.setVariable('foo', 'bar')}"))
+    assert camunda.start("testProcess")["variables"]["foo"] == "bar"
+
+
+def test_should_use_juel_as_default_script_language(camunda: Camunda) -> None:
+    """ScriptTaskTest.testShouldUseJuelAsDefaultScriptLanguage"""
+    camunda.deploy(_script_process(None, "${true}"))
+    instance = camunda.start("testProcess")
+    assert [t["elementId"] for t in camunda.tasks(instance)] == ["task"]
+
+
+def test_groovy_set_variable_through_execution_in_script(camunda: Camunda) -> None:
+    """ScriptTaskTest.testGroovySetVariableThroughExecutionInScript"""
+    camunda.deploy("ScriptTaskTest.testGroovySetVariableThroughExecutionInScript.bpmn20.xml")
+    variables = camunda.start("setScriptVariableThroughExecution")["variables"]
+    assert "scriptVar" not in variables  # def makes it script-local
+    assert variables["myVar"] == "test123"
+
+
+def test_javascript_set_variable(camunda: Camunda) -> None:
+    """ScriptTaskTest.testJavascriptProcessVarVisibility's first statement: execution.setVariable in JavaScript"""
+    camunda.deploy(_script_process("javascript", "execution.setVariable('foo', 'a');"))
+    assert camunda.start("testProcess")["variables"]["foo"] == "a"
+
+
+def test_set_script_result_to_process_variable(camunda: Camunda) -> None:
+    """ScriptTaskTest.testSetScriptResultToProcessVariable (the task reading ``execution.id`` aside)"""
+    body = (RESOURCES / "ScriptTaskTest.testSetScriptResultToProcessVariable.bpmn20.xml").read_bytes()
+    camunda.deploy(body.replace(b"#{execution.id}", b"#{'instance'}"))
+    instance = camunda.start(
+        "setScriptResultToProcessVariable", {"echo": "hello", "existingProcessVariableName": "one"}
+    )
+    assert instance["variables"]["existingProcessVariableName"] == "hello"
+    assert instance["variables"]["newProcessVariableName"] == "instance"
+
+
+def test_scripts_that_need_an_engine_are_refused(camunda: Camunda) -> None:
+    """ScriptTaskTest.testGroovyScriptExecution needs a Groovy engine (a loop over an array): refused by name"""
+    errors = camunda.deploy_fails("ScriptTaskTest.testGroovyScriptExecution.bpmn20.xml")
+    assert any(e.get("elementId") == "theScriptTask" and "groovy" in e["message"] for e in errors)

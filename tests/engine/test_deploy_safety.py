@@ -80,7 +80,7 @@ CASES = {
     "huge-power": (_gateway_condition("${10**10**10 &gt; 1}"), "f2", ""),
     "python-huge-power": (_script("x = 10**10**10"), "x", "too large"),
     "groovy": (_script("def x = execution.getVariable('a')", fmt="groovy"), "x", "groovy"),
-    "javascript": (_script("var a = 1;", fmt="javascript"), "x", "javascript"),
+    "javascript": (_script("var a = new Date();", fmt="javascript"), "x", "javascript"),
     "java-delegate": (
         _process(
             '<bpmn:serviceTask id="x" camunda:class="org.example.Evil"><bpmn:incoming>f1</bpmn:incoming>'
