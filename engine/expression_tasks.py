@@ -64,9 +64,8 @@ def _execute(original: Any) -> Any:
 
         from engine import expression
         from engine.errors import ExpressionError
-        from engine.spiff_support import _plain_value, current_now
-
         from engine.expression.scripts import juel_set_variable
+        from engine.spiff_support import _plain_value, current_now
 
         kind, text, result_variable = implementation
         sets: dict[str, Any] = {}
