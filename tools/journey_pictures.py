@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -107,20 +109,27 @@ def read_model() -> Model:
     return Model(names, lanes, flows, questions, terms, frozenset(fields), participation)
 
 
-# Every gateway the engine passes, in order: (gateway, the elements it continued to). SpiffWorkflow
-# reports each completed task to the engine's step; the pictures listen in.
+# Every gateway the engine passes in a step, in order: (gateway, the elements it continued to).
+# SpiffWorkflow reports each completed task to the engine's step; while a case of the pictures takes
+# a step, the pictures listen in (and only then).
 PASSED: list[tuple[str, list[str]]] = []
-_did_complete = engine.runtime._Step.did_complete
 
 
-def _listen(step: Any, task: Any) -> None:
-    spec = task.task_spec
-    if type(spec).__name__.endswith("Gateway") and getattr(spec, "bpmn_id", None):
-        PASSED.append((spec.bpmn_id, [c.task_spec.bpmn_id for c in task.children if c.task_spec.bpmn_id]))
-    _did_complete(step, task)
+@contextmanager
+def _listening() -> Iterator[None]:
+    original = engine.runtime._Step.did_complete
 
+    def listen(step: Any, task: Any) -> None:
+        spec = task.task_spec
+        if type(spec).__name__.endswith("Gateway") and getattr(spec, "bpmn_id", None):
+            PASSED.append((spec.bpmn_id, [c.task_spec.bpmn_id for c in task.children if c.task_spec.bpmn_id]))
+        original(step, task)
 
-engine.runtime._Step.did_complete = _listen  # type: ignore[method-assign]
+    engine.runtime._Step.did_complete = listen  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        engine.runtime._Step.did_complete = original  # type: ignore[method-assign]
 
 
 # Values a caseworker enters, per form field; the journey fills required fields from these.
@@ -183,13 +192,13 @@ class Run:
         self.story = Story(title, subtitle)
         self.open: dict[str, Bar] = {}
         PASSED.clear()
-        self.result = self._record(
-            self.runtime.start(
+        with _listening():
+            started = self.runtime.start(
                 "doorlopende_lijn",
                 business_key="V0000001",
                 variables={"gemeente": "GM0344", "azc": "AZC-ZST", "koppeldatum": KOPPELDATUM.isoformat()},
             )
-        )
+        self.result = self._record(started)
 
     def now(self) -> float:
         return (self.clock.now() - START).total_seconds() / 86400
@@ -241,7 +250,8 @@ class Run:
     def at(self, day: float) -> None:
         if _day(day) > self.clock.now():
             self.clock.set(_day(day))
-        result = self.runtime.fire_due_timers(self.result.state)
+        with _listening():
+            result = self.runtime.fire_due_timers(self.result.state)
         self.result = self._record(result, self._changed(result))
 
     def complete(self, day: float, element_id: str, **values: Any) -> None:
@@ -255,7 +265,8 @@ class Run:
                 data[f.id] = values[f.id]
             elif f.required and f.default is None:
                 data[f.id] = VALUES[f.id] if f.id in VALUES else self._value(f)
-        result = self.runtime.complete_task(self.result.state, task.id, data)
+        with _listening():
+            result = self.runtime.complete_task(self.result.state, task.id, data)
         self.result = self._record(result, frozenset(f.id for f in task.form) | self._changed(result))
 
     def _value(self, f: Any) -> Any:
@@ -271,7 +282,9 @@ class Run:
 
     def message(self, day: float, name: str, **variables: Any) -> None:
         self.at(day)
-        self.result = self._record(self.runtime.correlate(self.result.state, name, variables))
+        with _listening():
+            result = self.runtime.correlate(self.result.state, name, variables)
+        self.result = self._record(result)
         self.story.marks.append(
             Mark(
                 "Gemeente" if name == "huisvesting_gevonden" else "COA",
