@@ -260,3 +260,79 @@ def test_the_api_and_the_command_move_cases_to_the_revised_flow(
     for case in (by_api, by_cli):
         finish_without_duplicates(case)
         assert case.status() == "completed"
+
+
+def _with_reminder(content: bytes) -> bytes:
+    """Version 1 with a non-interrupting three-day reminder timer on the optional contact task."""
+    from lxml import etree
+
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    root = etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True))
+    task = next(e for e in root.iter(f"{bpmn}userTask") if e.get("id") == "contact_bijzonderheden")
+    event = etree.Element(
+        f"{bpmn}boundaryEvent",
+        id="herinnering_bijzonderheden",
+        name="Herinnering na 3 dagen",
+        cancelActivity="false",
+        attachedToRef="contact_bijzonderheden",
+    )
+    etree.SubElement(event, f"{bpmn}outgoing").text = "Flow_herinnering"
+    timer = etree.SubElement(event, f"{bpmn}timerEventDefinition")
+    etree.SubElement(timer, f"{bpmn}timeDuration").text = "P3D"
+    end = etree.Element(f"{bpmn}endEvent", id="herinnering_gegeven", name="Herinnering gegeven")
+    etree.SubElement(end, f"{bpmn}incoming").text = "Flow_herinnering"
+    flow = etree.Element(
+        f"{bpmn}sequenceFlow",
+        id="Flow_herinnering",
+        sourceRef="herinnering_bijzonderheden",
+        targetRef="herinnering_gegeven",
+    )
+    task.addnext(event)
+    event.addnext(flow)
+    flow.addnext(end)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def test_a_boundary_event_added_to_an_active_task_starts_waiting_and_one_removed_is_dropped(
+    clock: ManualClock,
+) -> None:
+    """As Camunda's MigrationAddBoundaryEventsTest / MigrationRemoveBoundaryEventsTest: the timer of
+    an added boundary event is set at the move; the other timers keep their ids and due times."""
+    from datetime import timedelta
+
+    from engine.definition import SpecLibrary
+    from engine.migration import check_instance, migrate_state
+    from engine.runtime import Runtime
+    from tests.operability.variants import changed_version
+
+    library = SpecLibrary()
+    for path in sorted(BPMN_DIR.glob("*.dmn")) + sorted(BPMN_DIR.glob("*.bpmn")):
+        if path.name != MAIN:
+            library.add_document(path.name, path.read_bytes())
+    shipped = (FIXTURE_DIR / MAIN).read_bytes()
+    for version, content in enumerate(
+        (shipped, _with_reminder(shipped), changed_version(shipped, relabel={"scenario_kiezen": "Kiezen"})),
+        start=1,
+    ):
+        (added,) = library.add_document(MAIN, content)
+        assert added.version == version
+    runtime = Runtime(library, clock)
+    started = runtime.start(
+        "doorlopende_lijn",
+        business_key="1000000001",
+        variables={"gemeente": GM_A, "azc": "AZC-ZST", "koppeldatum": clock.now().date().isoformat()},
+        version=1,
+    )
+    clock.advance(timedelta(hours=5))
+    add = MigrationPlan("doorlopende_lijn", 1, 2)
+    assert check_instance(runtime, started.state, add) == []
+    moved = migrate_state(runtime, started.state, add, actor="user:beheer")
+    timers = {t.element_id: t for t in moved.timers}
+    assert {t.element_id: t for t in started.timers}.items() <= timers.items()  # ids and due times kept
+    assert timers["herinnering_bijzonderheden"].due_at == clock.now() + timedelta(days=3)
+    assert [t.id for t in moved.open_tasks] == [t.id for t in started.open_tasks]
+
+    drop = MigrationPlan("doorlopende_lijn", 2, 3)
+    back = migrate_state(runtime, moved.state, drop, actor="user:beheer")
+    assert set(back.timers) == set(started.timers)
+    assert [t.id for t in back.open_tasks] == [t.id for t in started.open_tasks]
