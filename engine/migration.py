@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, _EndJoin
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, StartEventSplit, _EndJoin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
@@ -186,7 +186,7 @@ class _Group:
     ``activity``: a task (``tasks[0]``), with its live boundary events when it has any (``holder``
     is then the library's split task); ``join``: the branches arrived at a parallel join (``tasks``
     are the join's tasks, each under the task its branch came from); ``gateway``: an event-based
-    gateway (``holder``) and its waiting events (``tasks``).
+    gateway or the split of several start events (``holder``) and its waiting events (``tasks``).
     """
 
     kind: str
@@ -295,7 +295,7 @@ def _plan_rebuild(
                 group.attached[spec] = task
             else:
                 group.tasks.insert(0, task)
-        elif isinstance(parent_spec, EventBasedGateway):
+        elif isinstance(parent_spec, EventBasedGateway | StartEventSplit):
             group = groups.setdefault(parent.id, _Group("gateway", [], order[parent.id], holder=parent))
             group.tasks.append(task)
         elif isinstance(spec, Join | MultiInstanceTask) or isinstance(parent_spec, MultiInstanceTask):
@@ -674,7 +674,9 @@ def _rebuild(wf: Any, rebuild: _Rebuild, plan: MigrationPlan) -> None:
         if task.id not in wf.tasks or not task.state & _LIVE:
             continue
         parent_spec = task.parent.task_spec if task.parent is not None else None
-        attached = isinstance(task.task_spec, BoundaryEvent) or isinstance(parent_spec, EventBasedGateway)
+        attached = isinstance(task.task_spec, BoundaryEvent) or isinstance(
+            parent_spec, EventBasedGateway | StartEventSplit
+        )
         state = task.state
         task._state = TaskState.MAYBE if attached else TaskState.FUTURE
         task.task_spec._predict(task, mask=TaskState.FUTURE | TaskState.PREDICTED_MASK)

@@ -336,3 +336,63 @@ def test_a_boundary_event_added_to_an_active_task_starts_waiting_and_one_removed
     back = migrate_state(runtime, moved.state, drop, actor="user:beheer")
     assert set(back.timers) == set(started.timers)
     assert [t.id for t in back.open_tasks] == [t.id for t in started.open_tasks]
+
+
+GATEWAY = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <message id="m_antwoord" name="antwoord" />
+  <process id="wachten" isExecutable="true">
+    <startEvent id="start" />
+    <sequenceFlow id="f1" sourceRef="start" targetRef="{first}" />
+    {extra}
+    <eventBasedGateway id="gw" />
+    <sequenceFlow id="f2" sourceRef="gw" targetRef="antwoord" />
+    <sequenceFlow id="f3" sourceRef="gw" targetRef="termijn" />
+    <intermediateCatchEvent id="antwoord"><messageEventDefinition messageRef="m_antwoord" />
+    </intermediateCatchEvent>
+    <intermediateCatchEvent id="termijn"><timerEventDefinition><timeDuration>P5D</timeDuration>
+    </timerEventDefinition></intermediateCatchEvent>
+    <sequenceFlow id="f4" sourceRef="antwoord" targetRef="{after_answer}" />
+    <sequenceFlow id="f5" sourceRef="termijn" targetRef="herinneren" />
+    <userTask id="verwerken" name="Antwoord verwerken" />
+    <userTask id="herinneren" name="Herinneren" />
+    <sequenceFlow id="f6" sourceRef="verwerken" targetRef="einde" />
+    <sequenceFlow id="f7" sourceRef="herinneren" targetRef="einde" />
+    <endEvent id="einde" />
+  </process>
+</definitions>
+"""
+
+
+def test_an_event_based_gateway_waiting_moves_with_its_events(clock: ManualClock) -> None:
+    """Waiting at an event-based gateway, a case moves to a version that put a task after the
+    gateway's message: the timer keeps its id and due time, the message still opens the way."""
+    from datetime import timedelta
+
+    from engine.definition import SpecLibrary
+    from engine.migration import check_instance, migrate_state
+    from engine.runtime import Runtime
+
+    library = SpecLibrary()
+    v1 = GATEWAY.format(first="gw", extra="", after_answer="verwerken")
+    v2 = GATEWAY.format(
+        first="gw",
+        extra='<userTask id="controleren" name="Controleren" />'
+        '<sequenceFlow id="f8" sourceRef="controleren" targetRef="verwerken" />',
+        after_answer="controleren",
+    )
+    for content in (v1, v2):
+        library.add_document("wachten.bpmn", content.encode())
+    runtime = Runtime(library, clock)
+    started = runtime.start("wachten", version=1)
+    assert [t.element_id for t in started.timers] == ["termijn"] and started.message_waits
+    plan = MigrationPlan("wachten", 1, 2)
+    assert check_instance(runtime, started.state, plan) == []
+    clock.advance(timedelta(days=1))
+    moved = migrate_state(runtime, started.state, plan, actor="user:beheer")
+    assert moved.timers == started.timers and moved.message_waits == started.message_waits
+    answered = runtime.correlate(moved.state, "antwoord", {})
+    assert [t.element_id for t in answered.open_tasks] == ["controleren"] and answered.timers == ()
+    clock.advance(timedelta(days=5))
+    late = runtime.fire_due_timers(moved.state)
+    assert [t.element_id for t in late.open_tasks] == ["herinneren"] and late.message_waits == ()
