@@ -169,8 +169,10 @@ def _apply_inputs(task_spec: Any, task: Any) -> None:
         return
     state = task.internal_data.get(_STATE)
     if state is None:
+        from engine.multi_instance import loop_variables
+
         inputs, _ = io
-        parent_scope = dict(task.data)
+        parent_scope = {**(loop_variables(task) or {}), **task.data}
         locals_ = _values(task_spec, task, inputs, parent_scope)
         state = {
             "locals": locals_,

@@ -27,7 +27,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 )
 from SpiffWorkflow.util.task import TaskState
 
-__all__ = ["LOOP_VARIABLES", "MAX_INSTANCES", "install", "max_instances"]
+__all__ = ["LOOP_VARIABLES", "MAX_INSTANCES", "install", "loop_variables", "max_instances"]
 
 MAX_INSTANCES = 1000
 """Most instances one multi-instance activity may create, unless the step says otherwise."""
@@ -81,6 +81,23 @@ def _counts(spec: Any, my_task: Any) -> dict[str, int]:
     else:
         active = sum(1 for c in spec._instances(my_task) if not c.has_state(TaskState.FINISHED_MASK))
     return {"nrOfInstances": total, "nrOfActiveInstances": active, "nrOfCompletedInstances": completed}
+
+
+def loop_variables(child: Any) -> dict[str, int] | None:
+    """Camunda's loop variables for an instance of a multi-instance activity (None for other tasks).
+
+    Available before the instance starts, so its input parameters can use them.
+    """
+    parent = child.parent
+    spec = getattr(parent, "task_spec", None)
+    if not isinstance(spec, MultiInstanceTask):
+        return None
+    if isinstance(spec, SequentialMultiInstanceTask):
+        index = len(parent.internal_data.get("merged", []))
+    else:
+        key = child.internal_data.get("key_or_index")
+        index = key if isinstance(key, int) else [c.id for c in spec._instances(parent)].index(child.id)
+    return {"loopCounter": index, **_counts(spec, parent)}
 
 
 def _create_child(original: Any) -> Any:

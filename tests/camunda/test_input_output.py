@@ -409,3 +409,33 @@ def test_signal_catch_after_event_gateway(camunda: Camunda) -> None:
     response = camunda.api.post("/signals", "sys", json={"signalName": "foo"})
     assert response.status_code == 204, response.get_json()
     assert camunda.variables(instance)["foo"] == "bar"
+
+
+def test_multi_instance_inputs_are_per_instance_and_see_the_loop_variables(camunda: Camunda) -> None:
+    """InputOutputTest.testParallelMIActivityIoSupport's idea without its Java counter bean: each
+    instance of a multi-instance activity gets its own input parameters, evaluated with its
+    loopCounter, nrOfInstances and element variable; none of them outlive the activity"""
+    camunda.deploy(
+        b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="Examples">
+  <process id="mi" isExecutable="true">
+    <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="task"/>
+    <userTask id="task" name="Task ${label}" camunda:assignee="${who}">
+      <extensionElements><camunda:inputOutput>
+        <camunda:inputParameter name="label">nr ${loopCounter + 1} of ${nrOfInstances}</camunda:inputParameter>
+      </camunda:inputOutput></extensionElements>
+      <multiInstanceLoopCharacteristics isSequential="false" camunda:collection="people"
+        camunda:elementVariable="who"/>
+    </userTask>
+    <sequenceFlow id="f2" sourceRef="task" targetRef="end"/><endEvent id="end"/>
+  </process>
+</definitions>"""
+    )
+    instance = camunda.start("mi", {"people": ["ann", "bob"]})
+    tasks = sorted((t["name"], t["assignee"]) for t in camunda.tasks(instance))
+    assert tasks == [("Task nr 1 of 2", "ann"), ("Task nr 2 of 2", "bob")]
+    for task in camunda.tasks(instance):
+        instance = camunda.complete(instance, task["name"])
+    assert instance["status"] == "completed"
+    assert "label" not in instance["variables"]
