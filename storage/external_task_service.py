@@ -31,6 +31,8 @@ class FetchTopic:
     name: str
     lock_duration: timedelta
     variables: tuple[str, ...] | None = None
+    process_keys: tuple[str, ...] | None = None
+    business_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ class ExternalTaskWork:
                 max_tasks=max_tasks,
                 lock_durations={t.name: t.lock_duration for t in topics},
                 use_priority=use_priority,
+                filters={
+                    t.name: store.TopicFilter(t.process_keys, t.business_key)
+                    for t in topics
+                    if t.process_keys is not None or t.business_key is not None
+                },
             )
         if not locked:
             return []

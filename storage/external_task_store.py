@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, or_, select, updat
 
 from storage import incidents
 from storage.errors import ConflictError, NotFound
-from storage.schema import external_tasks
+from storage.schema import external_tasks, process_instances
 
 #: Longest lock or retry timeout accepted (Camunda has none; a day keeps a typo from parking work).
 MAX_LOCK = timedelta(days=1)
@@ -82,6 +82,33 @@ def _fetchable(now: datetime) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class TopicFilter:
+    """Camunda's per-topic fetch filters: process definition keys and the instance's business key."""
+
+    process_keys: tuple[str, ...] | None = None
+    business_key: str | None = None
+
+
+def _topics(lock_durations: dict[str, timedelta], filters: dict[str, TopicFilter]) -> ColumnElement[bool]:
+    c = external_tasks.c
+    plain = [t for t in lock_durations if t not in filters]
+    conditions: list[ColumnElement[bool]] = [c.topic.in_(plain)] if plain else []
+    for topic, wanted in filters.items():
+        if topic not in lock_durations:
+            continue
+        condition = c.topic == topic
+        if wanted.process_keys is not None:
+            condition = and_(condition, c.process_key.in_(list(wanted.process_keys)))
+        if wanted.business_key is not None:
+            owners = select(process_instances.c.id).where(
+                process_instances.c.business_key == wanted.business_key
+            )
+            condition = and_(condition, c.instance_id.in_(owners))
+        conditions.append(condition)
+    return or_(*conditions)
+
+
 def fetch_and_lock(
     conn: Connection,
     *,
@@ -90,6 +117,7 @@ def fetch_and_lock(
     max_tasks: int,
     lock_durations: dict[str, timedelta],
     use_priority: bool = False,
+    filters: dict[str, TopicFilter] | None = None,
 ) -> list[ExternalTaskRow]:
     """Lock up to ``max_tasks`` fetchable tasks of the topics in ``lock_durations`` for ``worker_id``.
 
@@ -102,7 +130,7 @@ def fetch_and_lock(
     order = [c.priority.desc()] if use_priority else []
     candidates = (
         select(c.id)
-        .where(c.topic.in_(list(lock_durations)), _fetchable(now))
+        .where(_topics(lock_durations, filters or {}), _fetchable(now))
         .order_by(*order, c.created_at, c.id)
         .limit(max_tasks)
     )

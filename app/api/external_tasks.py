@@ -91,6 +91,18 @@ class FetchTopicIn(StrictSchema):
         metadata={"description": "names of the variables to return; all when absent"},
     )
     localVariables = fields.Boolean(metadata={"description": "accepted; there are no local variables"})
+    businessKey = fields.String(
+        validate=validate.Length(1, 100),
+        metadata={"description": "only tasks of instances with this business key"},
+    )
+    processDefinitionKey = fields.String(
+        validate=validate.Length(1, 200), metadata={"description": "only tasks of this process"}
+    )
+    processDefinitionKeyIn = fields.List(
+        fields.String(validate=validate.Length(1, 200)),
+        validate=validate.Length(1, 100),
+        metadata={"description": "only tasks of these processes"},
+    )
     deserializeValues = fields.Boolean(metadata={"description": "accepted; values are JSON"})
 
 
@@ -178,6 +190,17 @@ def _locked_shape(item: LockedTask, show_key: bool) -> dict[str, Any]:
     }
 
 
+def _process_keys(topic: dict[str, Any]) -> tuple[str, ...] | None:
+    """Camunda's ``processDefinitionKey`` and ``processDefinitionKeyIn``: both must match when both are given."""
+    keys: set[str] | None = None
+    if topic.get("processDefinitionKey") is not None:
+        keys = {topic["processDefinitionKey"]}
+    if topic.get("processDefinitionKeyIn") is not None:
+        wanted = set(topic["processDefinitionKeyIn"])
+        keys = wanted if keys is None else keys & wanted
+    return None if keys is None else tuple(sorted(keys))
+
+
 @bp.post("/external-tasks/fetch-and-lock")
 @bp.auth_required(auth)
 @require_roles(SYSTEEM)
@@ -198,6 +221,8 @@ def fetch_and_lock_external_tasks(json_data: dict[str, Any]) -> Any:
             t["topicName"],
             timedelta(milliseconds=t["lockDuration"]),
             tuple(t["variables"]) if t.get("variables") is not None else None,
+            process_keys=_process_keys(t),
+            business_key=t.get("businessKey"),
         )
         for t in json_data["topics"]
     ]

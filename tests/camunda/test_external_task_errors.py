@@ -170,3 +170,77 @@ def test_handle_bpmn_error_pass_message_event_sub_process(api: Api, clock: Manua
     assert fetch(api) == []
     assert open_elements(api, pi) == ["afterBpmnError"]
     assert instance(api, pi)["variables"] == {"errorMessageVariable": message}
+
+
+# -- fetch filters ----------------------------------------------------------------------------------
+def _start_with_key(api: Api, key: str, business_key: str) -> str:
+    record = api.app.extensions["inburgering"].workflow.start(
+        key, business_key=business_key, gemeente=None, variables={}, actor="test"
+    )
+    return str(record.id)
+
+
+def _fetch_topics(api: Api, max_tasks: int, *topics: dict[str, Any]) -> list[dict[str, Any]]:
+    body = {"workerId": "externalWorkerId", "maxTasks": max_tasks, "topics": list(topics)}
+    response = api.post("/external-tasks/fetch-and-lock", "sys", json=body)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("field", ["processDefinitionKey", "processDefinitionKeyIn"])
+def test_fetch_by_process_definition_key(api: Api, field: str) -> None:
+    """ExternalTaskServiceTest.testFetchByProcessDefinitionKey, .testFetchByProcessDefinitionKeyIn"""
+    deploy(api, "oneExternalTaskProcess", "externalTaskPriorityProcess")
+    start(api, "oneExternalTaskProcess")
+    start(api, "twoExternalTaskWithPriorityProcess")
+    value: Any = "twoExternalTaskWithPriorityProcess"
+    topic = {
+        "topicName": "externalTaskTopic",
+        "lockDuration": LOCK_TIME,
+        field: value if field.endswith("Key") else [value],
+    }
+    tasks = _fetch_topics(api, 1, topic)
+    assert [t["processDefinitionKey"] for t in tasks] == ["twoExternalTaskWithPriorityProcess"]
+
+
+def test_query_by_business_key(api: Api) -> None:
+    """ExternalTaskServiceTest.testQueryByBusinessKey"""
+    deploy(api, "ExternalTaskServiceTest.testFetchMultipleTopics")
+    first = _start_with_key(api, "parallelExternalTaskProcess", "testBusinessKey1")
+    second = _start_with_key(api, "parallelExternalTaskProcess", "testBusinessKey2")
+    lock = 60_000
+    tasks = _fetch_topics(
+        api,
+        3,
+        {"topicName": "topic1", "lockDuration": lock, "businessKey": "testBusinessKey1"},
+        {"topicName": "topic2", "lockDuration": lock, "businessKey": "testBusinessKey2"},
+        {"topicName": "topic3", "lockDuration": lock, "businessKey": "fakeBusinessKey"},
+    )
+    assert sorted((t["topicName"], t["processInstanceId"], t["businessKey"]) for t in tasks) == [
+        ("topic1", first, "testBusinessKey1"),
+        ("topic2", second, "testBusinessKey2"),
+    ]
+
+
+def test_query_by_business_key_locking(api: Api) -> None:
+    """ExternalTaskServiceTest.testQueryByBusinessKeyLocking"""
+    deploy(api, "ExternalTaskServiceTest.testFetchMultipleTopics")
+    _start_with_key(api, "parallelExternalTaskProcess", "testBusinessKey1")
+    _start_with_key(api, "parallelExternalTaskProcess", "testBusinessKey2")
+    lock = 60_000
+    locked = _fetch_topics(
+        api,
+        3,
+        {"topicName": "topic1", "lockDuration": lock, "businessKey": "testBusinessKey1"},
+        {"topicName": "topic2", "lockDuration": lock, "businessKey": "testBusinessKey2"},
+        {"topicName": "topic3", "lockDuration": lock, "businessKey": "fakeBusinessKey"},
+    )
+    again = _fetch_topics(
+        api,
+        3,
+        {"topicName": "topic1", "lockDuration": lock, "businessKey": "testBusinessKey1"},
+        {"topicName": "topic2", "lockDuration": 2 * lock, "businessKey": "testBusinessKey2"},
+        {"topicName": "topic3", "lockDuration": 2 * lock, "businessKey": "testBusinessKey1"},
+    )
+    assert len(locked) == 2
+    assert [(t["topicName"], t["businessKey"]) for t in again] == [("topic3", "testBusinessKey1")]
