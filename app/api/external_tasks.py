@@ -191,7 +191,7 @@ def _locked_shape(item: LockedTask, show_key: bool) -> dict[str, Any]:
 
 
 def _process_keys(topic: dict[str, Any]) -> tuple[str, ...] | None:
-    """Camunda's ``processDefinitionKey`` and ``processDefinitionKeyIn``: both must match when both are given."""
+    """Camunda's ``processDefinitionKey`` and ``processDefinitionKeyIn`` (both must match when given)."""
     keys: set[str] | None = None
     if topic.get("processDefinitionKey") is not None:
         keys = {topic["processDefinitionKey"]}
