@@ -27,7 +27,9 @@ bp = APIBlueprint("messages", __name__, tag="Messages")
     "this message with this business key. As Camunda's correlate: a message that matches several "
     "waits (several instances, or several executions of one, such as a parallel multi-instance "
     "receive task) answers 409 and is delivered to none; with `all: true` it reaches every one "
-    "(Camunda's correlateAll).",
+    "(Camunda's correlateAll). When no instance waits (and no processInstanceId is given), the "
+    "latest version of the process whose message start event waits for the message starts there, "
+    "with the business key and variables (Camunda's correlate and startProcessInstanceByMessage).",
     responses=errors(400, 403, 404, 409, 413),
 )
 def send_message(json_data: dict[str, Any]) -> Any:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.camunda.conftest import Camunda
 
 B = "MessageBoundaryEventTest"
@@ -175,3 +177,47 @@ def test_multiple_non_interrupting_in_embedded_subprocess(camunda: Camunda) -> N
     instance = camunda.complete(instance, "subProcessTask")
     assert camunda.tasks(instance) == []
     assert instance["status"] == "completed"
+
+
+N = "MessageNonInterruptingBoundaryEventTest"
+
+
+def _finish(camunda: Camunda, instance: dict[str, Any]) -> None:
+    assert _elements(camunda, instance) == ["task1", "task2"]
+    assert _waits(camunda, instance) == []
+    instance = camunda.complete(instance, "task1")
+    assert camunda.complete(instance, "task2")["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "testNonInterruptingEventInCombinationWithReceiveTask",
+        "testNonInterruptingEventInCombinationWithReceiveTaskInsideSubProcess",
+    ],
+)
+def test_non_interrupting_event_in_combination_with_receive_task(camunda: Camunda, test: str) -> None:
+    """MessageNonInterruptingBoundaryEventTest.testNonInterruptingEventInCombinationWithReceiveTask(InsideSubProcess)"""
+    camunda.deploy(f"{N}.{test}.bpmn20.xml")
+    instance = camunda.start("process")
+    instance = camunda.correlate("firstMessage", instance)
+    assert _elements(camunda, instance) == ["task1"]
+    instance = camunda.correlate("secondMessage", instance)
+    _finish(camunda, instance)
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "testNonInterruptingEventInCombinationWithUserTask",
+        "testNonInterruptingEventInCombinationWithUserTaskInsideSubProcess",
+    ],
+)
+def test_non_interrupting_event_in_combination_with_user_task(camunda: Camunda, test: str) -> None:
+    """MessageNonInterruptingBoundaryEventTest.testNonInterruptingEventInCombinationWithUserTask(InsideSubProcess)"""
+    camunda.deploy(f"{N}.{test}.bpmn20.xml")
+    instance = camunda.start("process")
+    instance = camunda.correlate("firstMessage", instance)
+    assert _elements(camunda, instance) == ["innerTask", "task1"]
+    instance = camunda.complete(instance, "innerTask")
+    _finish(camunda, instance)
