@@ -45,6 +45,27 @@ def prune(workflow: Any) -> int:
     return removed
 
 
+def prune_finished(workflow: Any) -> int:
+    """A finished instance keeps only what its variables are read from: the root and the last task.
+
+    Nothing runs in it again; its process variables are the workflow's data and its last task's
+    (``Runtime._variables``), and its history is in the audit trail.
+    """
+    last = workflow.last_task
+    root = workflow.task_tree
+    if last is None or root is None or last is root or last.id not in workflow.tasks:
+        return 0
+    if any(_unfinished(t) for t in workflow.tasks.values()):
+        return 0
+    removed = len(workflow.tasks) - 2 + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
+    workflow.tasks = {root.id: root, last.id: last}
+    root._children = [last.id]
+    last._parent = root.id
+    last._children = []
+    workflow.subprocesses.clear()
+    return removed
+
+
 def _unfinished(task: Any) -> bool:
     return not task.state & _DONE
 

@@ -650,6 +650,9 @@ class Runtime:
         workflow, bundle, business_key = self._load(state)
         now = self.clock.now()
         task = self._find_task(workflow, task_id)
+        if task is None and workflow.is_completed():
+            # a finished instance keeps none of its tasks (engine/pruning.py)
+            raise TaskNotOpenError(f"task {task_id} is no longer open: the instance has ended")
         if task is None or not isinstance(task.task_spec, UserTask):
             raise NotFoundError(f"no task {task_id}")
         if task.state != TaskState.READY:
@@ -1145,8 +1148,11 @@ class Runtime:
             element = getattr(task.task_spec, "bpmn_id", None)
             if element and element not in active:
                 active.append(element)
-        if self.prune_state and not describe_only and status == "active":
-            pruning.prune(workflow)
+        if self.prune_state and not describe_only:
+            if status == "active":
+                pruning.prune(workflow)
+            elif not step.completed_before:
+                pruning.prune_finished(workflow)
         state = {
             "format": STATE_FORMAT,
             "process": bundle.top.key,

@@ -107,8 +107,11 @@ def test_a_loop_of_200_passes_keeps_the_state_bounded_and_answers_as_unpruned() 
     assert max(sizes[5:]) <= sizes[5] + 16  # flat: a few digits more, never a task more
     assert max(sizes) < 4096
     assert plain[1][-2] > 40 * pruned[1][-2]  # the unpruned state grew with every pass
-    tasks = pruned[2].state["workflow"]["tasks"]
-    assert len(tasks) < 12
+    # a finished instance keeps the root and its last task: its variables read the same
+    assert len(pruned[2].state["workflow"]["tasks"]) == 2
+    runtime, _ = _runtime(LOOP, prune=True)
+    assert runtime.describe(pruned[2].state).variables == plain[2].variables
+    assert runtime.describe(pruned[2].state).status == "completed"
 
 
 def test_a_loop_through_a_parallel_join_with_a_sub_process_and_a_boundary_timer() -> None:
@@ -127,6 +130,9 @@ def test_a_loop_through_a_parallel_join_with_a_sub_process_and_a_boundary_timer(
     plain, pruned = _both(PARALLEL_LOOP, "parallel_lus", {"rondes": 0, "limiet": 12}, step)
     assert pruned[2].status == "completed"
     assert pruned[2].variables["rondes"] == 12
+    assert not pruned[2].state["workflow"]["subprocesses"]
+    runtime, _ = _runtime(PARALLEL_LOOP, prune=True)
+    assert runtime.describe(pruned[2].state).variables == plain[2].variables
     # the sub-processes that finished are gone; the join's earlier arrivals stay (the library reads them)
     assert pruned[1][-2] < plain[1][-2] / 2
 
