@@ -406,11 +406,107 @@ class _Inspector:
 
         self.check_flow_ends(seen_ids)
         self.check_message_subscriptions()
+        self.check_bpmn_parse_rules()
         self.check_escalations()
         self.check_error_end_events()
         self.check_links()
         self.assign_lanes()
         self.collect_user_tasks()
+
+    # Camunda's BpmnParse messages for start events inside a sub-process that is not an event sub-process
+    _SUBPROCESS_START_EVENT_PROBLEMS: Mapping[str, str] = MappingProxyType(
+        {
+            "timerEventDefinition": "timerEventDefinition is not allowed on start event within a subprocess",
+            "messageEventDefinition": (
+                "messageEventDefinition only allowed on start event if subprocess is an event subprocess"
+            ),
+            "signalEventDefinition": (
+                "signalEventDefintion only allowed on start event if subprocess is an event subprocess"
+            ),
+            "errorEventDefinition": (
+                "errorEventDefinition only allowed on start event if subprocess is an event subprocess"
+            ),
+            "escalationEventDefinition": (
+                "escalationEventDefinition is not allowed on start event within a subprocess"
+            ),
+            "compensateEventDefinition": (
+                "compensateEventDefinition is not allowed on start event within a subprocess"
+            ),
+            "conditionalEventDefinition": (
+                "conditionalEventDefinition is not allowed on start event within a subprocess"
+            ),
+        }
+    )
+
+    def check_bpmn_parse_rules(self) -> None:
+        """The structural deploy checks Camunda's BpmnParse makes, with its messages (BpmnParseTest)."""
+        for process in self.root.iter(_bpmn("process")):
+            ttl = process.get(_cam("historyTimeToLive"))
+            if ttl and not re.fullmatch(r"\d+|P\d+D", ttl.strip()):
+                self.problem(
+                    f"Cannot parse historyTimeToLive: '{ttl}' (a number of days such as 180 or P180D)",
+                    process,
+                )
+        flows = list(self.root.iter(_bpmn("sequenceFlow")))
+        for scope in self.root.iter(_bpmn("subProcess"), _bpmn("transaction")):
+            starts = scope.findall(_bpmn("startEvent"))
+            event_subprocess = scope.get("triggeredByEvent") == "true"
+            if not starts and scope.get("id"):
+                self.problem(f"{etree.QName(scope).localname} must define a startEvent element", scope)
+            for start in starts:
+                definitions = [
+                    etree.QName(child).localname
+                    for child in start
+                    if isinstance(child.tag, str) and etree.QName(child).localname.endswith("EventDefinition")
+                ]
+                if event_subprocess:
+                    if not definitions:
+                        self.problem(
+                            "start event of event subprocess must be of type 'error', 'message', 'timer', "
+                            "'signal', 'compensation' or 'escalation'",
+                            start,
+                        )
+                    continue
+                for definition in definitions:
+                    message = self._SUBPROCESS_START_EVENT_PROBLEMS.get(definition)
+                    if message:
+                        self.problem(message, start)
+            if event_subprocess and scope.get("id"):
+                for flow in flows:
+                    if flow.get("targetRef") == scope.get("id"):
+                        self.problem(
+                            "Invalid incoming sequence flow of event subprocess", flow, self.flow_name(flow)
+                        )
+                    if flow.get("sourceRef") == scope.get("id"):
+                        self.problem(
+                            "Invalid outgoing sequence flow of event subprocess", flow, self.flow_name(flow)
+                        )
+        for kind in ("in", "out"):
+            for mapping in self.root.iter(_cam(kind)):
+                self.check_variable_mapping_attributes(mapping)
+
+    def check_variable_mapping_attributes(self, mapping: etree._Element) -> None:
+        """Camunda's checks of a ``camunda:in`` / ``camunda:out`` that passes one variable."""
+        if mapping.get("variables") is not None or mapping.get("businessKey") is not None:
+            return
+        owner = self.owner_of(mapping)
+        source, expression, target = (
+            mapping.get("source"),
+            mapping.get("sourceExpression"),
+            mapping.get("target"),
+        )
+        if source is None and expression is None:
+            self.problem("Missing parameter 'source' or 'sourceExpression' when passing variables", owner)
+        elif source is not None and not source.strip():
+            self.problem("Empty attribute 'source' when passing variables", owner)
+        if target is None:
+            self.problem(
+                "Missing attribute 'target' when attribute 'source' or 'sourceExpression' is set", owner
+            )
+        elif not target.strip():
+            self.problem(
+                "Empty attribute 'target' when attribute 'source' or 'sourceExpression' is set", owner
+            )
 
     def check_error_end_events(self) -> None:
         """Camunda's deploy checks of error end events (BpmnParse.parseEndEvents)."""

@@ -104,6 +104,8 @@ def _problem_from_validation(exc: SpiffWorkflowException, root: etree._Element |
         element = shapes.describe(root, element)
     line = getattr(exc, "line_number", None)
     message = str(exc.args[0]) if exc.args else str(exc)
+    if message == "No start event found":  # Camunda's BpmnParse wording
+        message = "process must define a startEvent element"
     return Problem(message=message, element_id=element, line=line if isinstance(line, int) else None)
 
 

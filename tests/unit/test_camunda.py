@@ -439,7 +439,7 @@ def test_nested_lanes_use_the_innermost_name_and_subprocesses_inherit() -> None:
         "</bpmn:lane></bpmn:childLaneSet></bpmn:lane>"
         '<bpmn:lane id="coa" name="COA"><bpmn:flowNodeRef>b</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>'
         '<bpmn:userTask id="a"/><bpmn:userTask id="b"/>'
-        '<bpmn:subProcess id="sub"><bpmn:userTask id="c"/></bpmn:subProcess>'
+        '<bpmn:subProcess id="sub"><bpmn:startEvent id="subStart"/><bpmn:userTask id="c"/></bpmn:subProcess>'
     )
     assert info.problems == ()
     assert info.user_tasks["a"].lane == "Klantmanager"
