@@ -230,6 +230,15 @@ class TaskOut(Schema):
 
 class TaskDetail(TaskOut):
     form = fields.Nested(FormOut, required=True)
+    candidateUsers = fields.List(
+        fields.String(), required=True, metadata={"description": "Camunda's `camunda:candidateUsers`"}
+    )
+    followUpAt = UtcDateTime(
+        allow_none=True, required=True, metadata={"description": "Camunda's `camunda:followUpDate`"}
+    )
+    priority = fields.Integer(
+        required=True, metadata={"description": "Camunda's `camunda:priority` (default 50)"}
+    )
 
 
 TaskPage = page_of(TaskOut, "TaskPage")

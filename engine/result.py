@@ -25,6 +25,10 @@ class OpenTask:
     form: tuple[FormField, ...]
     process_id: str
     created_at: datetime
+    candidate_users: tuple[str, ...] = ()
+    follow_up_at: datetime | None = None
+    priority: int = 50
+    """Camunda's ``camunda:priority`` (default 50)."""
 
 
 @dataclass(frozen=True)

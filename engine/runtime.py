@@ -476,19 +476,36 @@ def _checked_assignee(element: str, value: Any) -> str | None:
     return value
 
 
-def _checked_groups(element: str, value: Any) -> list[str]:
-    """Candidate groups: text (comma-separated) or a list of texts, as Camunda accepts them."""
+def _checked_groups(element: str, value: Any, what: str = "candidate group") -> list[str]:
+    """Candidate groups (or users): text (comma-separated) or a list of texts, as Camunda accepts them."""
     if value is None:
         return []
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(g, str) for g in items):
-        raise ProcessError(
-            f"{element}: the candidate groups are a {_kind(value)}, not text or a list of texts"
-        )
+        raise ProcessError(f"{element}: the {what}s are a {_kind(value)}, not text or a list of texts")
     groups = [g.strip() for g in items if g.strip()]
     if any(len(g) > MAX_GROUP_LENGTH for g in groups):
-        raise ProcessError(f"{element}: a candidate group is longer than {MAX_GROUP_LENGTH} characters")
+        raise ProcessError(f"{element}: a {what} is longer than {MAX_GROUP_LENGTH} characters")
     return groups
+
+
+#: Camunda's task priority when ``camunda:priority`` is absent.
+DEFAULT_TASK_PRIORITY = 50
+
+
+def _checked_priority(element: str, value: Any) -> int:
+    """``camunda:priority``: a whole number, written or evaluated, as Camunda reads it."""
+    if value is None or value == "":
+        return DEFAULT_TASK_PRIORITY
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ProcessError(f"{element}: the priority is a {_kind(value)}, not a whole number")
+    try:
+        priority = int(str(value).strip())
+    except ValueError as exc:
+        raise ProcessError(f"{element}: the priority '{str(value)[:50]}' is not a whole number") from exc
+    if abs(priority) > 2**31 - 1:
+        raise ProcessError(f"{element}: the priority {priority} is out of range")
+    return priority
 
 
 def _kind(value: Any) -> str:
@@ -1035,6 +1052,9 @@ class Runtime:
             form=info.form if info else (),
             process_id=self.process_key_of(bundle, task.workflow),
             created_at=_parse_due(meta.get("createdAt")) or now,
+            candidate_users=tuple(meta.get("candidateUsers") or ()),
+            follow_up_at=_parse_due(meta.get("followUpAt")),
+            priority=meta.get("priority", DEFAULT_TASK_PRIORITY),
         )
 
     def _evaluate_task_meta(self, info: UserTaskInfo | None, task: Any, now: datetime) -> dict[str, Any]:
@@ -1061,20 +1081,31 @@ class Runtime:
         for raw in info.candidate_groups:
             groups.extend(_checked_groups(element, value(raw)))
         meta["candidateGroups"] = groups
-        due = value(info.due_date)
-        if due is not None and not isinstance(due, str):
-            raise ProcessError(f"{element}: the due date is a {type(due).__name__}, not a date or duration")
-        if isinstance(due, str) and due:
-            try:
-                if expression.is_iso_timer_literal(due) and due.upper().startswith("P"):
-                    parsed = TimerEventDefinition.parse_iso_duration(due)
-                    due_at = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
-                    meta["dueAt"] = _in_range(due_at).isoformat()
-                else:
-                    parsed_due = _parse_due(due)
-                    meta["dueAt"] = parsed_due.isoformat() if parsed_due else None
-            except (ValueError, OverflowError) as exc:
-                raise ProcessError(f"{element}: the due date '{due[:100]}' is out of range") from exc
+        users: list[str] = []
+        for raw_user in info.candidate_users:
+            users.extend(_checked_groups(element, value(raw_user), "candidate user"))
+        meta["candidateUsers"] = users
+        for key, raw_date, what in (
+            ("dueAt", info.due_date, "due date"),
+            ("followUpAt", info.follow_up_date, "follow-up date"),
+        ):
+            when = value(raw_date)
+            if when is not None and not isinstance(when, str):
+                raise ProcessError(
+                    f"{element}: the {what} is a {type(when).__name__}, not a date or duration"
+                )
+            if isinstance(when, str) and when:
+                try:
+                    if expression.is_iso_timer_literal(when) and when.upper().startswith("P"):
+                        parsed = TimerEventDefinition.parse_iso_duration(when)
+                        at = now + TimerEventDefinition.get_timedelta_from_start(parsed, now)
+                        meta[key] = _in_range(at).isoformat()
+                    else:
+                        parsed_at = _parse_due(when)
+                        meta[key] = parsed_at.isoformat() if parsed_at else None
+                except (ValueError, OverflowError) as exc:
+                    raise ProcessError(f"{element}: the {what} '{when[:100]}' is out of range") from exc
+        meta["priority"] = _checked_priority(element, value(info.priority))
         return meta
 
     def _variables(self, workflow: BpmnWorkflow) -> dict[str, Any]:

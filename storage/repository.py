@@ -304,6 +304,9 @@ def _write_indexes(
             "process_key": t.process_id,
             "form": [f.as_dict() for f in t.form],
             "created_at": t.created_at,
+            "candidate_users": list(t.candidate_users),
+            "follow_up_at": t.follow_up_at,
+            "priority": t.priority,
         }
         for t in result.open_tasks
         if t.id not in existing_tasks

@@ -180,6 +180,10 @@ user_tasks = Table(
     # The earlier of due_at and the earliest pending timer on a boundary event of the task (the
     # worklist sorts and filters on it); kept by storage/deadlines.py on every step.
     Column("deadline_at", UTCDateTime(), nullable=True),
+    # Camunda's candidate users, follow-up date and priority (shown on the task, not sorted on)
+    Column("candidate_users", JSON, nullable=True),
+    Column("follow_up_at", UTCDateTime(), nullable=True),
+    Column("priority", Integer, nullable=True),
     Index("ix_user_tasks_instance_id", "instance_id"),
     # The werklijst's sort key in full (deadline, age, id): a page is read in index order.
     Index(

@@ -140,6 +140,11 @@ def task_summary(
 
 def task_detail(row: Any, principal: Principal, header: CaseHeader | None) -> dict[str, Any]:
     out = task_summary(row, principal, header)
+    out.update(
+        candidateUsers=list(row.candidate_users or []),
+        followUpAt=row.follow_up_at,
+        priority=row.priority if row.priority is not None else 50,
+    )
     fields = []
     for field in row.form or []:
         fields.append(
