@@ -539,7 +539,11 @@ def timers_for_instance(conn: Connection, instance_id: str) -> Sequence[Any]:
 
 def tasks_for_instance(conn: Connection, instance_id: str) -> Sequence[Any]:
     return conn.execute(
-        select(user_tasks).where(user_tasks.c.instance_id == instance_id).order_by(user_tasks.c.created_at)
+        select(user_tasks)
+        .where(user_tasks.c.instance_id == instance_id)
+        # tasks opened in one step share created_at: the element id, then the task id, break the tie
+        # so every database lists an instance's tasks in the same order
+        .order_by(user_tasks.c.created_at, user_tasks.c.element_id, user_tasks.c.id)
     ).all()
 
 
