@@ -697,6 +697,15 @@ class Runtime:
             step.run()
             return self._result(workflow, bundle, business_key, step, now, completed_task=task)
 
+    def _open_external_task(self, workflow: BpmnWorkflow, task_id: str) -> Any:
+        """The open external task ``task_id`` of ``workflow``, or the error an integrator is given."""
+        task = self._find_task(workflow, task_id)
+        if task is None or external_tasks.definition_of(task) is None:
+            raise NotFoundError(f"no external task {task_id}")
+        if task.state != TaskState.READY:
+            raise TaskNotOpenError(f"external task {task_id} is no longer open")
+        return task
+
     def complete_external_task(
         self,
         state: Mapping[str, Any],
@@ -709,11 +718,7 @@ class Runtime:
         clean = forms.validate_free_variables(dict(variables or {}))
         workflow, bundle, business_key = self._load(state)
         now = self.clock.now()
-        task = self._find_task(workflow, task_id)
-        if task is None or external_tasks.definition_of(task) is None:
-            raise NotFoundError(f"no external task {task_id}")
-        if task.state != TaskState.READY:
-            raise TaskNotOpenError(f"external task {task_id} is no longer open")
+        task = self._open_external_task(workflow, task_id)
         with self._stepping(now) as meter:
             step = _Step(self, workflow, bundle, actor)
             task.data.update(clean)
@@ -754,11 +759,7 @@ class Runtime:
         clean = forms.validate_free_variables(dict(variables or {}))
         workflow, bundle, business_key = self._load(state)
         now = self.clock.now()
-        task = self._find_task(workflow, task_id)
-        if task is None or external_tasks.definition_of(task) is None:
-            raise NotFoundError(f"no external task {task_id}")
-        if task.state != TaskState.READY:
-            raise TaskNotOpenError(f"external task {task_id} is no longer open")
+        task = self._open_external_task(workflow, task_id)
         with self._stepping(now) as meter:
             step = _Step(self, workflow, bundle, actor)
             task.data.update(clean)
