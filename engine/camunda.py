@@ -1323,6 +1323,12 @@ class _Inspector:
             performer, owner_users, owner_groups = _bpmn_assignment(task)
             if assignee is None:
                 assignee = performer
+            elif performer is not None:
+                self.problem(
+                    "Invalid usage: duplicate assignee declaration for task "
+                    f"{task.get('name') or element_id}: humanPerformer and camunda:assignee",
+                    task,
+                )
             candidate_users = tuple(dict.fromkeys(candidate_users + owner_users))
             candidate_groups = tuple(dict.fromkeys(candidate_groups + owner_groups))
             due_date = task.get(_cam("dueDate"))

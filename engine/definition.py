@@ -243,6 +243,19 @@ def _annotate_error_events(specs: Iterable[Any], root: etree._Element) -> None:
             event_definition.message_variable = element.get(f"{cam}errorMessageVariable")
 
 
+def _initiator_variable(root: etree._Element, process_id: str) -> str | None:
+    """The variable a process's start event names in ``camunda:initiator`` (the starting user)."""
+    ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    for process in root.iter(f"{ns}process"):
+        if process.get("id") != process_id:
+            continue
+        for start in process.findall(f"{ns}startEvent"):
+            name = (start.get("{http://camunda.org/schema/1.0/bpmn}initiator") or "").strip()
+            if name:
+                return name
+    return None
+
+
 def _interrupting_starts(root: etree._Element) -> frozenset[str]:
     """Start events of event subprocesses that interrupt their scope (BPMN's default)."""
     ns = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -345,6 +358,7 @@ class SpecLibrary:
             io_mapping.annotate([spec, *subs.values()], root)
             expression_tasks.annotate([spec, *subs.values()], root)
             _annotate_error_events([spec, *subs.values()], root)
+            spec.camunda_initiator = _initiator_variable(root, pid)
             for sub_spec in [spec, *subs.values()]:
                 for task_spec in sub_spec.task_specs.values() if sub_spec is not None else ():
                     if getattr(task_spec, "bpmn_id", None) in interrupting:

@@ -578,8 +578,12 @@ class Runtime:
         version: int | None = None,
         signal: str | None = None,
         message: str | None = None,
+        initiator: str | None = None,
     ) -> StepResult:
         """Create an instance and run it to its first wait state.
+
+        ``initiator`` is the user who starts it: a start event's ``camunda:initiator`` names the
+        variable that holds it, as Camunda's authenticated user.
 
         With ``signal``, the instance starts at the signal start event for that signal (a broadcast
         reached the process definition); NotFoundError when the process has none. Without it, a
@@ -601,6 +605,9 @@ class Runtime:
             start = workflow.get_next_task(state=TaskState.READY)
             if start is not None:
                 start.data.update(clean)
+                initiator_variable = getattr(bundle.top.spec, "camunda_initiator", None)
+                if initiator_variable:
+                    start.data[initiator_variable] = initiator
             step = _Step(self, workflow, bundle, actor)
             step.open_before = set()
             detail: dict[str, Any] = {"version": bundle.top.version}

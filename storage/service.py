@@ -180,10 +180,12 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         message: str | None = None,
         read: Connection | None = None,
         also: Also | None = None,
+        initiator: str | None = None,
     ) -> repo.InstanceRecord:
         """Start an instance of the latest version of ``process_key`` (or of ``version``).
 
-        With ``message``, it starts at the message start event for that message.
+        With ``message``, it starts at the message start event for that message. ``initiator``: the
+        user who starts it, for a start event's ``camunda:initiator``.
         ``read``: a connection to read on (the caller's read transaction) instead of a new one.
         ``also(conn, record, view)`` runs in the step's write transaction, after the instance is
         written (see :data:`Also`).
@@ -203,6 +205,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
             actor=actor,
             version=definition.version,
             message=message,
+            initiator=initiator,
         )
         view: dict[str, Any] = {}
         with write_connection(self.db) as conn, conn.begin():

@@ -127,6 +127,7 @@ def start_instance(json_data: dict[str, Any]) -> Any:
             actor=principal.actor,
             read=db_connection(),
             also=answer,
+            initiator=principal.name,
         )
     except FormValidationError as exc:
         raise prefixed(exc, "variables") from None
