@@ -90,7 +90,12 @@ SETTINGS: tuple[Setting, ...] = (
         "INBURGERING_STEP_MAX_OPERATIONS", "`1000000`", "expression evaluator operations one step may take"
     ),
     Setting("INBURGERING_STEP_MAX_SECONDS", "`10`", "wall time one step may take"),
-    Setting("INBURGERING_TIMER_CYCLE_MIN_SECONDS", "`60`", "shortest timer cycle a diagram may have"),
+    Setting(
+        "INBURGERING_TIMER_CYCLE_MIN_SECONDS",
+        "`1`",
+        "shortest period of a timer cycle (`R/PT10S`, `0/2 * * * * ?`); a shorter literal cycle is "
+        "refused at deploy naming its event, one from a variable fails its step",
+    ),
     Setting(
         "INBURGERING_PROCESSING_LOG_RETENTION_DAYS",
         "`1826`",

@@ -39,7 +39,9 @@ class StepBudget:
     iterations: int = 500
     operations: int = 1_000_000
     wall_seconds: float = 10.0
-    min_timer_cycle: timedelta = timedelta(minutes=1)
+    #: Camunda runs any cycle; a period under the worker's poll (1 s by default) cannot fire on time,
+    #: and ``R/PT0S`` would fire on every sweep for ever (``TIMER_CYCLE_MIN_SECONDS``)
+    min_timer_cycle: timedelta = timedelta(seconds=1)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> StepBudget:
@@ -180,10 +182,17 @@ def cycle_problem(text: str, minimum: timedelta) -> str | None:
     period = cycle_period(text)
     if period is None or period >= minimum:
         return None
-    return (
-        f"timer cycle '{text[:100]}' repeats every {period.total_seconds():g} s; the shortest period "
-        f"allowed is {minimum.total_seconds():g} s"
-    )
+    seconds = period.total_seconds()
+    return f"timer cycle '{text[:100]}' repeats every {seconds:g} s; " + cycle_minimum_text(minimum)
+
+
+#: The setting that holds the shortest timer cycle, named in every refusal.
+CYCLE_SETTING = "INBURGERING_TIMER_CYCLE_MIN_SECONDS"
+
+
+def cycle_minimum_text(minimum: timedelta) -> str:
+    """The end of every too-short-cycle message: the minimum, and the setting that holds it."""
+    return f"the shortest period allowed is {minimum.total_seconds():g} s (setting {CYCLE_SETTING})"
 
 
 _BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"

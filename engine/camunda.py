@@ -1082,12 +1082,31 @@ class _Inspector:
                 self.problem(f"{self.label(activity)} has no calledElement", activity)
             return
         binding = activity.get(_cam("calledElementBinding"))
-        if binding not in (None, "latest", "deployment", "version"):
+        if binding not in (None, "latest", "deployment", "version", "versionTag"):
             self.problem(
                 f"{self.label(activity)}: called element binding '{binding}' is not supported; use "
-                "latest, deployment or version",
+                "latest, deployment, version or versionTag",
                 activity,
             )
+        if binding == "versionTag":
+            tag = (activity.get(_cam("calledElementVersionTag")) or "").strip()
+            if not tag:  # Camunda's BpmnParse wording
+                self.problem(
+                    f"{self.label(activity)}: Missing attribute 'calledElementVersionTag' when "
+                    "'calledElementBinding' has value 'versionTag'",
+                    activity,
+                )
+            elif is_expression(tag):
+                self.expression(tag, activity, activity_id, "camunda:calledElementVersionTag")
+        if binding == "deployment" and not is_expression(called):
+            own = {p.get("id") for p in self.root.iter(_bpmn("process"))}
+            if called.strip() not in own:
+                self.problem(
+                    f"{self.label(activity)}: camunda:calledElementBinding 'deployment' calls "
+                    f"'{called.strip()}', which this document does not define (a deployment is one "
+                    "document); deploy them in one document or use binding latest",
+                    activity,
+                )
         if binding == "version":
             version = (activity.get(_cam("calledElementVersion")) or "").strip()
             if not version:
@@ -1107,7 +1126,7 @@ class _Inspector:
             # chosen when the call activity starts (engine.spiff_support: dynamic calls)
             self.expression(called.strip(), activity, activity_id, "calledElement")
             return
-        if binding == "version":
+        if binding in ("version", "versionTag"):
             return  # resolved when the call activity starts, like an expression
         self.called_elements[activity_id] = called
 

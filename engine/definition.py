@@ -58,6 +58,10 @@ class ParsedDocument:
     embedded: Mapping[str, Mapping[str, Any]]  # process id -> its embedded subprocess specs
     called: Mapping[str, tuple[str, ...]]  # process id -> keys of processes it calls
     decisions: tuple[str, ...] = ()
+    #: process id -> its ``camunda:versionTag``
+    version_tags: Mapping[str, str] = field(default_factory=dict)
+    #: processes called with ``camunda:calledElementBinding="deployment"``: the version of this document
+    deployment_bound: frozenset[str] = frozenset()
     interrupting_starts: frozenset[str] = frozenset()
     signal_payloads: Mapping[str, tuple[signals.SignalInMapping, ...]] = field(default_factory=dict)
     decision_graph: Mapping[str, dmn.Decision] = field(default_factory=dict)
@@ -172,9 +176,9 @@ def _parameters(element: etree._Element, kind: str) -> tuple[tuple[str, io_mappi
 
 def _dynamic_calls(root: etree._Element) -> dict[str, tuple[str, str | None, str | None]]:
     """Call activities whose process is chosen when they start: ``calledElement="${...}"`` or
-    ``camunda:calledElementBinding="version"``. Returns activity id -> (calledElement, binding,
-    calledElementVersion); the document's ``calledElement`` becomes a placeholder the parser accepts
-    (the schema types it as a QName)."""
+    ``camunda:calledElementBinding="version"`` or ``"versionTag"``. Returns activity id ->
+    (calledElement, binding, calledElementVersion or calledElementVersionTag); the document's
+    ``calledElement`` becomes a placeholder the parser accepts (the schema types it as a QName)."""
     cam = "{http://camunda.org/schema/1.0/bpmn}"
     out: dict[str, tuple[str, str | None, str | None]] = {}
     for activity in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity"):
@@ -183,10 +187,28 @@ def _dynamic_calls(root: etree._Element) -> dict[str, tuple[str, str | None, str
         activity_id = activity.get("id") or ""
         if not called or not activity_id:
             continue
-        if "${" in called or "#{" in called or binding == "version":
-            out[activity_id] = (called.strip(), binding, activity.get(f"{cam}calledElementVersion"))
+        if "${" in called or "#{" in called or binding in ("version", "versionTag"):
+            version = activity.get(f"{cam}calledElementVersion{'Tag' if binding == 'versionTag' else ''}")
+            out[activity_id] = (called.strip(), binding, version)
             activity.set("calledElement", f"{shapes.GENERATED_PREFIX}call_{activity_id}")
     return out
+
+
+def _version_bindings(root: etree._Element) -> tuple[dict[str, str], frozenset[str]]:
+    """Each process's ``camunda:versionTag``, and the processes called with binding ``deployment``."""
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    cam = "{http://camunda.org/schema/1.0/bpmn}"
+    tags = {
+        p.get("id") or "": (p.get(f"{cam}versionTag") or "").strip()
+        for p in root.iter(f"{bpmn}process")
+        if (p.get(f"{cam}versionTag") or "").strip()
+    }
+    bound = frozenset(
+        (a.get("calledElement") or "").strip()
+        for a in root.iter(f"{bpmn}callActivity")
+        if a.get(f"{cam}calledElementBinding") == "deployment"
+    )
+    return tags, bound
 
 
 def _annotate_call_activities(
@@ -305,6 +327,7 @@ class SpecLibrary:
 
         problems.extend(cycle_problems(root, self.budget.min_timer_cycle))
         dynamic_calls = _dynamic_calls(root)
+        version_tags, deployment_bound = _version_bindings(root)
         try:
             _schema_validator().validate(root, filename=name)
         except ValidationException as exc:
@@ -394,6 +417,8 @@ class SpecLibrary:
             called,
             interrupting_starts=interrupting,
             signal_payloads=signal_payloads,
+            version_tags=version_tags,
+            deployment_bound=deployment_bound,
         )
 
     # -- registry --------------------------------------------------------------------------------
@@ -441,6 +466,22 @@ class SpecLibrary:
                 raise NotFoundError(f"no version {version} of process definition '{key}'")
             return versions[version]
 
+    def get_by_version_tag(self, key: str, tag: str) -> ProcessDefinition:
+        """The one version of ``key`` whose ``camunda:versionTag`` is ``tag`` (Camunda's binding
+        ``versionTag``); NotFoundError when none or several are."""
+        with self._lock:
+            found = [
+                d for d in self._definitions.get(key, {}).values() if d.document.version_tags.get(key) == tag
+            ]
+        if not found:
+            raise NotFoundError(f"no processes deployed with key = '{key}', versionTag = '{tag}'")
+        if len(found) > 1:
+            raise NotFoundError(
+                f"There are '{len(found)}' results for a process definition with key '{key}', "
+                f"versionTag '{tag}'"
+            )
+        return found[0]
+
     def definitions(self) -> list[ProcessDefinition]:
         with self._lock:
             return [d for versions in self._definitions.values() for d in versions.values()]
@@ -472,8 +513,12 @@ class SpecLibrary:
             for target in current.document.called.get(current.key, ()):
                 if target in resolved:
                     continue
+                version = pins.get(target)
+                if version is None and target in current.document.deployment_bound:
+                    with self._lock:  # the version this very document deployed
+                        version = self._by_hash.get((target, current.sha256))
                 try:
-                    called = self.get(target, pins.get(target))
+                    called = self.get(target, version)
                 except NotFoundError as exc:
                     raise NotFoundError(
                         f"process '{current.key}' calls '{target}', which is not deployed"

@@ -64,7 +64,7 @@ def _execute(original: Any) -> Any:
 
         from engine import expression
         from engine.errors import ExpressionError
-        from engine.expression.scripts import juel_set_variable
+        from engine.executions import on_task
         from engine.spiff_support import _plain_value, current_now
 
         kind, text, result_variable = implementation
@@ -72,12 +72,9 @@ def _execute(original: Any) -> Any:
         try:
             if kind == "text":
                 value = text
-            elif kind == "juel" and juel_set_variable(text) is not None:
-                name, source = juel_set_variable(text) or ("", "")
-                sets[name] = expression.evaluate(source, task.data, now=current_now())
-                value = None
             elif kind == "juel":
-                value = expression.evaluate(text, task.data, now=current_now())
+                with on_task(task):  # execution.setVariable(...) sets what it names, as in Camunda
+                    value = expression.evaluate(text, task.data, now=current_now())
             else:
                 sets, value = expression.run_foreign_script(text, task.data, now=current_now())
         except ExpressionError as exc:

@@ -139,8 +139,11 @@ def _evaluator(task_spec: Any, task: Any) -> tuple[Any, Any]:
     from engine.spiff_support import _plain_value, current_now
 
     def evaluate(text: str, scope: Mapping[str, Any]) -> Any:
+        from engine.executions import on_task
+
         try:
-            return _plain_value(expression.evaluate(text, scope, now=current_now()))
+            with on_task(task, scope, read_only=True):
+                return _plain_value(expression.evaluate(text, scope, now=current_now()))
         except ExpressionError as exc:
             raise WorkflowTaskException(
                 f"{task_spec.bpmn_id}: input/output parameter '{text}': {exc}", task=task

@@ -31,6 +31,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import (
+    executions,
     expression,
     external_tasks,
     forms,
@@ -40,7 +41,7 @@ from engine import (
     signals,
     spiff_support,
 )
-from engine.budget import StepBudget, StepMeter, Ticker, current_meter, metered
+from engine.budget import StepBudget, StepMeter, Ticker, current_meter, cycle_minimum_text, metered
 from engine.camunda import DocumentInfo, UserTaskInfo
 from engine.clock import Clock
 from engine.definition import Bundle, SpecLibrary
@@ -123,7 +124,8 @@ class _Step:
         mappings = self.bundle.signal_payloads.get(element or "", ())
 
         def evaluate(text: str) -> Any:
-            return _json_value(expression.evaluate(text, task.data, now=spiff_support.current_now()))
+            with executions.on_task(task, read_only=True):
+                return _json_value(expression.evaluate(text, task.data, now=spiff_support.current_now()))
 
         variables, business_key = signals.evaluate_payload(mappings, task.data, evaluate)
         name = signals.signal_name(task.task_spec.event_definition, task.data) or ""
@@ -202,8 +204,8 @@ class _Step:
                 if period < minimum:
                     raise TimerCycleTooShort(
                         element,
-                        f"the timer cycle repeats every {period.total_seconds():g} s; the shortest "
-                        f"period allowed is {minimum.total_seconds():g} s",
+                        f"the timer cycle repeats every {period.total_seconds():g} s; "
+                        + cycle_minimum_text(minimum),
                     )
 
 
@@ -562,8 +564,12 @@ class Runtime:
         ):
             yield meter
 
-    def _resolve_call(self, key: str, version: int | None) -> tuple[int, dict[str, Any]]:
+    def _resolve_call(
+        self, key: str, version: int | None, version_tag: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """A process called by a call activity that chooses it when it starts: its version and specs."""
+        if version_tag is not None:
+            version = self.library.get_by_version_tag(key, version_tag).version
         bundle = self.library.bundle(key, version)
         return bundle.top.version, {key: bundle.top.spec, **bundle.subprocess_specs}
 
@@ -579,11 +585,13 @@ class Runtime:
         signal: str | None = None,
         message: str | None = None,
         initiator: str | None = None,
+        instance_id: str | None = None,
     ) -> StepResult:
         """Create an instance and run it to its first wait state.
 
         ``initiator`` is the user who starts it: a start event's ``camunda:initiator`` names the
         variable that holds it, as Camunda's authenticated user.
+        ``instance_id`` is the id storage gives the instance (``execution.id`` in expressions).
 
         With ``signal``, the instance starts at the signal start event for that signal (a broadcast
         reached the process definition); NotFoundError when the process has none. Without it, a
@@ -602,6 +610,7 @@ class Runtime:
             workflow = BpmnWorkflow(
                 bundle.top.spec, dict(bundle.subprocess_specs), script_engine=self.script_engine
             )
+            _bind_identity(workflow, instance_id, business_key, bundle)
             start = workflow.get_next_task(state=TaskState.READY)
             if start is not None:
                 start.data.update(clean)
@@ -941,9 +950,9 @@ class Runtime:
         for name, raw in properties.items():
             if "${" in raw or "#{" in raw:
                 try:
-                    out[name] = _json_value(
-                        expression.evaluate(raw, task.data, now=spiff_support.current_now())
-                    )
+                    with executions.on_task(task, read_only=True):
+                        value = expression.evaluate(raw, task.data, now=spiff_support.current_now())
+                    out[name] = _json_value(value)
                 except ExpressionError:
                     out[name] = None
             else:
@@ -972,6 +981,7 @@ class Runtime:
         bundle = self.library.bundle(state["process"], state["version"], state.get("pins"))
         workflow = serialization.restore(state["workflow"], bundle.top.spec, dict(bundle.subprocess_specs))
         workflow.script_engine = self.script_engine
+        _bind_identity(workflow, state.get("instanceId"), state.get("businessKey"), bundle)
         return workflow, bundle, state.get("businessKey")
 
     @staticmethod
@@ -1073,7 +1083,8 @@ class Runtime:
                 return None
             if "${" in raw or "#{" in raw:
                 try:
-                    return _json_value(expression.evaluate(raw, task.data, now=now))
+                    with executions.on_task(task, read_only=True):
+                        return _json_value(expression.evaluate(raw, task.data, now=now))
                 except ExpressionError:
                     return None
             return raw
@@ -1200,6 +1211,9 @@ class Runtime:
             "businessKey": business_key,
             "workflow": serialization.dump(workflow),
         }
+        identity = executions.identity_of(workflow)
+        if identity is not None and identity.instance_id is not None:
+            state["instanceId"] = identity.instance_id
         return StepResult(
             state=state,
             status=status,
@@ -1219,6 +1233,14 @@ class Runtime:
             audit=tuple(step.audit),
             at=now,
         )
+
+
+def _bind_identity(
+    workflow: BpmnWorkflow, instance_id: str | None, business_key: str | None, bundle: Bundle
+) -> None:
+    """What ``execution.id``, ``processBusinessKey`` and ``processDefinitionId`` read in this workflow."""
+    definition = f"{bundle.top.key}:{bundle.top.version}"
+    executions.bind(workflow, executions.Identity(instance_id, business_key, definition))
 
 
 class _SpecHolder:

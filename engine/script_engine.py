@@ -70,8 +70,12 @@ class SafeScriptEngine(PythonScriptEngine):
     def evaluate(
         self, task: Any, expression_text: str, external_context: Mapping[str, Any] | None = None
     ) -> Any:
+        from engine.executions import on_task
+
         try:
-            return self.environment.evaluate(expression_text, task.data, external_context)
+            variables = ChainMap(dict(external_context), task.data) if external_context else None
+            with on_task(task, variables):
+                return self.environment.evaluate(expression_text, task.data, external_context)
         except ExpressionError as exc:
             # Camunda's words for a variable the expression names but the instance lacks
             unknown = "Unknown property used in expression: " if isinstance(exc, UnknownVariableError) else ""

@@ -142,11 +142,16 @@ def _cron_cycle_complete(original: Any) -> Any:
 
 
 def _repeats(my_task: Any) -> bool:
-    """A timer cycle repeats on a boundary event or a start event; elsewhere it fires once, as in Camunda."""
+    """A timer cycle repeats on a non-interrupting boundary event or a start event; elsewhere it fires
+    once, as in Camunda (an interrupting boundary event's first firing cancels the activity, and the
+    cycle with it; re-entering the activity starts a new one)."""
     from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
     from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
-    return isinstance(my_task.task_spec, BoundaryEvent | StartEvent)
+    spec = my_task.task_spec
+    if isinstance(spec, BoundaryEvent):
+        return not getattr(spec, "cancel_activity", False)
+    return isinstance(spec, StartEvent)
 
 
 def _cycle_has_fired(original: Any) -> Any:
@@ -349,9 +354,11 @@ def _evaluate_for(task_spec: Any, text: str, variables: Mapping[str, Any], task:
 
     from engine import expression
     from engine.errors import ExpressionError
+    from engine.executions import on_task
 
     try:
-        return _plain_value(expression.evaluate(text, variables, now=current_now()))
+        with on_task(task, variables, read_only=True):
+            return _plain_value(expression.evaluate(text, variables, now=current_now()))
     except ExpressionError as exc:
         raise WorkflowTaskException(f"{task_spec.bpmn_id}: {what} '{text}': {exc}", task=task) from exc
 
@@ -520,8 +527,9 @@ _call_resolver: contextvars.ContextVar[Any] = contextvars.ContextVar("engine_cal
 
 @contextlib.contextmanager
 def resolving_calls(resolver: Any) -> Iterator[None]:
-    """Run the enclosed step with ``resolver(key, version)`` -> (version, specs by name) for calls
-    whose process is chosen when they start (``calledElement="${...}"``, binding ``version``)."""
+    """Run the enclosed step with ``resolver(key, version, version_tag)`` -> (version, specs by name)
+    for calls whose process is chosen when they start (``calledElement="${...}"``, binding
+    ``version`` or ``versionTag``)."""
     token = _call_resolver.set(resolver)
     try:
         yield
@@ -529,7 +537,7 @@ def resolving_calls(resolver: Any) -> Iterator[None]:
         _call_resolver.reset(token)
 
 
-def _dynamic_target(task_spec: Any, my_task: Any) -> tuple[str, int | None]:
+def _dynamic_target(task_spec: Any, my_task: Any) -> tuple[str, int | None, str | None]:
     called, binding, version_text = task_spec.dynamic_call
     data = my_task.data
     key = called
@@ -540,6 +548,15 @@ def _dynamic_target(task_spec: Any, my_task: Any) -> tuple[str, int | None]:
             f"{task_spec.bpmn_id}: calledElement '{called}' gives {key!r}, not a process key", task=my_task
         )
     version: int | None = None
+    if binding == "versionTag":
+        tag: Any = (version_text or "").strip()
+        if "${" in tag or "#{" in tag:
+            tag = _evaluate_for(task_spec, tag, data, my_task, "calledElementVersionTag")
+        if not isinstance(tag, str) or not tag:
+            raise WorkflowTaskException(
+                f"{task_spec.bpmn_id}: calledElementVersionTag gives {tag!r}, not a version tag", task=my_task
+            )
+        return key.strip(), None, tag
     if binding == "version":
         raw: Any = (version_text or "").strip()
         if "${" in raw or "#{" in raw:
@@ -550,7 +567,7 @@ def _dynamic_target(task_spec: Any, my_task: Any) -> tuple[str, int | None]:
             raise WorkflowTaskException(
                 f"{task_spec.bpmn_id}: calledElementVersion '{raw}' is not a whole number", task=my_task
             ) from exc
-    return key.strip(), version
+    return key.strip(), version, None
 
 
 def _start_workflow(original: Any) -> Any:
@@ -558,15 +575,15 @@ def _start_workflow(original: Any) -> Any:
         if getattr(self, "dynamic_call", None) is None:
             return original(self, my_task)  # type: ignore[no-any-return]
         resolver = _call_resolver.get()
-        key, version = _dynamic_target(self, my_task)
+        key, version, tag = _dynamic_target(self, my_task)
         top = my_task.workflow.top_workflow
         pinned = top.data.setdefault(DYNAMIC_CALLS, {})
-        if version is None and key in pinned:
+        if version is None and tag is None and key in pinned:
             version = pinned[key]  # one version of a process per instance
         if resolver is None:
             raise WorkflowTaskException(f"{self.bpmn_id}: no process library to call '{key}'", task=my_task)
         try:
-            resolved, specs = resolver(key, version)
+            resolved, specs = resolver(key, version, tag)
         except Exception as exc:  # noqa: BLE001 - NotFoundError and the like: a process error naming it
             my_task.error()
             raise WorkflowTaskException(f"{self.bpmn_id}: cannot call '{key}': {exc}", task=my_task) from exc

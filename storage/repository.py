@@ -54,6 +54,9 @@ class InstanceRecord:
 
 
 def _record(row: Any) -> InstanceRecord:
+    state = row.state
+    if isinstance(state, dict) and "instanceId" not in state:
+        state = {**state, "instanceId": row.id}  # stored before the state carried its id
     return InstanceRecord(
         id=row.id,
         process_key=row.process_key,
@@ -63,7 +66,7 @@ def _record(row: Any) -> InstanceRecord:
         scenario=row.scenario,
         status=row.status,
         revision=row.revision,
-        state=row.state,
+        state=state,
         variables=row.variables,
         active_elements=list(row.active_elements or []),
         created_at=row.created_at,

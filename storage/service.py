@@ -8,6 +8,7 @@ wins, the other gets a ConflictError and nothing of it is written.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -198,6 +199,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         start_vars = dict(variables or {})
         if gemeente is not None:
             start_vars.setdefault("gemeente", gemeente)
+        instance_id = str(uuid.uuid4())
         result = self.runtime.start(
             process_key,
             business_key=business_key,
@@ -206,12 +208,14 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
             version=definition.version,
             message=message,
             initiator=initiator,
+            instance_id=instance_id,
         )
         view: dict[str, Any] = {}
         with write_connection(self.db) as conn, conn.begin():
             record = repo.insert_instance(
                 conn,
                 result,
+                instance_id=instance_id,
                 business_key=business_key,
                 gemeente=gemeente,
                 actor=actor,

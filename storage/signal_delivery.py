@@ -207,6 +207,7 @@ class SignalDelivery:
         assert delivery.process_key is not None
         self.load_definitions()
         result: StepResult | None
+        instance_id = str(uuid.uuid4())
         try:
             result = self.runtime.start(
                 delivery.process_key,
@@ -215,6 +216,7 @@ class SignalDelivery:
                 actor=actor,
                 version=delivery.version,
                 signal=delivery.signal_name,
+                instance_id=instance_id,
             )
         except (NotFoundError, EngineError) as exc:
             logger.warning("signal start of %s skipped: %s", delivery.process_key, exc)
@@ -228,6 +230,7 @@ class SignalDelivery:
                 record = repo.insert_instance(
                     conn,
                     result,
+                    instance_id=instance_id,
                     business_key=delivery.business_key,
                     gemeente=delivery.gemeente,
                     actor=actor,

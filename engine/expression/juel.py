@@ -24,6 +24,7 @@ from engine.expression.dates import (
     _one_arg,
     to_utc_datetime,
 )
+from engine.expression.execution import EXECUTION_METHODS, Execution, require_execution
 from engine.expression.limits import (
     _MAX_NUMBER_TEXT,
     MAX_DEPTH,
@@ -150,7 +151,7 @@ _MAP_METHODS: dict[str, Callable[[Any, list[Any]], Any]] = {
 }
 
 _JUEL_METHODS = frozenset(_DATETIME_METHODS) | frozenset(_STRING_METHODS) | frozenset(_LIST_METHODS)
-_JUEL_METHODS |= frozenset(_MAP_METHODS)
+_JUEL_METHODS |= frozenset(_MAP_METHODS) | frozenset(EXECUTION_METHODS)
 _JUEL_FUNCTIONS = {"dateTime": (0, 1), "now": (0, 0)}
 
 
@@ -657,6 +658,8 @@ def _el_index(value: Any) -> int | None:
 def _el_property(base: Any, key: Any, shown: str) -> Any:
     if base is None:
         return None
+    if isinstance(base, Execution):
+        return base.get_property(key)
     if isinstance(base, Mapping):
         if key in base:
             return base[key]
@@ -682,12 +685,10 @@ class _JuelInterpreter:
     def lookup(self, name: str) -> Any:
         if self.context is not None and name in self.context:
             return self.context[name]
+        if name == "execution":  # Camunda resolves it before any variable of that name
+            return require_execution(name)
         if name in self.variables:
             return self.variables[name]
-        if name == "execution":
-            raise UnknownVariableError(
-                "Camunda's 'execution' object (as in execution.processBusinessKey) is not available here"
-            )
         raise UnknownVariableError(f"unknown variable '{name}'")
 
     def visit(self, node: _Node) -> Any:
@@ -761,7 +762,9 @@ class _JuelInterpreter:
     @staticmethod
     def method(target: Any, name: str, args: list[Any]) -> Any:
         table: Mapping[str, Callable[[Any, list[Any]], Any]]
-        if isinstance(target, DateTime):
+        if isinstance(target, Execution):
+            table = EXECUTION_METHODS
+        elif isinstance(target, DateTime):
             table = _DATETIME_METHODS
         elif isinstance(target, str):
             table = _STRING_METHODS

@@ -5,7 +5,7 @@ Ports of ``el/ExpressionManagerTest`` (the ones without Java beans) and EL cases
 
 from __future__ import annotations
 
-from tests.camunda.conftest import RESOURCES, Camunda
+from tests.camunda.conftest import Camunda
 
 
 def test_method_expressions(camunda: Camunda) -> None:
@@ -110,17 +110,6 @@ def test_javascript_set_variable(camunda: Camunda) -> None:
     """ScriptTaskTest.testJavascriptProcessVarVisibility's first statement: execution.setVariable in JavaScript"""
     camunda.deploy(_script_process("javascript", "execution.setVariable('foo', 'a');"))
     assert camunda.start("testProcess")["variables"]["foo"] == "a"
-
-
-def test_set_script_result_to_process_variable(camunda: Camunda) -> None:
-    """ScriptTaskTest.testSetScriptResultToProcessVariable (the task reading ``execution.id`` aside)"""
-    body = (RESOURCES / "ScriptTaskTest.testSetScriptResultToProcessVariable.bpmn20.xml").read_bytes()
-    camunda.deploy(body.replace(b"#{execution.id}", b"#{'instance'}"))
-    instance = camunda.start(
-        "setScriptResultToProcessVariable", {"echo": "hello", "existingProcessVariableName": "one"}
-    )
-    assert instance["variables"]["existingProcessVariableName"] == "hello"
-    assert instance["variables"]["newProcessVariableName"] == "instance"
 
 
 def test_scripts_that_need_an_engine_are_refused(camunda: Camunda) -> None:

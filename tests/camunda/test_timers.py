@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.camunda.conftest import Camunda
+from tests.camunda.conftest import RESOURCES, Camunda
 
 
 def _count(camunda: Camunda, instance: dict, element: str) -> int:
@@ -85,11 +85,25 @@ def test_cron_cycle_that_quartz_refuses_is_refused_at_deploy(camunda: Camunda) -
         assert flagged and reason in flagged[0]["message"], errors
 
 
-def test_cron_cycle_shorter_than_the_minimum_is_refused_at_deploy(camunda: Camunda) -> None:
-    """BoundaryTimerEventTest.testRepeatingTimerWithCancelActivity's ``0/2 * * * * ?`` fires every 2 s."""
-    errors = camunda.deploy_fails("BoundaryTimerEventTest.testRepeatingTimerWithCancelActivity.bpmn20.xml")
+def test_repeating_timer_with_cancel_activity(camunda: Camunda) -> None:
+    """BoundaryTimerEventTest.testRepeatingTimerWithCancelActivity: a ``0/2 * * * * ?`` cycle that
+    cancels the task and re-enters it: one timer and one task after each firing"""
+    camunda.deploy("BoundaryTimerEventTest.testRepeatingTimerWithCancelActivity.bpmn20.xml")
+    instance = camunda.start("repeatingTimerAndCallActivity")
+    assert len(camunda.timers(instance)) == 1 and len(camunda.tasks(instance)) == 1
+    first = camunda.tasks(instance)[0]["id"]
+    after = camunda.fire(camunda.timers(instance)[0])
+    assert len(after["timers"]) == 1 and len(after["openTasks"]) == 1
+    assert after["openTasks"][0]["id"] != first  # the task was cancelled and entered again
+
+
+def test_cycle_shorter_than_the_setting_is_refused_naming_event_and_setting(camunda: Camunda) -> None:
+    """A cycle shorter than INBURGERING_TIMER_CYCLE_MIN_SECONDS (default 1 s) is refused at deploy"""
+    body = (RESOURCES / "BoundaryTimerEventTest.testRepeatingTimerWithCancelActivity.bpmn20.xml").read_bytes()
+    errors = camunda.deploy_fails(body.replace(b"0/2 * * * * ?", b"R/PT0.5S"))
     flagged = [e for e in errors if e.get("elementId") == "boundarytimer1"]
-    assert flagged and "repeats every 2 s" in flagged[0]["message"], errors
+    assert flagged and "repeats every 0.5 s" in flagged[0]["message"], errors
+    assert "INBURGERING_TIMER_CYCLE_MIN_SECONDS" in flagged[0]["message"]
 
 
 def test_cron_cycle_on_a_non_interrupting_boundary_event_repeats_on_the_local_clock(camunda: Camunda) -> None:
