@@ -25,7 +25,15 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Problem
 
-__all__ = ["ExternalTaskDefinition", "OpenExternalTask", "annotate", "check_document", "definitions"]
+__all__ = [
+    "ExternalTaskDefinition",
+    "OpenExternalTask",
+    "annotate",
+    "check_document",
+    "definitions",
+    "has_local_scope",
+    "task_variables",
+]
 
 _BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 _CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
@@ -187,3 +195,17 @@ def open_tasks(tasks: Iterable[Any], created_at: Any) -> list[OpenExternalTask]:
             )
         )
     return out
+
+
+def has_local_scope(task_spec: Any) -> bool:
+    """Whether the task can hold variables of its own (``camunda:inputOutput`` input parameters)."""
+    return bool(getattr(task_spec, "camunda_io", None))
+
+
+def task_variables(task: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a worker fetching ``task`` sees: every variable visible at the task, and (Camunda's
+    ``localVariables``) only those local to it: its input parameters while it waits."""
+    visible = {k: v for k, v in task.data.items() if not str(k).startswith("_")}
+    state = task.internal_data.get("camundaIo") or {}
+    local = {k: visible[k] for k in state.get("locals", {}) if k in visible}
+    return visible, local

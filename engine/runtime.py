@@ -722,6 +722,26 @@ class Runtime:
             raise TaskNotOpenError(f"external task {task_id} is no longer open")
         return task
 
+    def external_task_variables(
+        self, state: Mapping[str, Any], task_id: str, element_id: str, *, local: bool
+    ) -> dict[str, Any] | None:
+        """The variables a worker fetching external task ``task_id`` sees (with ``local``: only those
+        local to the task); None when they are the instance's variables (the task has no scope)."""
+        bundle = self.library.bundle(state["process"], state["version"], state.get("pins"))
+        specs = (bundle.top.spec, *bundle.subprocess_specs.values())
+        scoped = any(
+            external_tasks.has_local_scope(ts)
+            for spec in specs
+            if spec is not None
+            for ts in spec.task_specs.values()
+            if getattr(ts, "bpmn_id", None) == element_id
+        )
+        if not scoped:
+            return {} if local else None
+        workflow, _, _ = self._load(state)
+        visible, own = external_tasks.task_variables(self._open_external_task(workflow, task_id))
+        return _json_dict(own if local else visible)
+
     def complete_external_task(
         self,
         state: Mapping[str, Any],

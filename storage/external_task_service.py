@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import NotFoundError
+from engine.errors import EngineError, NotFoundError
 from storage import external_task_store as store
 from storage import repository as repo
 from storage.db import write_connection
@@ -33,6 +33,8 @@ class FetchTopic:
     variables: tuple[str, ...] | None = None
     process_keys: tuple[str, ...] | None = None
     business_key: str | None = None
+    #: Camunda's ``localVariables``: only the variables local to the task
+    local_variables: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,18 @@ class ExternalTaskWork:
         out = []
         for task in locked:
             record = records.get(task.instance_id)
+            topic = wanted[task.topic]
             variables = dict(record.variables) if record is not None else {}
-            names = wanted[task.topic].variables
+            if record is not None:
+                try:
+                    scoped = self.runtime.external_task_variables(
+                        record.state, task.id, task.element_id, local=topic.local_variables
+                    )
+                except EngineError:  # the instance moved on since the lock: its variables as stored
+                    scoped = {} if topic.local_variables else None
+                if scoped is not None:
+                    variables = scoped
+            names = topic.variables
             if names is not None:
                 variables = {k: v for k, v in variables.items() if k in names}
             out.append(LockedTask(task, variables, record.business_key if record is not None else None))

@@ -90,7 +90,13 @@ class FetchTopicIn(StrictSchema):
         allow_none=True,
         metadata={"description": "names of the variables to return; all when absent"},
     )
-    localVariables = fields.Boolean(metadata={"description": "accepted; there are no local variables"})
+    localVariables = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "only the variables local to the task (its input parameters), as Camunda's; "
+            "else every variable visible at the task"
+        },
+    )
     businessKey = fields.String(
         validate=validate.Length(1, 100),
         metadata={"description": "only tasks of instances with this business key"},
@@ -223,6 +229,7 @@ def fetch_and_lock_external_tasks(json_data: dict[str, Any]) -> Any:
             tuple(t["variables"]) if t.get("variables") is not None else None,
             process_keys=_process_keys(t),
             business_key=t.get("businessKey"),
+            local_variables=t["localVariables"],
         )
         for t in json_data["topics"]
     ]
