@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from app.api_docs import ASSET_URL, STATIC, VENDORED
 from tests.api.conftest import Api
+from tests.timing import patience
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
@@ -79,7 +80,7 @@ def live(api: Api) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
-        thread.join(10)
+        thread.join(patience(10))
 
 
 def test_swagger_ui_renders_in_chromium_with_no_internet(live: str) -> None:
@@ -100,10 +101,10 @@ def test_swagger_ui_renders_in_chromium_with_no_internet(live: str) -> None:
             route.abort()
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=patience(30) * 1000)
         try:
             page = browser.new_page()
-            page.set_default_timeout(20000)
+            page.set_default_timeout(patience(20) * 1000)
             page.route("**/*", only_local)
             page.goto(f"{live}/api/v1/docs")
             page.wait_for_selector(".opblock-tag-section")

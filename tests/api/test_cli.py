@@ -13,6 +13,7 @@ from app.cli import main
 from engine.clock import ManualClock
 from storage.db import make_engine
 from tests.conftest import FIXTURES, ROOT, T0
+from tests.timing import patience
 
 
 def run(db_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -24,7 +25,7 @@ def run(db_url: str, *args: str, stdin: str | None = None) -> subprocess.Complet
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=patience(120),
     )
 
 

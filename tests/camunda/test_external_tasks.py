@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from engine.clock import ManualClock
 from tests.api.conftest import Api, make_api
+from tests.timing import patience
 
 RESOURCES = Path(__file__).parent / "resources" / "externaltask"
 WORKER_ID = "aWorkerId"
@@ -468,7 +469,7 @@ def test_competing_workers_each_task_locked_by_exactly_one(db: Engine, clock: Ma
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=patience(60))
     assert not errors, errors
     every = [task_id for ids in got.values() for task_id in ids]
     assert len(every) == 40

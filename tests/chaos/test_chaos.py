@@ -17,11 +17,11 @@ deliveries of every event to a receiver on 127.0.0.1 over real HTTP. The randomn
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,7 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -56,6 +56,7 @@ from storage.service import WorkflowService
 from storage.webhook_schema import deliveries
 from tests.conftest import ROOT, _drop_schema, _postgres_engine, postgres_url
 from tests.scenario.scenario_support import FORMS
+from tests.timing import free_port, patience, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -96,12 +97,6 @@ def _receiver(received: Received) -> ThreadingHTTPServer:
 
 
 # -- the processes ---------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Fleet:
     """The serve process and two workers, each restartable after a SIGKILL."""
 
@@ -130,17 +125,17 @@ class Fleet:
     def start(self, name: str) -> None:
         command = [sys.executable, "-m", "app.cli", *self.commands[name]]
         with (self.logs / f"{name}.log").open("ab") as log:
+            # Its own process group: a kill takes gunicorn's worker processes with the master, even
+            # one the master is forking at that moment.
             self.procs[name] = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
 
     def kill(self, name: str) -> None:
         proc = self.procs[name]
-        if name == "serve":  # gunicorn's worker process would outlive its master
-            for child in _children(proc.pid):
-                os.kill(child, signal.SIGKILL)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=patience(10))
 
     def stop(self) -> None:
         for name, proc in self.procs.items():
@@ -148,14 +143,9 @@ class Fleet:
                 proc.send_signal(signal.SIGTERM)
         for name, proc in self.procs.items():
             try:
-                proc.wait(timeout=40)
+                proc.wait(timeout=patience(40))
             except subprocess.TimeoutExpired:
                 self.kill(name)
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return [int(p) for p in out.stdout.split()]
 
 
 # -- the load --------------------------------------------------------------------------------------
@@ -171,7 +161,7 @@ class Client:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=patience(10)) as response:  # noqa: S310
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             return exc.code, None
@@ -193,16 +183,6 @@ def pg() -> Iterator[tuple[Engine, str]]:
         _drop_schema(url, schema)
 
 
-def _wait(condition: Callable[[], bool], timeout: float) -> bool:
-    pause = threading.Event()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        pause.wait(0.2)
-    return condition()
-
-
 def test_chaos(pg: tuple[Engine, str], tmp_path: Path) -> None:
     db, url = pg
     rng = random.Random(SEED)
@@ -222,7 +202,7 @@ def test_chaos(pg: tuple[Engine, str], tmp_path: Path) -> None:
         }
     received = Received()
     receiver = _receiver(received)
-    port = _free_port()
+    port = free_port()
     fleet = Fleet(url, port, tmp_path)
     client = Client(port, tokens)
     acked: dict[str, list[Any]] = defaultdict(list)
@@ -230,7 +210,7 @@ def test_chaos(pg: tuple[Engine, str], tmp_path: Path) -> None:
     kills: Counter[str] = Counter()
     try:
         fleet.start("serve")
-        ready = _wait(lambda: client.call("GET", "/incidents", "bh")[0] == 200, 60)
+        ready = wait_for(lambda: client.call("GET", "/incidents", "bh")[0] == 200, 60, interval=0.2)
         assert ready, (tmp_path / "serve.log").read_text()[-3000:]
         status, body = client.call(
             "POST",
@@ -252,7 +232,9 @@ def test_chaos(pg: tuple[Engine, str], tmp_path: Path) -> None:
                 kills[victim] += 1
                 fleet.start(victim)
                 if victim == "serve":  # the load goes on once it answers again
-                    assert _wait(lambda: client.call("GET", "/incidents", "bh")[0] == 200, 60)
+                    assert wait_for(
+                        lambda: client.call("GET", "/incidents", "bh")[0] == 200, 60, interval=0.2
+                    )
                 next_kill = time.monotonic() + rng.uniform(0.3, 1.2)
             number += 1
             _one_request(rng, client, number, started_keys, acked)
@@ -273,7 +255,9 @@ def test_chaos(pg: tuple[Engine, str], tmp_path: Path) -> None:
                 ).scalar_one()
             return due == 0 and pending == 0 and undispatched == 0
 
-        assert _wait(settled, SETTLE_SECONDS), "the fleet did not finish the due work after the kills"
+        assert wait_for(settled, SETTLE_SECONDS, interval=0.2), (
+            "the fleet did not finish the due work after the kills"
+        )
     finally:
         fleet.stop()
         receiver.shutdown()

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from scenario_support import BPMN_DIR, ROOT, T0, Journey
 
+from tests.timing import patience
+
 FILES = sorted(BPMN_DIR.glob("*.bpmn"))
 
 
@@ -27,7 +29,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=patience(120),
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return out
@@ -44,7 +46,7 @@ def test_the_saved_files_lint_clean(saved: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=patience(120),
     )
     assert run.returncode == 0, run.stdout + run.stderr
 

@@ -10,6 +10,8 @@ import pytest
 from lxml import etree
 from scenario_support import BPMN_DIR, ROOT
 
+from tests.timing import patience
+
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 FILES = sorted(BPMN_DIR.glob("*.bpmn"))
@@ -165,6 +167,10 @@ def test_bpmn_moddle_reports_no_warnings() -> None:
         pytest.skip("node_modules is not installed (run `npm ci`); `make lint` runs this check too")
     files = [str(p.relative_to(ROOT)) for p in FILES]
     run = subprocess.run(
-        ["node", "tools/check_moddle.mjs", *files], cwd=ROOT, capture_output=True, text=True, timeout=120
+        ["node", "tools/check_moddle.mjs", *files],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=patience(120),
     )
     assert run.returncode == 0, run.stdout + run.stderr

@@ -15,6 +15,7 @@ from storage.errors import ConflictError, NotFound
 from storage.schema import audit_entries, message_waits, outbox_events, process_instances, timers, user_tasks
 from storage.service import WorkflowService
 from tests.conftest import FIXTURES, T0
+from tests.timing import patience
 
 
 @pytest.fixture
@@ -128,7 +129,7 @@ def test_two_concurrent_completions_exactly_one_wins(service: WorkflowService, d
 
     def slow_complete(*args, **kwargs):
         result = original(*args, **kwargs)
-        barrier.wait(timeout=10)  # both have run the engine before either writes
+        barrier.wait(timeout=patience(10))  # both have run the engine before either writes
         return result
 
     service.runtime.complete_task = slow_complete  # type: ignore[method-assign]
@@ -144,7 +145,7 @@ def test_two_concurrent_completions_exactly_one_wins(service: WorkflowService, d
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=30)
+        t.join(timeout=patience(30))
     assert sorted(outcomes) == ["conflict", "ok"]
     final = service.get(rec.id)
     assert final.revision == 2

@@ -4,7 +4,7 @@
 
 With ``--pause-after N`` the worker sweeps N times, then claims one more batch, prints the claimed timer
 ids as a JSON line and blocks on stdin before firing them: the test kills it there, mid-batch. At the
-end it prints its totals as a JSON line. Between empty sweeps it waits a short poll interval, as the
+end it prints its totals as a JSON line (with its longest sweep in seconds). Between empty sweeps it waits a short poll interval, as the
 scheduler would; it gives up after ``--deadline`` seconds (exit status 3).
 """
 
@@ -54,10 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdin.read()  # blocks until killed (or the pipe closes)
             raise SystemExit(4)
 
-    totals = {"fired": 0, "conflicts": 0, "errors": 0, "claimed": 0, "sweeps": 0}
+    totals: dict[str, float] = {"fired": 0, "conflicts": 0, "errors": 0, "claimed": 0, "sweeps": 0}
+    totals["longest_sweep"] = 0.0
     idle = threading.Event()
     give_up = time.monotonic() + args.deadline
     while time.monotonic() < give_up:
+        began = time.monotonic()
         report = sweep_timers(
             (db, workflow, clock),
             worker_id=worker_id,
@@ -67,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             on_claimed=maybe_pause,
         )
         sweeps += 1
+        totals["longest_sweep"] = max(totals["longest_sweep"], time.monotonic() - began)
         for key in ("fired", "conflicts", "errors", "claimed"):
             totals[key] += getattr(report, key)
         totals["sweeps"] = sweeps

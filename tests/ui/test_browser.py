@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.orgs import add_organisation, add_user
 from storage.service import WorkflowService
+from tests.timing import free_port, patience
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,12 +39,6 @@ USERS = {
     "km.amsterdam": ("GM0363", "klantmanager"),
     "cm.coa": ("COA", "casemanager"),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _prepare(url: str) -> dict[str, str]:
@@ -98,7 +92,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("served")
     url = f"sqlite:///{folder / 'tasklist.db'}"
     ids = _prepare(url)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INBURGERING_")}
     env.update(DATABASE_URL=url, INBURGERING_VAR_DIR=str(folder / "var"), PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--no-worker"]
@@ -119,15 +113,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
     threading.Thread(target=drain, daemon=True).start()
     try:
-        assert serving.wait(60) and proc.poll() is None, "".join(lines)
+        assert serving.wait(patience(60)) and proc.poll() is None, "".join(lines)
         base = f"http://127.0.0.1:{port}"
-        with urllib.request.urlopen(base + "/api/v1/health", timeout=60) as response:  # noqa: S310
+        with urllib.request.urlopen(base + "/api/v1/health", timeout=patience(60)) as response:  # noqa: S310
             assert response.status == 200
         yield Served(base, ids, folder / "var", url)
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=patience(20))
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -138,7 +132,9 @@ def browser(served: Served) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=patience(30) * 1000
+        )
         try:
             yield chromium
         finally:
@@ -148,7 +144,7 @@ def browser(served: Served) -> Iterator[Any]:
 def new_page(browser: Any, width: int = 1280, **options: Any) -> Any:
     context = browser.new_context(locale="nl-NL", viewport={"width": width, "height": 900}, **options)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(patience(15) * 1000)
     return page
 
 

@@ -26,6 +26,7 @@ from engine.clock import ManualClock
 from storage.db import write_connection
 from storage.orgs import add_organisation, create_token
 from storage.service import WorkflowService
+from tests.timing import free_port, patience
 from webhooks.signing import new_secret, sign_headers
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -169,7 +170,11 @@ class Receiver:
             def do_POST(self) -> None:
                 receiver._handle(self)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.port:
+            self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        else:
+            # A port no outgoing connection can take while the receiver is stopped and started again.
+            self.server = _bind_free(Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -221,7 +226,16 @@ class Receiver:
 
     def wait_for(self, predicate: Any, timeout: float = 20.0) -> bool:
         with self.changed:
-            return self.changed.wait_for(lambda: predicate(self), timeout=timeout)
+            return self.changed.wait_for(lambda: predicate(self), timeout=patience(timeout))
+
+
+def _bind_free(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    for _ in range(20):
+        try:
+            return ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        except OSError:  # taken since it was found free
+            continue
+    return ThreadingHTTPServer(("127.0.0.1", 0), handler)
 
 
 @pytest.fixture

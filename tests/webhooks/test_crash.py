@@ -16,6 +16,7 @@ from engine.clock import ManualClock
 from storage.service import WorkflowService
 from storage.webhook_schema import deliveries, delivery_attempts
 from tests.conftest import ROOT
+from tests.timing import patience
 from tests.webhooks.conftest import Parties, Receiver
 from tests.webhooks.test_delivery import EXPECTED, described, run_life, subscribe
 from webhooks.dispatch import LEASE
@@ -40,7 +41,7 @@ def _worker(db: Engine, clock: ManualClock, name: str) -> subprocess.Popen[str]:
 
 
 def _finish(proc: subprocess.Popen[str]) -> int:
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=patience(60))
     assert proc.returncode == 0, err
     return int(out.strip().splitlines()[-1])
 
@@ -59,15 +60,15 @@ def test_a_worker_killed_during_delivery_loses_no_event(
 
     def hold(_request: Any) -> int:
         arrived.set()
-        release.wait(timeout=30)
+        release.wait(timeout=patience(30))
         return 200
 
     receiver.script = [hold]
     worker = _worker(db, clock, "doomed")
     try:
-        assert arrived.wait(timeout=60), "the worker never delivered"
+        assert arrived.wait(timeout=patience(60)), "the worker never delivered"
         worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=30)
+        worker.wait(timeout=patience(30))
     finally:
         release.set()
     assert worker.returncode == -signal.SIGKILL

@@ -15,6 +15,7 @@ from engine.clock import ManualClock
 from storage.db import write_connection
 from storage.service import WorkflowService
 from storage.webhook_schema import deliveries, subscriptions
+from tests.timing import patience
 from tests.webhooks.conftest import BASE_URL, GM_A, GM_B, SECRET_KEY, V_A, V_B, Parties, Receiver
 from webhooks import backoff
 from webhooks.dispatch import deliver_pending
@@ -311,7 +312,7 @@ def test_two_workers_share_the_work_and_keep_the_order(
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=patience(60))
     assert receiver.failures == []
     arrivals = receiver.accepted()
     assert len(arrivals) == 16 and sum(results) == 16
