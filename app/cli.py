@@ -154,17 +154,30 @@ def _serve(args: argparse.Namespace, config: dict[str, Any]) -> int:
     return 0
 
 
-def cmd_worker(_args: argparse.Namespace, config: dict[str, Any]) -> int:
-    from app.worker import run_worker
+def cmd_worker(args: argparse.Namespace, config: dict[str, Any]) -> int:
+    if args.metrics_listen is not None:
+        config["WORKER_METRICS_LISTEN"] = args.metrics_listen
+    listen = config.get("WORKER_METRICS_LISTEN")
+    if listen:
+        # Its own listener serves its counts: kept out of a shared folder, they are scraped once.
+        # prometheus_client reads the variable when first imported, which must come after this.
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        from app.worker_metrics import parse_listen
 
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        parse_listen(str(listen))  # a bad address stops the command before anything starts
+    elif not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         print(
             "warning: PROMETHEUS_MULTIPROC_DIR is not set: this worker's metrics (timers fired, sweeps, "
-            "engine steps) are not served; set it to the folder `serve` uses (see Metrics)",
+            "engine steps) are not served; set it to the folder `serve` uses, or give the worker its "
+            "own listener with --metrics-listen (see Metrics)",
             file=sys.stderr,
         )
+    from app.worker import run_worker
 
-    run_worker(config)
+    def announce(url: str) -> None:
+        print(f"Worker metrics on {url} (a beheerder's bearer token)", flush=True)
+
+    run_worker(config, announce=announce)
     return 0
 
 
@@ -429,7 +442,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     serve.set_defaults(func=cmd_serve)
 
-    sub.add_parser("worker", help="fire timers and deliver webhooks only").set_defaults(func=cmd_worker)
+    worker = sub.add_parser("worker", help="fire timers and deliver webhooks only")
+    worker.add_argument(
+        "--metrics-listen",
+        metavar="[HOST:]PORT",
+        help="serve this worker's /metrics there, to a beheerder's bearer token (a bare port: 127.0.0.1; "
+        "default INBURGERING_WORKER_METRICS_LISTEN, else none)",
+    )
+    worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)

@@ -47,6 +47,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "MAX_MULTI_INSTANCES": ("INBURGERING_MAX_MULTI_INSTANCES", int),
     "LOG_FORMAT": ("INBURGERING_LOG_FORMAT", lambda v: v.strip().lower()),
     "LOG_LEVEL": ("INBURGERING_LOG_LEVEL", lambda v: v.strip().upper()),
+    "WORKER_METRICS_LISTEN": ("INBURGERING_WORKER_METRICS_LISTEN", str),
 }
 
 

@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.worker_metrics import parse_listen
 from engine.budget import StepBudget
 from storage.db import make_engine
 from storage.migrate import alembic_config
@@ -105,6 +106,19 @@ def check_config(config: Mapping[str, Any], *, database: bool = True) -> list[Fi
         error("INBURGERING_TIMER_POLL_SECONDS", "must be a positive number")
     elif poll > 60:
         warning("INBURGERING_TIMER_POLL_SECONDS", f"{poll:g} s: timers may fire up to that late")
+    listen = config.get("WORKER_METRICS_LISTEN")
+    if listen:
+        try:
+            address = parse_listen(str(listen))
+        except ValueError as exc:
+            error("INBURGERING_WORKER_METRICS_LISTEN", str(exc).partition(": ")[2])
+        else:
+            if not address.is_loopback():
+                warning(
+                    "INBURGERING_WORKER_METRICS_LISTEN",
+                    f"plain http on {address.host}: the beheerder token of every scrape crosses the "
+                    "network; keep it on a management network or behind a TLS proxy",
+                )
     if database:
         found.extend(_database_findings(url))
     return sorted(found, key=lambda f: f.level != ERROR)

@@ -121,6 +121,13 @@ SETTINGS: tuple[Setting, ...] = (
         "`serve` and `worker` on a machine so /metrics shows the worker's counts too, or for another WSGI "
         "server",
     ),
+    Setting(
+        "INBURGERING_WORKER_METRICS_LISTEN",
+        "none (no listener)",
+        "`[HOST:]PORT` where `inburgering worker` serves its own /metrics to a beheerder's bearer token "
+        "(also `--metrics-listen`); a bare port listens on 127.0.0.1, `0.0.0.0:9464` lets Prometheus on "
+        "another machine scrape it; its counts then stay out of `PROMETHEUS_MULTIPROC_DIR` (see Metrics)",
+    ),
     Setting("INBURGERING_CLI_TRACEBACK", "unset", "`1` shows a command's traceback instead of one line"),
 )
 

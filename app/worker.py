@@ -377,9 +377,22 @@ def start_in_process(app: Any) -> WorkerHandle:
     return WorkerHandle(scheduler, worker_id, stopping)
 
 
-def run_worker(config: dict[str, Any]) -> None:
-    """Run the jobs in the foreground until SIGINT or SIGTERM (``inburgering worker``)."""
+def run_worker(config: dict[str, Any], announce: Callable[[str], None] | None = None) -> None:
+    """Run the jobs in the foreground until SIGINT or SIGTERM (``inburgering worker``).
+
+    With ``WORKER_METRICS_LISTEN`` set the worker serves its own ``/metrics`` there
+    (:mod:`app.worker_metrics`); ``announce`` is told the address it listens on.
+    """
     services = build_services(load_config(config))
+    listener = None
+    listen = services.config.get("WORKER_METRICS_LISTEN")
+    if listen and services.metrics is not None:
+        from app.worker_metrics import MetricsListener, parse_listen
+
+        listener = MetricsListener(parse_listen(str(listen)), services.metrics.registry, services.db)
+        logger.info("worker metrics at %s", listener.address.url())
+        if announce is not None:
+            announce(listener.address.url())
     scheduler = BlockingScheduler(**_scheduler_options())
     stopping = Stopping()
     add_jobs(scheduler, services, stopping=stopping)
@@ -400,5 +413,7 @@ def run_worker(config: dict[str, Any]) -> None:
             scheduler.shutdown(wait=False)
     finally:
         stopping.wait_idle(STOP_TIMEOUT_SECONDS)  # the step or POST in flight
+        if listener is not None:
+            listener.close()
         services.db.dispose()
         logger.info("worker stopped")

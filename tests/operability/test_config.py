@@ -12,6 +12,7 @@ from app.cli import main as cli
 from app.config import load_config
 from app.config_check import ERROR, check_config
 from app.settings import SETTINGS, markdown_table
+from app.worker_metrics import parse_listen
 from tests.conftest import ROOT
 
 PRODUCTION = {
@@ -68,6 +69,10 @@ def test_a_production_configuration_has_no_errors() -> None:
             "error: INBURGERING_STEP_MAX_*: STEP_MAX_SECONDS must be positive",
         ),
         ({"INBURGERING_NODES": "veel"}, "error: INBURGERING_NODES: must be a whole number"),
+        (
+            {"INBURGERING_WORKER_METRICS_LISTEN": "overal:negen"},
+            "error: INBURGERING_WORKER_METRICS_LISTEN: 'overal:negen' is not [HOST:]PORT",
+        ),
     ],
 )
 def test_what_is_missing_or_unsafe_is_an_error(change: dict[str, str], expected: str) -> None:
@@ -108,3 +113,29 @@ def test_config_check_command_says_to_upgrade_the_database(
     monkeypatch.delenv("INBURGERING_SECRET_KEY")
     assert cli(["config", "check", "--no-database"]) == 1
     assert "error: INBURGERING_SECRET_KEY: not set" in capsys.readouterr().out
+
+
+def test_a_worker_metrics_listener_beyond_this_machine_is_a_warning() -> None:
+    def about_it(listen: str) -> list[str]:
+        environ = {**PRODUCTION, "INBURGERING_WORKER_METRICS_LISTEN": listen}
+        findings = check_config(load_config(environ=environ), database=False)
+        return [f.line() for f in findings if f.setting == "INBURGERING_WORKER_METRICS_LISTEN"]
+
+    assert about_it("9464") == [] and about_it("127.0.0.1:9464") == []
+    (line,) = about_it("0.0.0.0:9464")
+    assert line.startswith("warning: INBURGERING_WORKER_METRICS_LISTEN: plain http on 0.0.0.0")
+
+
+@pytest.mark.parametrize(
+    ("text", "host", "port"),
+    [("9464", "127.0.0.1", 9464), (" 0.0.0.0:9464 ", "0.0.0.0", 9464), ("[::]:0", "::", 0)],
+)
+def test_worker_metrics_addresses(text: str, host: str, port: int) -> None:
+    address = parse_listen(text)
+    assert (address.host, address.port) == (host, port)
+
+
+@pytest.mark.parametrize("bad", ["", ":9464", "host:", "1.2.3.4:65536", "[::1]9464", "x:-1"])
+def test_a_worker_metrics_address_that_is_not_one_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="WORKER_METRICS_LISTEN"):
+        parse_listen(bad)

@@ -19,6 +19,7 @@ from storage.orgs import create_token
 from storage.schema import audit_entries
 from storage.webhook_schema import deliveries
 from tests.operability.case_driver import Case, deploy_shipped
+from tests.timing import patience, wait_for
 from tests.webhooks.conftest import GM_A, Parties, Receiver, app_config
 from tests.webhooks.test_delivery import CONFIG, subscribe
 from webhooks.dispatch import deliver_pending
@@ -261,10 +262,12 @@ def test_under_gunicorn_the_worker_processes_counts_add_up(tmp_path: Any) -> Non
         )
         base = f"http://127.0.0.1:{port}"
         for _ in range(12):
-            with urllib.request.urlopen(f"{base}/api/v1/health") as answer:  # a new connection each time
+            with urllib.request.urlopen(
+                f"{base}/api/v1/health", timeout=patience(30)
+            ) as answer:  # a new connection each time
                 assert answer.status == 200
         request = urllib.request.Request(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(request) as answer:
+        with urllib.request.urlopen(request, timeout=patience(30)) as answer:
             text = answer.read().decode()
         counted = sum(
             s.value
@@ -276,7 +279,7 @@ def test_under_gunicorn_the_worker_processes_counts_add_up(tmp_path: Any) -> Non
         assert {p.name.split("_")[0] for p in (tmp_path / "metrics").iterdir()} >= {"counter", "histogram"}
     finally:
         server.terminate()
-        rest, _ = server.communicate(timeout=20)
+        rest, _ = server.communicate(timeout=patience(20))
     # the start-up summary (what was deployed, where it serves) is the command's own output on stdout
     logged = [json.loads(line) for line in [*lines, *rest.splitlines()] if line.startswith("{")]
     health = [e for e in logged if e.get("event") == "request" and e["route"] == "/api/v1/health"]
@@ -293,7 +296,6 @@ def test_a_separate_worker_s_counts_are_served_through_the_shared_metrics_folder
     import os
     import subprocess
     import sys
-    import time
 
     from engine.clock import SystemClock
     from storage.schema import timers as timer_rows
@@ -328,22 +330,22 @@ def test_a_separate_worker_s_counts_are_served_through_the_shared_metrics_folder
         stderr=subprocess.PIPE,
         text=True,
     )
+
+    def fired_or_died() -> bool:  # the worker's own pace: wait for its first sweep's work
+        if worker.poll() is not None:
+            return True
+        with db.connect() as conn:
+            left = conn.execute(
+                select(func.count()).select_from(timer_rows).where(timer_rows.c.id.in_(overdue))
+            ).scalar_one()
+        return left == 0
+
     try:
-        give_up = time.monotonic() + 90
-        while time.monotonic() < give_up:  # the worker's own pace: wait for its first sweep's work
-            with db.connect() as conn:
-                left = conn.execute(
-                    select(func.count()).select_from(timer_rows).where(timer_rows.c.id.in_(overdue))
-                ).scalar_one()
-            if left == 0:
-                break
-            assert worker.poll() is None, worker.communicate()[1]
-            time.sleep(0.2)
-        else:
-            raise AssertionError("the worker fired nothing within 90 s")
+        assert wait_for(fired_or_died, 90, interval=0.2), "the worker fired nothing in time"
+        assert worker.poll() is None, worker.communicate()[1]
     finally:
         worker.terminate()
-        _out, errors = worker.communicate(timeout=30)
+        _out, errors = worker.communicate(timeout=patience(30))
     assert worker.returncode == 0, errors
     assert "not served" not in errors  # the folder is set: no warning that its counts are lost
 
@@ -356,3 +358,118 @@ def test_a_separate_worker_s_counts_are_served_through_the_shared_metrics_folder
     assert value(samples, "inburgering_timer_lateness_seconds_bucket", le="3600.0") == 0
     assert value(samples, "inburgering_timer_sweep_duration_seconds_count") >= 1
     assert value(samples, "inburgering_engine_steps_total", kind="fire_due_timers", outcome="ok") >= 1
+
+
+def test_a_worker_on_another_machine_is_scraped_over_its_own_listener(
+    db: Engine, clock: ManualClock, parties: Parties, tmp_path: Any
+) -> None:
+    """``inburgering worker --metrics-listen`` in its own process, sharing no folder with anything:
+    after it fired an overdue timer, Prometheus scrapes the worker itself over HTTP with a beheerder's
+    token and finds its sweep, the timer it fired, how late it was and its engine step. Anyone else is
+    refused as at the service's /metrics, and its counts went to no shared folder."""
+    import os
+    import re
+    import selectors
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from engine.clock import SystemClock
+    from storage.schema import timers as timer_rows
+    from tests.conftest import ROOT
+    from tests.operability.conftest import current_schema
+
+    clock.set(SystemClock().now() - timedelta(weeks=4))  # its two-week term is overdue for the worker
+    app = create_app(app_config(db, clock))
+    deploy_shipped(app.extensions["inburgering"].workflow)
+    case = Case.start(app.extensions["inburgering"].workflow, clock, "1000000001", GM_A)
+    overdue = [t.id for t in case.timers() if t.due_at <= SystemClock().now()]
+    assert overdue
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INBURGERING_")}
+    env.update(
+        DATABASE_URL=db.url.render_as_string(hide_password=False),
+        PROMETHEUS_MULTIPROC_DIR=str(folder),  # set, but the worker's own listener takes its counts
+        INBURGERING_TIMER_POLL_SECONDS="0.2",
+        PYTHONPATH=str(ROOT),
+    )
+    schema = current_schema(db)
+    if schema:
+        env["PGOPTIONS"] = f"-csearch_path={schema}"
+    command = [sys.executable, "-m", "app.cli", "worker", "--metrics-listen", "127.0.0.1:0"]
+    worker = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+    def get(url: str, token: str | None = None) -> tuple[int, str, str]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - a local test server
+        try:
+            with urllib.request.urlopen(request, timeout=patience(30)) as answer:  # noqa: S310
+                return answer.status, answer.headers["Content-Type"], answer.read().decode()
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.headers["Content-Type"], refused.read().decode()
+
+    try:
+        assert worker.stdout is not None
+        with selectors.DefaultSelector() as waiting:  # printed once the listener is bound
+            waiting.register(worker.stdout, selectors.EVENT_READ)
+            ready = waiting.select(patience(60))
+        announced = worker.stdout.readline() if ready else ""
+        found = re.search(r"Worker metrics on (http://127\.0\.0\.1:(\d+)/metrics)", announced)
+        assert found, announced + worker.communicate(timeout=patience(30))[1]
+        url = found.group(1)
+        scraped: list[tuple[int, str, str]] = []
+
+        def counted_or_died() -> bool:  # the worker's own pace: its sweep counts once its batch is written
+            if worker.poll() is not None:
+                return True
+            scraped.append(get(url, parties.tokens["beheerder"]))
+            return "inburgering_timers_fired_total 0.0" not in scraped[-1][2]
+
+        assert wait_for(counted_or_died, 90, interval=0.2), "the worker fired nothing in time"
+        assert worker.poll() is None, worker.communicate()[1]
+        status, content_type, text = scraped[-1]
+        assert status == 200 and content_type.startswith("text/plain; version=0.0.4"), (status, text)
+        with db.connect() as conn:
+            left = conn.execute(
+                select(func.count()).select_from(timer_rows).where(timer_rows.c.id.in_(overdue))
+            ).scalar_one()
+        assert left == 0
+        refusals = [
+            get(url),
+            get(url, "not-a-token"),
+            get(url, parties.tokens["km_a"]),
+            get(url.replace("/metrics", "/health"), parties.tokens["beheerder"]),
+        ]
+    finally:
+        worker.terminate()
+        _out, errors = worker.communicate(timeout=patience(30))
+    assert worker.returncode == 0, errors
+    assert "not served" not in errors  # it has a listener: no warning that its counts are lost
+
+    samples: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    fired = value(samples, "inburgering_timers_fired_total")
+    assert fired >= len(overdue)
+    assert value(samples, "inburgering_timer_lateness_seconds_count") == fired
+    # four weeks after the koppeldatum, the two-week term was about two weeks late
+    assert value(samples, "inburgering_timer_lateness_seconds_bucket", le="3600.0") == 0
+    assert value(samples, "inburgering_timer_sweep_duration_seconds_count") >= 1
+    assert value(samples, "inburgering_engine_steps_total", kind="fire_due_timers", outcome="ok") >= 1
+    # the database series are the service's /metrics: a worker does not serve them a second time
+    assert not any(name.startswith("inburgering_instances") for name, _ in samples)
+
+    assert [(code, kind) for code, kind, _ in refusals] == [
+        (401, "application/problem+json"),
+        (401, "application/problem+json"),
+        (403, "application/problem+json"),
+        (404, "application/problem+json"),
+    ]
+    assert json.loads(refusals[2][2])["detail"] == "the role klantmanager may not read metrics"
+    assert list(folder.iterdir()) == []  # its counts went to its listener only
