@@ -397,11 +397,13 @@ class _Inspector:
                 if element.get("name") is not None:
                     self.element_names[element_id] = element.get("name") or ""
             elif etree.QName(element).localname in _FLOW_NODE_TAGS:
-                self.problem(
-                    f"{self.label(element)} has no id: the engine cannot run an element it cannot name; "
-                    "give it an id",
-                    element,
-                )
+                from engine.shapes import anonymous_node_problem
+
+                reason = anonymous_node_problem(element)
+                if reason is not None:
+                    self.problem(f"{self.label(element)} has no id: {reason}; give it an id", element)
+                    self.visit(element)
+                continue  # Camunda deploys it, and no sequence flow can reach it: it never runs
             self.visit(element)
 
         self.check_flow_ends(seen_ids)

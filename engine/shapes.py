@@ -6,6 +6,9 @@ again, identically, each time the document is parsed. Every rewrite keeps Camund
 
 * a sequence flow without ``id`` (valid BPMN; Camunda runs it) gets a generated id, so the parser
   does not silently drop it;
+* a flow node without ``id`` that Camunda deploys but can never reach (no sequence flow can name
+  it: a task, gateway, sub-process, intermediate or end event) is left out, as it never runs there
+  (:func:`anonymous_node_problem` says which ones Camunda cannot run at all: those are refused);
 * an activity or event with several outgoing flows splits there, as in Camunda: in parallel when
   no flow has a condition, otherwise like an inclusive gateway (every flow whose condition holds;
   the ``default`` flow when none does) - an implicit gateway is inserted;
@@ -36,6 +39,7 @@ from engine.intake import BPMN_MODEL_NS
 
 __all__ = [
     "GENERATED_PREFIX",
+    "anonymous_node_problem",
     "describe",
     "normalise",
     "pass_through_tasks",
@@ -134,6 +138,63 @@ def _name_anonymous_flows(root: etree._Element) -> None:
                 break
         taken.add(candidate)
         flow.set("id", candidate)
+
+
+def anonymous_node_problem(element: etree._Element) -> str | None:
+    """Why Camunda's BpmnParse cannot run the flow node ``element``, which has no ``id``; None when it
+    deploys it as a node no sequence flow can reach (it never runs, and is left out here).
+
+    A start event without id fails Camunda's parse (its start form handler compares ids); a
+    boundary event fires on its activity though no flow names it, and so does an event
+    sub-process's start; a link catch event is found by its link name, and Camunda refuses the link
+    whose catch event has no id.
+    """
+    kind = _local(element)
+    if kind == "startEvent":
+        return "a start event needs an id (Camunda's parser fails on one without)"
+    if kind == "boundaryEvent":
+        return "a boundary event needs an id: it fires on its activity, and its path needs a name"
+    if kind == "subProcess" and element.get("triggeredByEvent") == "true":
+        return "an event sub-process needs an id: its start event is triggered without a flow"
+    if kind == "intermediateCatchEvent" and element.find(_bpmn("linkEventDefinition")) is not None:
+        return "a link catch event needs an id: link throw events go on there"
+    return None
+
+
+def _drop_anonymous_nodes(root: etree._Element) -> None:
+    """Flow nodes without id, which no sequence flow can reach, never run: leave them out."""
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str) or element.get("id") or _local(element) not in _ANONYMOUS_DROPPED:
+            continue
+        parent = element.getparent()
+        if parent is not None and anonymous_node_problem(element) is None:
+            parent.remove(element)
+
+
+_ANONYMOUS_DROPPED = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "scriptTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+        "complexGateway",
+    }
+)
 
 
 def _rename_reserved(root: etree._Element) -> dict[str, str]:
@@ -332,6 +393,7 @@ def _receive_task_triggers(root: etree._Element) -> None:
 def normalise(root: etree._Element) -> dict[str, str]:
     """Rewrite ``root`` in place (see the module text); return generated id -> designer's id."""
     _name_anonymous_flows(root)
+    _drop_anonymous_nodes(root)
     _receive_task_triggers(root)
     _multi_instance_forms(root)
     _undeclared_errors(root)

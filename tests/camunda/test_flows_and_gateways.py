@@ -42,8 +42,8 @@ def test_parallel_fork_join_with_flows_without_id(camunda: Camunda) -> None:
     assert camunda.task_names(instance) == ["Archive Order"]
 
 
-def test_flow_node_without_id_is_refused_naming_it(camunda: Camunda) -> None:
-    """Never run in part: an element the engine cannot name is refused (no Camunda counterpart runs it)."""
+def test_flow_to_an_element_that_does_not_exist_is_refused(camunda: Camunda) -> None:
+    """BpmnParse: "Invalid destination 'x' of sequence flow" (a node without id is no destination)"""
     errors = camunda.deploy_fails(
         _process(
             "anonymous",
@@ -52,8 +52,46 @@ def test_flow_node_without_id_is_refused_naming_it(camunda: Camunda) -> None:
         )
     )
     messages = " ".join(e["message"] for e in errors)
-    assert "userTask 'Zonder id' has no id" in messages
     assert "targetRef 'x' names no element" in messages
+    assert "Zonder id" not in messages  # BpmnParse deploys it: no flow can reach it
+
+
+def test_flow_nodes_without_id_are_deployed_and_never_run(camunda: Camunda) -> None:
+    """BpmnParse creates an activity without id (ScopeImpl.createActivity(null)) that no sequence flow
+    can name: it never runs, and the rest of the process runs as drawn"""
+    camunda.deploy(
+        _process(
+            "anonymousNodes",
+            '<startEvent id="s"/><sequenceFlow sourceRef="s" targetRef="t"/><userTask id="t" name="Echt"/>'
+            '<sequenceFlow sourceRef="t" targetRef="e"/><endEvent id="e"/>'
+            '<userTask name="Zonder id"/><exclusiveGateway/><endEvent/><intermediateThrowEvent/>'
+            '<subProcess><startEvent id="inner"/><sequenceFlow id="innerFlow" sourceRef="inner" '
+            'targetRef="innerTask"/><userTask id="innerTask" name="Binnen"/></subProcess>',
+        )
+    )
+    instance = camunda.start("anonymousNodes")
+    assert camunda.task_names(instance) == ["Echt"]
+    assert camunda.complete(instance, "Echt")["status"] == "completed"
+
+
+def test_start_and_boundary_events_without_id_are_refused_naming_them(camunda: Camunda) -> None:
+    """Camunda's parse fails on a start event without id; a boundary event or event sub-process fires
+    without a flow naming it: each is refused, named by its kind and line"""
+    errors = camunda.deploy_fails(
+        _process(
+            "anonymousEvents",
+            '<startEvent/><startEvent id="s"/><sequenceFlow sourceRef="s" targetRef="t"/><userTask id="t"/>'
+            '<boundaryEvent attachedToRef="t"><timerEventDefinition><timeDuration>PT1H</timeDuration>'
+            "</timerEventDefinition></boundaryEvent>"
+            '<subProcess triggeredByEvent="true"><startEvent id="es"><messageEventDefinition/></startEvent>'
+            "</subProcess>",
+        )
+    )
+    messages = [e["message"] for e in errors]
+    assert any("start event needs an id" in m for m in messages), messages
+    assert any("boundary event needs an id" in m for m in messages), messages
+    assert any("event sub-process needs an id" in m for m in messages), messages
+    assert all(e.get("line") for e in errors if "needs an id" in e["message"]), errors
 
 
 def test_exclusive_gateway_flow_without_condition_no_default_flow(camunda: Camunda) -> None:
