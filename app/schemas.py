@@ -135,11 +135,36 @@ class DefinitionVersion(Schema):
     deployedAt = UtcDateTime(required=True)
 
 
+class TimerOut(Schema):
+    id = fields.String(required=True)
+    processInstanceId = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null for a timer start event: firing it starts a new instance"},
+    )
+    elementId = fields.String(required=True)
+    dueAt = UtcDateTime(required=True)
+    processKey = fields.String(
+        allow_none=True, metadata={"description": "a timer start event's process (else absent)"}
+    )
+    version = fields.Integer(
+        allow_none=True, metadata={"description": "a timer start event's process version (else absent)"}
+    )
+
+
 class DefinitionDetail(Schema):
     key = fields.String(required=True)
     name = fields.String(allow_none=True)
     latestVersion = fields.Integer(required=True)
     versions = fields.List(fields.Nested(DefinitionVersion), required=True)
+    startTimers = fields.List(
+        fields.Nested(TimerOut),
+        required=True,
+        metadata={
+            "description": "the scheduled timer start events of the latest version "
+            "(a beheerder fires and reschedules them through /timers)"
+        },
+    )
 
 
 class XmlQuery(Schema):
@@ -256,19 +281,19 @@ class CompleteIn(StrictSchema):
     variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
 
 
-class TimerOut(Schema):
-    id = fields.String(required=True)
-    processInstanceId = fields.String(required=True)
-    elementId = fields.String(required=True)
-    dueAt = UtcDateTime(required=True)
-
-
 TimerPage = page_of(TimerOut, "TimerPage")
 
 
 class TimerListQuery(PageQuery):
     processInstanceId = fields.String(validate=validate.Length(1, 100))
     dueBefore = UtcDateTime()
+    processKey = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "only the timer start events of this process"},
+    )
+    startEvents = fields.Boolean(
+        metadata={"description": "true: only timer start events; false: only timers of instances"}
+    )
 
 
 class TimerPatchIn(StrictSchema):

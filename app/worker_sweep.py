@@ -98,10 +98,15 @@ def _unpack(
 
 
 def _group(claimed: Sequence[timer_store.ClaimedTimer]) -> dict[str, list[timer_store.ClaimedTimer]]:
+    """Timers of an instance by instance; a timer start event's (it starts an instance) by itself."""
     groups: dict[str, list[timer_store.ClaimedTimer]] = {}
     for timer in claimed:
-        groups.setdefault(timer.instance_id, []).append(timer)
+        groups.setdefault(_key(timer), []).append(timer)
     return groups
+
+
+def _key(timer: timer_store.ClaimedTimer) -> str:
+    return timer.instance_id if timer.instance_id is not None else f"start:{timer.id}"
 
 
 @dataclass
@@ -109,6 +114,7 @@ class _Outcome:
     fired_at: datetime | None = None  # the step's time, when our step went through
     conflicts: int = 0
     error: BaseException | None = None
+    started: str | None = None  # the instance a timer start event started
 
 
 class _Sweep:
@@ -152,6 +158,17 @@ class _Sweep:
             outcome.fired_at = started
             return outcome
         return outcome  # pragma: no cover - the loop always returns
+
+    def fire_start(self, timer: timer_store.ClaimedTimer) -> _Outcome:
+        """Fire a timer start event: one new instance, the timer moved to its next time or deleted."""
+        started = self.clock.now()
+        try:
+            record = self.workflow.fire_start_timer(timer.id, worker_id=self.worker_id)
+        except ConflictError:
+            return _Outcome(conflicts=1)  # fired elsewhere, rescheduled or replaced: nothing to do
+        except Exception as exc:  # noqa: BLE001 - one bad timer must not stop the sweep
+            return _Outcome(error=exc)
+        return _Outcome(fired_at=started, started=record.id)
 
     def fire_batch(
         self,
@@ -204,11 +221,18 @@ class _Sweep:
         held: dict[str, tuple[list[str], str]] = {}
         release: list[str] = []
         for timer in claimed:
-            outcome = outcomes[timer.instance_id]
+            outcome = outcomes[_key(timer)]
+            if outcome.error is None and outcome.started is not None:
+                fired += 1  # a start timer fired (a cycle's row stays, moved to its next time)
+                lateness = max(outcome.fired_at - timer.due_at, timedelta(0)) if outcome.fired_at else None
+                if lateness is not None:
+                    max_lateness = lateness if max_lateness is None else max(max_lateness, lateness)
+                    lateness_each.append(lateness.total_seconds())
+                continue
             if outcome.error is not None:
                 message = f"{type(outcome.error).__name__}: {outcome.error}"
                 if isinstance(outcome.error, EngineError) or timer.attempts + 1 >= MAX_ATTEMPTS:
-                    held.setdefault(timer.instance_id, ([], message))[0].append(timer.id)
+                    held.setdefault(_key(timer), ([], message))[0].append(timer.id)
                 else:
                     failures.append((timer, message))
             elif timer.id not in pending:
@@ -221,7 +245,7 @@ class _Sweep:
                 # Our step went through but the engine did not fire the timer: do not spin on it.
                 message = "the engine did not fire this timer at its due time"
                 if timer.attempts + 1 >= MAX_ATTEMPTS:
-                    held.setdefault(timer.instance_id, ([], message))[0].append(timer.id)
+                    held.setdefault(_key(timer), ([], message))[0].append(timer.id)
                 else:
                     failures.append((timer, message))
             else:
@@ -243,7 +267,7 @@ class _Sweep:
                         incidents_opened += 1
                         errors += len(mine)
         for timer, _message in failures:
-            error = outcomes[timer.instance_id].error
+            error = outcomes[_key(timer)].error
             logger.warning(
                 "timer %s (element %s, instance %s) failed on attempt %d: %s; retrying later",
                 timer.id,
@@ -297,7 +321,12 @@ def sweep_timers(
     outcomes: dict[str, _Outcome] = {}
     if groups:
         workflow.load_definitions()  # once, before threads share the library
-        ids = list(groups)
+        for timer in claimed:
+            if timer.instance_id is None and (should_stop is None or not should_stop()):
+                outcomes[_key(timer)] = sweep.fire_start(timer)
+            elif timer.instance_id is None:
+                outcomes[_key(timer)] = _Outcome()  # the worker is stopping: released below
+        ids = [key for key in groups if not key.startswith("start:")]
         chunks = [ids[i::threads] for i in range(min(max(threads, 1), len(ids)))]
         if len(chunks) > 1:
             with ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="timer") as pool:
@@ -308,8 +337,8 @@ def sweep_timers(
                 )
                 for part in calls:
                     outcomes.update(part)
-        else:
-            outcomes = sweep.fire_batch(ids, groups, should_stop)
+        elif ids:
+            outcomes.update(sweep.fire_batch(ids, groups, should_stop))
     fired, max_lateness, errors, released, incidents_opened, lateness = (
         sweep.settle(claimed, outcomes) if claimed else (0, None, 0, 0, 0, ())
     )
@@ -333,7 +362,7 @@ def _record_steps(
     db: Engine, config: Mapping[str, Any], outcomes: Mapping[str, _Outcome], start: datetime, end: datetime
 ) -> None:
     """The data-processing log: one record per instance a timer moved on in this sweep."""
-    stepped = sorted(i for i, o in outcomes.items() if o.fired_at is not None)
+    stepped = sorted(o.started or i for i, o in outcomes.items() if o.fired_at is not None)
     if not stepped:
         return
     try:

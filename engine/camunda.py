@@ -90,6 +90,11 @@ _FLOW_NODE_TAGS = frozenset(
 )
 _IMPLEMENTED_TASKS = frozenset({"serviceTask", "sendTask", "businessRuleTask", "scriptTask"})
 _CATCH_EVENTS = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
+#: Start event definitions that start a process by their trigger, beside its one none or timer start.
+_TRIGGERED_START_KINDS = frozenset(
+    {"messageEventDefinition", "signalEventDefinition", "conditionalEventDefinition", "errorEventDefinition"}
+)
+_MULTIPLE_INITIAL = "multiple none start events or timer start events not supported on process definition"
 _LISTENERS = {"executionListener": "execution listener", "taskListener": "task listener"}
 
 _ISO_DURATION_RE = re.compile(
@@ -449,6 +454,15 @@ class _Inspector:
                     f"Cannot parse historyTimeToLive: '{ttl}' (a number of days such as 180 or P180D)",
                     process,
                 )
+            initial = None
+            for start in process.findall(_bpmn("startEvent")):
+                kinds = {etree.QName(c).localname for c in start if isinstance(c.tag, str)}
+                if kinds & _TRIGGERED_START_KINDS:
+                    continue  # message, signal, conditional: any number beside the initial one
+                if initial is None:
+                    initial = start
+                else:
+                    self.problem(_MULTIPLE_INITIAL, start)
         flows = list(self.root.iter(_bpmn("sequenceFlow")))
         for scope in self.root.iter(_bpmn("subProcess"), _bpmn("transaction")):
             starts = scope.findall(_bpmn("startEvent"))

@@ -40,6 +40,7 @@ from engine import (
     serialization,
     signals,
     spiff_support,
+    start_timers,
 )
 from engine.budget import StepBudget, StepMeter, Ticker, current_meter, cycle_minimum_text, metered
 from engine.camunda import DocumentInfo, UserTaskInfo
@@ -93,6 +94,8 @@ class _Step:
         self.thrown_signals: list[signals.SignalThrow] = []
         self.open_before = {str(t.id) for t in _open_user_tasks(workflow)}
         self.completed_before = workflow.is_completed()
+        #: timer start events passed without their timer (a process started by key): no timer fired
+        self.unfired_timers: set[str] = set()
 
     def did_complete(self, task: Any) -> None:
         spec = task.task_spec
@@ -105,7 +108,8 @@ class _Step:
                 DomainEvent(_event_type(definition.name or element or "message"), element, data)
             )
         elif isinstance(spec, CatchingEvent) and isinstance(definition, TimerEventDefinition):
-            self._timer_fired(element)
+            if element not in self.unfired_timers:
+                self._timer_fired(element)
         elif isinstance(spec, CatchingEvent) and isinstance(definition, MultipleEventDefinition):
             # An event-based gateway keeps the events of the catch events after it; see which one fired.
             for seen in task.internal_data.get("seen_events", []):
@@ -547,6 +551,7 @@ class Runtime:
         #: Drop finished tasks nothing needs from the stored state (engine/pruning.py).
         self.prune_state = True
         self._index_kinds: dict[tuple[Any, ...], frozenset[str]] = {}
+        self._timer_starts: dict[tuple[str, int], list[str]] = {}
 
     @contextlib.contextmanager
     def _stepping(self, now: datetime, *, fire_timers: bool = False) -> Iterator[StepMeter]:
@@ -586,6 +591,7 @@ class Runtime:
         message: str | None = None,
         initiator: str | None = None,
         instance_id: str | None = None,
+        timer: str | None = None,
     ) -> StepResult:
         """Create an instance and run it to its first wait state.
 
@@ -596,7 +602,9 @@ class Runtime:
         With ``signal``, the instance starts at the signal start event for that signal (a broadcast
         reached the process definition); NotFoundError when the process has none. Without it, a
         process whose only start event is a signal start event starts there, as Camunda's
-        ``startProcessInstanceByKey`` does.
+        ``startProcessInstanceByKey`` does. With ``timer`` (a due timer start event of the process), or
+        without any of the three when the process has a timer start event, it starts at that event
+        at once (engine/start_timers.py).
         """
         clean = forms.validate_free_variables(dict(variables or {}))
         self._check_size(clean, "the submitted variables")
@@ -605,6 +613,15 @@ class Runtime:
             raise NotFoundError(f"process '{process_key}' has no start event for signal '{signal}'")
         if message is not None and message not in message_start_names(bundle.top.spec):
             raise NotFoundError(f"process '{process_key}' has no start event for message '{message}'")
+        timer_starts = self._timer_starts.get((bundle.top.key, bundle.top.version))
+        if timer_starts is None:
+            timer_starts = [t.element_id for t in start_timers.start_timers(bundle.top.spec)]
+            self._timer_starts[(bundle.top.key, bundle.top.version)] = timer_starts
+        if timer is not None and timer not in timer_starts:
+            raise NotFoundError(f"process '{process_key}' has no timer start event '{timer}'")
+        by_timer = timer
+        if timer is None and signal is None and message is None and timer_starts:
+            timer = timer_starts[0]  # Camunda's initial: the one none-or-timer start event
         now = self.clock.now()
         with self._stepping(now):
             workflow = BpmnWorkflow(
@@ -624,13 +641,24 @@ class Runtime:
                 detail["signal"] = signal
             if message is not None:
                 detail["message"] = message
+            if by_timer is not None:
+                detail["timer"] = by_timer
             step.audit.append(AuditRecord("start", bundle.top.key, actor, detail))
+            if timer is not None:
+                if by_timer is None:
+                    step.unfired_timers.add(timer)
+                start_timers.fire_start(workflow, timer)
             if start is not None and (signal is not None or signals.only_signal_start(bundle.top.spec)):
                 signals.fire_start(workflow, signal)
             if message is not None:
                 _fire_message_start(workflow, message, clean)
             step.run()
-            if signal is None and message is None and _fire_only_message_start(workflow, clean):
+            if (
+                signal is None
+                and message is None
+                and timer is None
+                and _fire_only_message_start(workflow, clean)
+            ):
                 step.run()
             signals.cancel_waiting_signal_starts(workflow)
             _cancel_waiting_message_starts(workflow)

@@ -172,14 +172,21 @@ def list_timers(
     scope: str | None,
     instance_id: str | None = None,
     due_before: datetime | None = None,
+    process_key: str | None = None,
+    start_events: bool | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> Page:
-    query = select(timers.c.id, timers.c.instance_id, timers.c.element_id, timers.c.due_at).where(
-        _scoped(timers.c.gemeente, scope)
-    )
+    """Pending timers; timer start events (no instance, no gemeente) only for an unscoped caller."""
+    query = select(*_TIMER_COLUMNS).where(_scoped(timers.c.gemeente, scope))
     if instance_id is not None:
         query = query.where(timers.c.instance_id == instance_id)
+    if process_key is not None:
+        query = query.where(timers.c.process_key == process_key, timers.c.instance_id.is_(None))
+    if start_events is not None:
+        query = query.where(
+            timers.c.instance_id.is_(None) if start_events else timers.c.instance_id.is_not(None)
+        )
     if due_before is not None:
         query = query.where(timers.c.due_at < due_before)
     return _page(conn, query, (timers.c.due_at, timers.c.id), offset, limit)
@@ -187,10 +194,18 @@ def list_timers(
 
 def get_timer(conn: Connection, timer_id: str, *, scope: str | None) -> Any:
     return conn.execute(
-        select(timers.c.id, timers.c.instance_id, timers.c.element_id, timers.c.due_at).where(
-            timers.c.id == timer_id, _scoped(timers.c.gemeente, scope)
-        )
+        select(*_TIMER_COLUMNS).where(timers.c.id == timer_id, _scoped(timers.c.gemeente, scope))
     ).first()
+
+
+_TIMER_COLUMNS = (
+    timers.c.id,
+    timers.c.instance_id,
+    timers.c.element_id,
+    timers.c.due_at,
+    timers.c.process_key,
+    timers.c.version,
+)
 
 
 def timers_of_instance(conn: Connection, instance_id: str) -> Sequence[Any]:

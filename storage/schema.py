@@ -222,7 +222,9 @@ timers = Table(
     "timers",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("instance_id", String(36), ForeignKey("process_instances.id"), nullable=False),
+    # None for a timer start event: the timer belongs to the process definition (process_key,
+    # version) and starts a new instance when due; ``schedule`` then holds what a cycle repeats by.
+    Column("instance_id", String(36), ForeignKey("process_instances.id"), nullable=True),
     Column("element_id", String(200), nullable=False),
     Column("due_at", UTCDateTime(), nullable=False),
     Column("gemeente", String(32), nullable=True),
@@ -232,11 +234,15 @@ timers = Table(
     Column("last_error", Text, nullable=True),
     # Set while an open incident holds the timer: no worker claims it until the incident is retried.
     Column("incident_id", String(36), nullable=True),
+    Column("process_key", String(200), nullable=True),
+    Column("version", Integer, nullable=True),
+    Column("schedule", JSON, nullable=True),
     # Covers the worker's claim and next-due reads (storage/timer_store.py): no table look-ups.
     Index("ix_timers_due_claim", "due_at", "id", "claimed_until", "incident_id"),
     Index("ix_timers_gemeente_due", "gemeente", "due_at", "id"),
     Index("ix_timers_claimed_until", "claimed_until", "claimed_by"),
     Index("ix_timers_instance_id", "instance_id"),
+    Index("ix_timers_process_key", "process_key"),
 )
 
 message_waits = Table(

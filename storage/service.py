@@ -30,6 +30,7 @@ from storage.errors import AmbiguousCorrelationError, ConflictError, NotFound
 from storage.external_task_service import ExternalTaskWork
 from storage.schema import documents, process_definitions
 from storage.signal_delivery import SignalDelivery
+from storage.start_timer_service import StartTimerWork
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class BatchOutcome:
     skipped: bool = False  # not stepped: the worker is stopping
 
 
-class WorkflowService(SignalDelivery, ExternalTaskWork):
+class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
     """Instances and definitions, on one database, one library and one clock."""
 
     def __init__(
@@ -126,6 +127,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
                 pairs = tuple((r.key, r.version) for r in rows)
                 self.library.register(doc, versions=dict(pairs))
                 return DeployOutcome(doc.sha256, False, pairs)
+            schedules = self.start_timer_schedules(doc, now)
             conn.execute(
                 insert(documents).values(
                     sha256=doc.sha256,
@@ -158,6 +160,8 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
                     raise ConflictError("a concurrent deploy took this version") from exc
                 pairs_list.append((key, version))
             pairs = tuple(pairs_list)
+            if doc.kind == "bpmn":
+                self.schedule_start_timers(conn, dict(pairs), schedules, now)
         self.library.register(doc, versions=dict(pairs))
         return DeployOutcome(doc.sha256, True, pairs)
 
@@ -439,10 +443,17 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
         return out
 
     def fire_timer(self, timer_id: str, *, actor: str) -> repo.InstanceRecord:
+        """Fire a timer now; a timer start event's answers with the instance it started."""
+        if self._is_start_timer(timer_id):
+            return self.fire_start_timer_now(timer_id, actor=actor)
         record = self._timer_instance(timer_id)
         return self._step(record, lambda s: self.runtime.fire_timer(s, timer_id, actor=actor), actor=actor)
 
-    def reschedule_timer(self, timer_id: str, due_at: datetime, *, actor: str) -> repo.InstanceRecord:
+    def reschedule_timer(self, timer_id: str, due_at: datetime, *, actor: str) -> repo.InstanceRecord | None:
+        """Give a timer a new due time (None for a timer start event: it has no instance)."""
+        if self._is_start_timer(timer_id):
+            self.reschedule_start_timer(timer_id, due_at)
+            return None
         record = self._timer_instance(timer_id)
         return self._step(
             record, lambda s: self.runtime.reschedule_timer(s, timer_id, due_at, actor=actor), actor=actor
@@ -518,6 +529,11 @@ class WorkflowService(SignalDelivery, ExternalTaskWork):
             return 0
         with write_connection(self.db) as conn, conn.begin():
             return purge_finished(conn, self.clock.now(), ttls, limit=limit)
+
+    def _is_start_timer(self, timer_id: str) -> bool:
+        with self.db.connect() as conn:
+            row = repo.get_timer_row(conn, timer_id)
+        return row is not None and row.instance_id is None
 
     def _timer_instance(self, timer_id: str) -> repo.InstanceRecord:
         with self.db.connect() as conn:

@@ -38,10 +38,10 @@ def parallel_steps(engine: Engine) -> int:
 
 @dataclass(frozen=True)
 class ClaimedTimer:
-    """A timer this worker holds a lease on."""
+    """A timer this worker holds a lease on (``instance_id`` None: a timer start event's)."""
 
     id: str
-    instance_id: str
+    instance_id: str | None
     element_id: str
     due_at: datetime
     attempts: int

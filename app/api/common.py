@@ -163,9 +163,13 @@ def task_detail(row: Any, principal: Principal, header: CaseHeader | None) -> di
 
 
 def timer_shape(row: Any) -> dict[str, Any]:
-    return {
+    shape = {
         "id": row.id,
         "processInstanceId": row.instance_id,
         "elementId": row.element_id,
         "dueAt": row.due_at,
     }
+    if row.instance_id is None:  # a timer start event: it belongs to the process definition
+        shape["processKey"] = getattr(row, "process_key", None)
+        shape["version"] = getattr(row, "version", None)
+    return shape

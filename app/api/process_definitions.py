@@ -9,7 +9,7 @@ from flask import Response, request
 from marshmallow import RAISE
 
 from app import db_connection, services
-from app.api.common import errors, offset_of, paged
+from app.api.common import errors, offset_of, paged, timer_shape
 from app.auth import BEHEERDER, PROCESONTWERPER, auth, current_principal, require_roles
 from app.problems import ApiProblem, not_found
 from app.schemas import (
@@ -20,7 +20,7 @@ from app.schemas import (
     DeployQuery,
     XmlQuery,
 )
-from storage import listing
+from storage import listing, start_timer_store
 
 bp = APIBlueprint("process_definitions", __name__, tag="Process definitions")
 
@@ -93,10 +93,13 @@ def list_definitions(query_data: dict[str, Any]) -> Any:
 @bp.output(DefinitionDetail)
 @bp.doc(summary="The versions of one definition", responses=errors(403, 404))
 def get_definition(key: str) -> Any:
-    rows = listing.definition_versions(db_connection(), key)
+    conn = db_connection()
+    rows = listing.definition_versions(conn, key)
     if not rows:
         raise not_found()
+    start_timers = [timer_shape(r) for r in start_timer_store.start_timers_of(conn, key)]
     return {
+        "startTimers": start_timers,
         "key": key,
         "name": rows[0].name,
         "latestVersion": rows[0].version,

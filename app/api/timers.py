@@ -32,10 +32,12 @@ def list_timers(query_data: dict[str, Any]) -> Any:
         scope=principal.gemeente,
         instance_id=query_data.get("processInstanceId"),
         due_before=query_data.get("dueBefore"),
+        process_key=query_data.get("processKey"),
+        start_events=query_data.get("startEvents"),
         offset=offset,
         limit=size,
     )
-    processing_log.record(processing_log.READ, [row.instance_id for row in page.rows])
+    processing_log.record(processing_log.READ, [row.instance_id for row in page.rows if row.instance_id])
     return paged(page, number, size, timer_shape)
 
 
@@ -43,12 +45,19 @@ def list_timers(query_data: dict[str, Any]) -> Any:
 @bp.auth_required(auth)
 @require_roles(BEHEERDER)
 @bp.output(InstanceDetail, description="Fired; the instance as it now stands")
-@bp.doc(summary="Fire a timer now, as if it were due (beheerder)", responses=errors(403, 404, 409))
+@bp.doc(
+    summary="Fire a timer now, as if it were due (beheerder)",
+    description="A timer start event (`processInstanceId` null) starts a new instance now, which the "
+    "answer shows; a cycle then takes its next time after the one it fired for.",
+    responses=errors(403, 404, 409),
+)
 def fire_timer(timer_id: str) -> Any:
     principal = current_principal()
     row = _pending(timer_id)
-    services().workflow.fire_timer(timer_id, actor=principal.actor)
-    return detail_response(row.instance_id, principal)
+    record = services().workflow.fire_timer(timer_id, actor=principal.actor)
+    if row.instance_id is None:
+        processing_log.record(processing_log.MANAGE, record.id)
+    return detail_response(row.instance_id or record.id, principal)
 
 
 @bp.patch("/timers/<timer_id>")
@@ -61,17 +70,13 @@ def reschedule_timer(timer_id: str, json_data: dict[str, Any]) -> Any:
     principal = current_principal()
     row = _pending(timer_id)
     services().workflow.reschedule_timer(timer_id, json_data["dueAt"], actor=principal.actor)
-    return {
-        "id": row.id,
-        "processInstanceId": row.instance_id,
-        "elementId": row.element_id,
-        "dueAt": json_data["dueAt"],
-    }
+    return {**timer_shape(row), "dueAt": json_data["dueAt"]}
 
 
 def _pending(timer_id: str) -> Any:
     row = listing.get_timer(db_connection(), timer_id, scope=None)
     if row is None:
         raise not_found()
-    processing_log.record(processing_log.MANAGE, row.instance_id)
+    if row.instance_id is not None:
+        processing_log.record(processing_log.MANAGE, row.instance_id)
     return row

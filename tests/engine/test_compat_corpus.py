@@ -26,12 +26,16 @@ SHOULD_RUN = [
     "EventBasedGatewayTest.bpmn",
     "BoundaryInterruptingTimerTest.bpmn",
     "BoundaryNonInterruptingTimerTest.bpmn",
-    "flexible-timer-event.bpmn",
     "CallActivity.bpmn",
     "MessageCorrelationTest.shouldReturn3.bpmn20.xml",
     "reviewInvoice.bpmn",
 ]
 SHOULD_BE_REFUSED = [
+    # Three timer start events in one process, their values variables: Camunda 7's BpmnParse refuses
+    # a second none-or-timer start event ("multiple none start events or timer start events not
+    # supported on process definition"), and a timer start event is evaluated at deploy, without
+    # variables. The manifest's "should run" came from the 7-to-8 converter, which only parses.
+    "flexible-timer-event.bpmn",
     "InsuranceApplication.bpmn",
     "TwitterDemoProcess.bpmn",
     "bpmn-communication-tutorial_process.bpmn",
@@ -49,14 +53,6 @@ START_VARIABLES: dict[str, dict[str, object]] = {
         "historyOfFraud": False,
         "users": "demo",
         "audit": False,
-    },
-    "Process_1ju2net": {
-        "date": "2027-01-05T00:00:00Z",
-        "duration": "PT1H",
-        "cycle": "R2/PT1H",
-        "boundaryDate": "2027-01-05T00:00:00Z",
-        "boundaryDuration": "PT2H",
-        "boundaryCycle": "R2/PT1H",
     },
     "single-task-process": {
         "assignee": "demo",
