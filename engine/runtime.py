@@ -94,8 +94,6 @@ class _Step:
         self.thrown_signals: list[signals.SignalThrow] = []
         self.open_before = {str(t.id) for t in _open_user_tasks(workflow)}
         self.completed_before = workflow.is_completed()
-        #: timer start events passed without their timer (a process started by key): no timer fired
-        self.unfired_timers: set[str] = set()
 
     def did_complete(self, task: Any) -> None:
         spec = task.task_spec
@@ -108,7 +106,7 @@ class _Step:
                 DomainEvent(_event_type(definition.name or element or "message"), element, data)
             )
         elif isinstance(spec, CatchingEvent) and isinstance(definition, TimerEventDefinition):
-            if element not in self.unfired_timers:
+            if not task.internal_data.get(start_timers.UNFIRED):
                 self._timer_fired(element)
         elif isinstance(spec, CatchingEvent) and isinstance(definition, MultipleEventDefinition):
             # An event-based gateway keeps the events of the catch events after it; see which one fired.
@@ -645,9 +643,7 @@ class Runtime:
                 detail["timer"] = by_timer
             step.audit.append(AuditRecord("start", bundle.top.key, actor, detail))
             if timer is not None:
-                if by_timer is None:
-                    step.unfired_timers.add(timer)
-                start_timers.fire_start(workflow, timer)
+                start_timers.fire_start(workflow, timer, by_timer=by_timer is not None)
             if start is not None and (signal is not None or signals.only_signal_start(bundle.top.spec)):
                 signals.fire_start(workflow, signal)
             if message is not None:

@@ -679,4 +679,7 @@ def install() -> None:
     SubWorkflowTask.start_workflow = _start_workflow(SubWorkflowTask.start_workflow)  # type: ignore[method-assign]
     CallActivity.copy_data = _call_copy_data  # type: ignore[method-assign]
     CallActivity.update_data = _call_update_data  # type: ignore[method-assign]
+    from engine import start_timers
+
+    start_timers.install()
     _installed = True

@@ -257,11 +257,17 @@ def schedule_problems(spec: Any, now: datetime, minimum_cycle: timedelta) -> lis
     return problems
 
 
-def fire_start(workflow: Any, element_id: str) -> bool:
+#: Internal data of a timer start event passed without its timer firing (started by key, or by a
+#: call activity): no ``termijn-verstreken`` for it.
+UNFIRED = "startedWithoutTimer"
+
+
+def fire_start(workflow: Any, element_id: str, *, by_timer: bool = True) -> bool:
     """Start ``workflow`` at its timer start event ``element_id`` now; the other start events never run.
 
     The event is marked fired before the library first looks at it, so its value is not evaluated
     again inside the instance (it belongs to the deployment). False when there is no such event.
+    ``by_timer`` False: the process was started by key or called, its timer did not fire.
     """
     chosen = None
     for task in workflow.tasks.values():
@@ -270,6 +276,8 @@ def fire_start(workflow: Any, element_id: str) -> bool:
     if chosen is None:
         return False
     chosen.internal_data["event_fired"] = True
+    if not by_timer:
+        chosen.internal_data[UNFIRED] = True
     chosen.internal_data["event_value"] = spiff_support.current_now().astimezone(UTC).isoformat()
     while True:
         ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.name in _ROOT_SPECS]
@@ -295,3 +303,36 @@ def fire_start(workflow: Any, element_id: str) -> bool:
 
 
 _ROOT_SPECS = frozenset({"Start", "StartEventSplit"})
+
+
+def _called_at_timer_start(original: Any) -> Any:
+    """A call activity starts a process with a timer start event there at once, as Camunda starts a
+    called process at its initial activity; the called process does not wait for its timer."""
+    from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
+
+    def start_workflow(self: Any, my_task: Any) -> Any:
+        result = original(self, my_task)
+        # only a callActivity element (engine.definition annotates it); the library runs event
+        # sub-processes as call activities too, and their timer start events must wait
+        if isinstance(self, CallActivity) and hasattr(self, "camunda_in"):
+            called = my_task.workflow.top_workflow.subprocesses.get(my_task.id)
+            timers = start_timers(called.spec) if called is not None else ()
+            if timers:
+                fire_start(called, timers[0].element_id, by_timer=False)
+        return result
+
+    return start_workflow
+
+
+_installed = False
+
+
+def install() -> None:
+    """Apply the call activity adjustment once per process (after engine.spiff_support's own)."""
+    global _installed
+    if _installed:
+        return
+    from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+
+    SubWorkflowTask.start_workflow = _called_at_timer_start(SubWorkflowTask.start_workflow)  # type: ignore[method-assign]
+    _installed = True

@@ -388,3 +388,36 @@ def test_a_start_that_fails_opens_an_incident_holding_the_schedule(camunda: Camu
     assert instances(camunda, "failingStart") == []
     assert len(camunda.api.get("/incidents?status=open", "bh").get_json()["items"]) == 1
     assert start_jobs(camunda) == [job]
+
+
+def test_a_call_activity_starts_a_timer_started_process_at_once(camunda: Camunda) -> None:
+    """A call activity starts the called process at its initial activity, as Camunda does: its timer
+    start event does not make the caller wait (the process's own schedule stays as deployed)"""
+    child = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="Examples">
+  <process id="calledByTimer" isExecutable="true">
+    <startEvent id="childStart"><timerEventDefinition>
+      <timeCycle>R/PT1H</timeCycle></timerEventDefinition></startEvent>
+    <sequenceFlow id="f1" sourceRef="childStart" targetRef="childTask"/>
+    <userTask id="childTask" name="In het aangeroepen proces"/>
+  </process>
+</definitions>"""
+    parent = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="Examples">
+  <process id="caller" isExecutable="true">
+    <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="call"/>
+    <callActivity id="call" calledElement="calledByTimer"/>
+    <sequenceFlow id="f2" sourceRef="call" targetRef="e"/><endEvent id="e"/>
+  </process>
+</definitions>"""
+    camunda.deploy(child, parent)
+    instance = camunda.start("caller")
+    assert instance["timers"] == []
+    assert camunda.task_names(instance) == ["In het aangeroepen proces"]
+    with camunda.api.db.connect() as conn:
+        types = [e.type for e in repo.outbox_for_instance(conn, instance["id"])]
+    assert "termijn-verstreken" not in types
+    instance = camunda.complete(instance, "childTask")
+    assert instance["status"] == "completed"
+    (job,) = start_jobs(camunda)
+    assert job["processKey"] == "calledByTimer"
