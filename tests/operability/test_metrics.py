@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, func, select
 
 from app import create_app
+from app.server import GRACEFUL_TIMEOUT
 from app.worker import TimerJob, WorkerSettings
 from engine.clock import ManualClock
 from storage.db import write_connection
@@ -279,7 +280,8 @@ def test_under_gunicorn_the_worker_processes_counts_add_up(tmp_path: Any) -> Non
         assert {p.name.split("_")[0] for p in (tmp_path / "metrics").iterdir()} >= {"counter", "histogram"}
     finally:
         server.terminate()
-        rest, _ = server.communicate(timeout=patience(20))
+        # gunicorn gives its workers up to its graceful timeout to finish before it exits
+        rest, _ = server.communicate(timeout=GRACEFUL_TIMEOUT + patience(30))
     # the start-up summary (what was deployed, where it serves) is the command's own output on stdout
     logged = [json.loads(line) for line in [*lines, *rest.splitlines()] if line.startswith("{")]
     health = [e for e in logged if e.get("event") == "request" and e["route"] == "/api/v1/health"]
