@@ -421,3 +421,35 @@ def test_a_call_activity_starts_a_timer_started_process_at_once(camunda: Camunda
     assert instance["status"] == "completed"
     (job,) = start_jobs(camunda)
     assert job["processKey"] == "calledByTimer"
+
+
+def test_concurrent_workers_fire_each_cycle_time_once(camunda: Camunda, db: Engine) -> None:
+    """Four workers sweeping at once, at each of three cycle times: three instances, one per time"""
+    import threading
+
+    camunda.deploy("StartTimerEventTest.testCycleDateStartTimerEvent.bpmn20.xml")
+    services = camunda.api.app.extensions["inburgering"]
+    services.workflow.load_definitions()
+    for _ in range(3):
+        camunda.clock.advance(minutes=5)
+        barrier = threading.Barrier(4)
+        reports: list[Any] = []
+
+        def work(name: str, barrier: threading.Barrier = barrier, reports: list[Any] = reports) -> None:
+            barrier.wait()
+            reports.append(sweep_timers(services, worker_id=name))
+
+        threads = [threading.Thread(target=work, args=(f"worker-{i}",)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sum(r.fired for r in reports) == 1
+    with db.connect() as conn:
+        started = conn.execute(
+            select(func.count())
+            .select_from(process_instances)
+            .where(process_instances.c.process_key == "startTimerEventExample")
+        ).scalar_one()
+    assert started == 3
+    assert len(start_jobs(camunda)) == 1
