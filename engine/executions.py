@@ -50,16 +50,17 @@ def execution_for(
     task: Any, variables: Mapping[str, Any] | None = None, *, read_only: bool = False
 ) -> Execution:
     """The execution of ``task``; ``variables`` (default: the task's data) are what it reads."""
-    identity = identity_of(task.workflow) or Identity(None, None, None)
-    spec = task.task_spec
-    state = task.internal_data.get(_IO_STATE) if isinstance(task.internal_data, dict) else None
+    identity = identity_of(getattr(task, "workflow", None)) or Identity(None, None, None)
+    spec = getattr(task, "task_spec", None)
+    internal = getattr(task, "internal_data", None)
+    state = internal.get(_IO_STATE) if isinstance(internal, dict) else None
     return Execution(
         instance_id=identity.instance_id,
         business_key=identity.business_key,
         activity_id=getattr(spec, "bpmn_id", None),
         activity_name=getattr(spec, "bpmn_name", None),
         definition_id=identity.definition_id,
-        variables=task.data if variables is None else variables,
+        variables=getattr(task, "data", {}) if variables is None else variables,
         local_names=frozenset(state["locals"]) if state else None,
         read_only=read_only,
     )

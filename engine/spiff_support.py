@@ -197,6 +197,21 @@ def _cycle_predict_hook(original: Any) -> Any:
     return predict_hook
 
 
+def _joins_of_this_split(original: Any) -> Any:
+    """The joins a boundary event join settles are those of its own split: when a path loops back
+    into the activity, the library also cancelled the join of the activity's next entry, and the
+    boundary event's next firing could no longer cancel the activity (it ran twice, then more)."""
+
+    def find_tasks(self: Any, my_task: Any) -> Any:
+        split = my_task.find_ancestor(self.split_task)
+        found = original(self, my_task)
+        if split is None:
+            return found
+        return [t for t in found if t is my_task or t.find_ancestor(self.split_task) is split]
+
+    return find_tasks
+
+
 def _remove_task_and_its_subprocess(original: Any) -> Any:
     """A task dropped from the tree takes its sub-process with it.
 
@@ -655,6 +670,9 @@ def install() -> None:
     from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 
     CatchingEvent._predict_hook = _cycle_predict_hook(CatchingEvent._predict_hook)  # type: ignore[method-assign]
+    from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+
+    BoundaryEventJoin._find_tasks = _joins_of_this_split(BoundaryEventJoin._find_tasks)  # type: ignore[method-assign]
     for cls_name, method_name in (
         ("TimeDateEventDefinition", "has_fired"),
         ("DurationTimerEventDefinition", "has_fired"),

@@ -95,6 +95,10 @@ def test_repeating_timer_with_cancel_activity(camunda: Camunda) -> None:
     after = camunda.fire(camunda.timers(instance)[0])
     assert len(after["timers"]) == 1 and len(after["openTasks"]) == 1
     assert after["openTasks"][0]["id"] != first  # the task was cancelled and entered again
+    for _ in range(3):  # and so on every time (the loop back into the task once left it open twice)
+        camunda.advance(seconds=2)
+        again = camunda.instance(instance)
+        assert len(again["timers"]) == 1 and len(again["openTasks"]) == 1, again
 
 
 def test_cycle_shorter_than_the_setting_is_refused_naming_event_and_setting(camunda: Camunda) -> None:
