@@ -380,7 +380,8 @@ class _Inspector:
                 continue
             name = message.get("name")
             if not name:
-                self.problem("message has no name to correlate on", message)
+                if not self._caught_only(message_id):
+                    self.problem("message has no name to correlate on", message)
                 name = message_id
             self.message_names[message_id] = name
 
@@ -585,12 +586,30 @@ class _Inspector:
                         event,
                     )
 
+    def _caught_only(self, message_id: str) -> bool:
+        """True when every use of the message is a catching one: Camunda names the catching element
+        (``check_message_subscriptions``), not the message."""
+        users = []
+        for element in self.root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            local = etree.QName(element).localname
+            if local not in ("messageEventDefinition", "receiveTask"):
+                continue
+            if (element.get("messageRef") or "").split(":")[-1] == message_id:
+                owner = element if local == "receiveTask" else element.getparent()
+                users.append(etree.QName(owner).localname if owner is not None else "")
+        catching = {"startEvent", "boundaryEvent", "intermediateCatchEvent", "receiveTask"}
+        return bool(users) and all(u in catching for u in users)
+
     def check_message_subscriptions(self) -> None:
         """Camunda's deploy checks of message event subscriptions (BpmnParse), with its messages."""
         raw = {m.get("id"): m.get("name") for m in self.root.iter(_bpmn("message")) if m.get("id")}
 
         def name_of(event: etree._Element) -> str | None:
-            definition = event.find(_bpmn("messageEventDefinition"))
+            definition = (
+                event if event.tag == _bpmn("receiveTask") else event.find(_bpmn("messageEventDefinition"))
+            )
             if definition is None or not definition.get("messageRef"):
                 return None
             ref = (definition.get("messageRef") or "").split(":")[-1]
@@ -629,6 +648,11 @@ class _Inspector:
         for sub in self.root.iter(_bpmn("subProcess")):
             if sub.get("triggeredByEvent") != "true":
                 unique(sub.findall(_bpmn("startEvent")), sub.get("id") or "")
+        for catching in (
+            *self.root.iter(_bpmn("intermediateCatchEvent")),
+            *self.root.iter(_bpmn("receiveTask")),
+        ):
+            name_of(catching)
         boundaries: dict[str, list[etree._Element]] = {}
         for boundary in self.root.iter(_bpmn("boundaryEvent")):
             boundaries.setdefault(boundary.get("attachedToRef") or "", []).append(boundary)

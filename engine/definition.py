@@ -482,6 +482,33 @@ class SpecLibrary:
             )
         return found[0]
 
+    def check_message_starts(self, doc: ParsedDocument) -> None:
+        """A message starts one process: Camunda refuses a document whose message start event waits
+        for a message another process's latest version starts on (a new version of the same process
+        replaces its subscription)."""
+        if doc.kind != "bpmn":
+            return
+        taken: dict[str, str] = {}
+        for definition in self.definitions():
+            if definition.key in doc.specs or definition.document.kind != "bpmn":
+                continue
+            if self.get(definition.key).version != definition.version:
+                continue
+            for _element, message in _message_starts(definition.spec):
+                taken.setdefault(message, definition.key)
+        problems = [
+            Problem(
+                f"Cannot deploy process definition '{doc.name}': there already is a message event "
+                f"subscription for the message with name '{message}'.",
+                element_id=element,
+            )
+            for spec in doc.specs.values()
+            for element, message in _message_starts(spec)
+            if message in taken
+        ]
+        if problems:
+            raise DeployError(problems)
+
     def definitions(self) -> list[ProcessDefinition]:
         with self._lock:
             return [d for versions in self._definitions.values() for d in versions.values()]
@@ -560,3 +587,15 @@ class SpecLibrary:
                         Problem(f"calls process '{target}', which is not deployed", definition.key)
                     )
         return problems
+
+
+def _message_starts(spec: Any) -> list[tuple[str, str]]:
+    """(element id, message name) of the process's own message start events."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+
+    return [
+        (start.bpmn_id, start.event_definition.name)
+        for start in spec.bpmn_start_events
+        if isinstance(start.event_definition, MessageEventDefinition)
+        and isinstance(start.event_definition.name, str)
+    ]

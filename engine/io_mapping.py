@@ -34,6 +34,7 @@ __all__ = ["Value", "annotate", "install", "parse_value", "parameters"]
 _BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 _CAM = "{http://camunda.org/schema/1.0/bpmn}"
 _STATE = "camundaIo"  # internal_data key: {"locals": {...}, "hidden": {...}, "absent": [...]}
+STATE = _STATE
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from engine import (
     expression,
     external_tasks,
     forms,
+    io_mapping,
     multi_instance,
     pruning,
     serialization,
@@ -92,6 +93,7 @@ class _Step:
         self.events: list[DomainEvent] = []
         self.audit: list[AuditRecord] = []
         self.thrown_signals: list[signals.SignalThrow] = []
+        self.io_locals: dict[Any, dict[str, Any]] = {}
         self.open_before = {str(t.id) for t in _open_user_tasks(workflow)}
         self.completed_before = workflow.is_completed()
 
@@ -129,7 +131,9 @@ class _Step:
             with executions.on_task(task, read_only=True):
                 return _json_value(expression.evaluate(text, task.data, now=spiff_support.current_now()))
 
-        variables, business_key = signals.evaluate_payload(mappings, task.data, evaluate)
+        variables, business_key = signals.evaluate_payload(
+            mappings, task.data, evaluate, self.io_locals.pop(task.id, {})
+        )
         name = signals.signal_name(task.task_spec.event_definition, task.data) or ""
         self.thrown_signals.append(signals.SignalThrow(name, element, _json_dict(variables), business_key))
         self.audit.append(AuditRecord("signal-thrown", element, "system", {"signal": name}))
@@ -167,6 +171,13 @@ class _Step:
         self.audit.append(AuditRecord("timer-fired", element, "system:timer", {}))
 
     def will_complete(self, task: Any) -> None:
+        if isinstance(task.task_spec, ThrowingEvent) and signals.is_signal(
+            getattr(task.task_spec, "event_definition", None)
+        ):
+            # the event's local variables (its input parameters) end with it; a signal may carry them
+            self.io_locals[task.id] = dict(
+                (task.internal_data.get(io_mapping.STATE) or {}).get("locals") or {}
+            )
         meter = current_meter()
         if meter is not None:
             meter.enter(getattr(task.task_spec, "bpmn_id", None))
@@ -1045,7 +1056,6 @@ class Runtime:
 
     def _message_waits(self, workflow: BpmnWorkflow, tasks: list[Any] | None = None) -> list[MessageWait]:
         waits = []
-        seen: set[tuple[str, str]] = set()
         for task in _all_tasks(workflow) if tasks is None else tasks:
             if task.state != TaskState.WAITING:
                 continue
@@ -1054,17 +1064,22 @@ class Runtime:
                     if definition.name is None:
                         continue
                     name = signals.evaluated_name(definition, task.data, element, "message")
-                    seen.add((name, element))
                     waits.append(MessageWait(name, element, str(task.id)))
         for scope, _spec_name, start_spec in _event_subprocess_message_starts(workflow):
             if start_spec.event_definition.name is None:
                 continue
+            listening = any(
+                t.state == TaskState.WAITING and t.task_spec.name == start_spec.name
+                for sub in workflow.subprocesses.values()
+                if sub.parent_workflow is scope
+                for t in sub.tasks.values()
+            )
+            if listening:
+                continue  # its start event waits already, counted above
             name = signals.evaluated_name(
                 start_spec.event_definition, _scope_data(scope), start_spec.bpmn_id, "message"
             )
-            if (name, start_spec.bpmn_id) not in seen:
-                seen.add((name, start_spec.bpmn_id))
-                waits.append(MessageWait(name, start_spec.bpmn_id, str(scope.task_tree.id)))
+            waits.append(MessageWait(name, start_spec.bpmn_id, str(scope.task_tree.id)))
         return waits
 
     @staticmethod

@@ -321,21 +321,27 @@ def evaluate_payload(
     mappings: tuple[SignalInMapping, ...],
     data: Mapping[str, Any],
     evaluate: Any,
+    local_data: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], str | None]:
-    """Camunda's signal payload: the variables mapped with ``camunda:in``, and the business key."""
+    """Camunda's signal payload: the variables mapped with ``camunda:in``, and the business key.
+
+    With ``local="true"`` a mapping reads only the throwing event's local variables (its input
+    parameters, ``local_data``)."""
     variables: dict[str, Any] = {}
     business_key: str | None = None
     for mapping in mappings:
         if mapping.business_key is not None:
             value = evaluate(mapping.business_key)
             business_key = None if value is None else str(value)
-        elif mapping.all_variables:
-            variables.update({k: v for k, v in data.items() if not k.startswith("_")})
+            continue
+        source = (local_data or {}) if mapping.local else data
+        if mapping.all_variables:
+            variables.update({k: v for k, v in source.items() if not k.startswith("_")})
         elif mapping.target:
             if mapping.source_expression is not None:
                 variables[mapping.target] = evaluate(mapping.source_expression)
             elif mapping.source is not None:
-                variables[mapping.target] = data.get(mapping.source)
+                variables[mapping.target] = source.get(mapping.source)
     return variables, business_key
 
 

@@ -640,6 +640,28 @@ def _guarded_collaboration(original: Any) -> Any:
     return update_collaboration
 
 
+def _trigger_without_lasting_edge(original: Any) -> Any:
+    """Register an event sub-process triggered by an event without wiring it to its scope's start.
+
+    The library connects such an event sub-process to the start task on its first trigger, in the
+    shared spec: every scope of that spec started afterwards (the next multi-instance iteration,
+    another instance of the definition) opened the event sub-process at once, and the scope could
+    never end while its start event waited; a spec parsed afresh (another process) lacked the edge
+    and refused to run the triggered child ("No input task connected"). Camunda subscribes per
+    scope and ends the subscription with the scope: the child is linked to the start (its input)
+    from the parse on, never the start to it.
+    """
+
+    def connect_or_add_trigger(self: Any, task_spec: Any, sp_spec: Any) -> Any:
+        result = original(self, task_spec, sp_spec)
+        if sp_spec.name in self.trigger_specs and self.name not in task_spec._inputs:
+            task_spec._inputs.append(self.name)
+            task_spec.connect(self._wf_spec.end)
+        return result
+
+    return connect_or_add_trigger
+
+
 _installed = False
 
 
@@ -700,4 +722,9 @@ def install() -> None:
     from engine import start_timers
 
     start_timers.install()
+    from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
+
+    BpmnStartTask.connect_or_add_trigger = _trigger_without_lasting_edge(  # type: ignore[method-assign]
+        BpmnStartTask.connect_or_add_trigger
+    )
     _installed = True

@@ -101,6 +101,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
         """Validate and store a document once per content hash; raise DeployError listing every problem."""
         self.load_definitions()
         doc = self.library.parse(name, content)
+        self.library.check_message_starts(doc)
         for attempt in range(3):
             try:
                 outcome = self._store_document(doc, actor=actor)

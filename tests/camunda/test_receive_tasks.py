@@ -165,3 +165,38 @@ def test_correlation_by_instance_id_and_correlate_all(camunda: Camunda) -> None:
     missing = _send(camunda, "newInvoiceMessage")
     assert missing.status_code == 422
     assert missing.get_json()["errors"][0]["field"] == "businessKey"
+
+
+def test_supports_message_event_received_on_single_receive_task(camunda: Camunda) -> None:
+    """ReceiveTaskTest.testSupportsMessageEventReceivedOnSingleReceiveTask"""
+    camunda.deploy(f"{R}.singleReceiveTask.bpmn20.xml")
+    instance = camunda.start("testProcess")
+    ((name, _),) = _waits(camunda, instance)
+    instance = camunda.correlate(name, instance)
+    assert _waits(camunda, instance) == []
+    assert instance["status"] == "completed"
+
+
+def test_supports_message_event_received_on_sequential_multi_receive_task(camunda: Camunda) -> None:
+    """ReceiveTaskTest.testSupportsMessageEventReceivedOnSequentialMultiReceiveTask"""
+    camunda.deploy(f"{R}.multiSequentialReceiveTask.bpmn20.xml")
+    instance = camunda.start("testProcess")
+    ((name, _),) = _waits(camunda, instance)
+    instance = camunda.correlate(name, instance)
+    ((name, _),) = _waits(camunda, instance)  # a new subscription for the second instance
+    instance = camunda.correlate(name, instance)
+    assert _waits(camunda, instance) == []
+    (task,) = camunda.tasks(instance)
+    assert camunda.complete(instance, task["elementId"])["status"] == "completed"
+
+
+def test_supports_message_event_received_on_receive_task_behind_parallel_gateway(camunda: Camunda) -> None:
+    """ReceiveTaskTest.testSupportsMessageEventReceivedOnReceiveTaskBehindParallelGateway"""
+    camunda.deploy(f"{R}.parallelGatewayReceiveTask.bpmn20.xml")
+    instance = camunda.start("testProcess")
+    subscriptions = _waits(camunda, instance)
+    assert len(subscriptions) == 2
+    for name, _ in subscriptions:
+        instance = camunda.correlate(name, instance)
+    assert _waits(camunda, instance) == []
+    assert instance["status"] == "completed"
