@@ -144,13 +144,16 @@ def _cron_cycle_complete(original: Any) -> Any:
 def _repeats(my_task: Any) -> bool:
     """A timer cycle repeats on a non-interrupting boundary event or a start event; elsewhere it fires
     once, as in Camunda (an interrupting boundary event's first firing cancels the activity, and the
-    cycle with it; re-entering the activity starts a new one)."""
+    cycle with it; re-entering the activity starts a new one). The start event of an interrupting
+    event sub-process fires once too: it ends its scope."""
     from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
     from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
     spec = my_task.task_spec
     if isinstance(spec, BoundaryEvent):
         return not getattr(spec, "cancel_activity", False)
+    if isinstance(spec, StartEvent) and getattr(spec, "camunda_interrupting", False):
+        return False
     return isinstance(spec, StartEvent)
 
 

@@ -165,3 +165,13 @@ def test_nested_events_another_execution_order(camunda: Camunda) -> None:
     assert _waits(camunda, instance) == []
     instance = camunda.complete(instance, "task1")
     assert camunda.complete(instance, "task2")["status"] == "completed"
+
+
+def test_boundary_message_event_on_subprocess_with_intermediate_message_catch(camunda: Camunda) -> None:
+    """MessageBoundaryEventTest.testBoundaryMessageEventOnSubprocessWithIntermediateMessageCatch"""
+    camunda.deploy(f"{B}.testBoundaryMessageEventOnSubprocessWithIntermediateMessageCatch.bpmn")
+    instance = camunda.start("testProcess")
+    instance = camunda.correlate("cancelMessage", instance)
+    assert instance["status"] == "completed"
+    assert instance["endedAt"] is not None
+    assert _waits(camunda, instance) == []
