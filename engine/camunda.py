@@ -299,7 +299,11 @@ def _valid_iso_date(text: str) -> bool:
 
 
 _TIMER_LITERAL_CHECKS: Mapping[str, tuple[Callable[[str], bool], str]] = {
-    "timeDuration": (lambda t: bool(_ISO_DURATION_RE.match(t)), "an ISO 8601 duration such as P14D"),
+    "timeDuration": (
+        # Camunda reads a repetition before a duration (R/PT3S) as the duration: the timer fires once
+        lambda t: bool(_ISO_DURATION_RE.match(re.sub(r"^R\d*/", "", t))),
+        "an ISO 8601 duration such as P14D",
+    ),
     "timeDate": (_valid_iso_datetime, "an ISO 8601 date-time such as 2024-01-31T09:00:00Z"),
     "timeCycle": (
         _valid_iso_cycle,

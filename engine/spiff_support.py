@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import re
 from calendar import monthrange
 from collections.abc import Iterator, Mapping
 from copy import deepcopy
@@ -519,6 +520,15 @@ def _calendar_timedelta_from_start(
     return end - start
 
 
+def _duration_without_repetition(original: Any) -> Any:
+    """A ``timeDuration`` of ``R/PT3S`` is the duration ``PT3S`` to Camunda (it fires once)."""
+
+    def parse_iso_duration(expression: str) -> Any:
+        return original(re.sub(r"^R\d*/", "", expression.strip()))
+
+    return parse_iso_duration
+
+
 def _guard_timer(method: Any) -> Any:
     """Wrap a timer definition's evaluation so a value it cannot use is a task error, not a crash."""
 
@@ -680,6 +690,9 @@ def install() -> None:
     cls.throw = _throw_without_expression  # type: ignore[method-assign]
     _message_module.MessageEventDefinition.catches = _message_catches  # type: ignore[method-assign]
     DMNEngine.evaluate = _dmn_evaluate  # type: ignore[method-assign]
+    _timer_module.TimerEventDefinition.parse_iso_duration = staticmethod(  # type: ignore[method-assign]
+        _duration_without_repetition(_timer_module.TimerEventDefinition.parse_iso_duration)
+    )
     _timer_module.TimerEventDefinition.get_timedelta_from_start = staticmethod(  # type: ignore[method-assign]
         _calendar_timedelta_from_start
     )

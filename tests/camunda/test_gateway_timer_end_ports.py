@@ -93,3 +93,37 @@ def test_terminate_in_sub_process_concurrent_should_not_end_process_instance_in_
     instance = camunda.start("terminateEndEventExample")
     assert instance["status"] == "active"
     assert instance["endedAt"] is None
+
+
+_TIMER_PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="http://camunda.org/examples">
+  <process id="timerProcess" isExecutable="true">
+    <startEvent id="start" camunda:asyncBefore="true"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="user-task-with-timer"/>
+    <userTask id="user-task-with-timer"/>
+    <boundaryEvent id="non-interuption-timer" attachedToRef="user-task-with-timer" cancelActivity="false">
+      <timerEventDefinition><timeDuration>R/PT3S</timeDuration></timerEventDefinition>
+    </boundaryEvent>
+    <sequenceFlow id="f2" sourceRef="non-interuption-timer" targetRef="timerEnd"/>
+    <endEvent id="timerEnd"/>
+    <sequenceFlow id="f3" sourceRef="user-task-with-timer" targetRef="end"/>
+    <endEvent id="end"/>
+  </process>
+</definitions>
+"""
+
+
+def test_should_execute_timer_job_on_or_after_due_date(camunda: Camunda) -> None:
+    """BoundaryTimerNonInterruptingEventTest.shouldExecuteTimerJobOnOrAfterDueDate
+
+    The Camunda test builds the process with the model API (``_TIMER_PROCESS`` is the same diagram);
+    its clock stands still while the job executor runs, so the timer is not due yet.
+    """
+    camunda.deploy(_TIMER_PROCESS)
+    instance = camunda.start("timerProcess")
+    camunda.run_worker()
+    (timer,) = camunda.timers(instance)
+    assert timer["elementId"] == "non-interuption-timer"
+    assert timer["dueAt"] == "2027-01-04T09:00:03Z"
+    assert [t["elementId"] for t in camunda.tasks(instance)] == ["user-task-with-timer"]
