@@ -381,6 +381,7 @@ class SpecLibrary:
             io_mapping.annotate([spec, *subs.values()], root)
             expression_tasks.annotate([spec, *subs.values()], root)
             _annotate_error_events([spec, *subs.values()], root)
+            signals.annotate_async([spec, *subs.values()], root)
             spec.camunda_initiator = _initiator_variable(root, pid)
             for sub_spec in [spec, *subs.values()]:
                 for task_spec in sub_spec.task_specs.values() if sub_spec is not None else ():

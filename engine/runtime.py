@@ -135,7 +135,15 @@ class _Step:
             mappings, task.data, evaluate, self.io_locals.pop(task.id, {})
         )
         name = signals.signal_name(task.task_spec.event_definition, task.data) or ""
-        self.thrown_signals.append(signals.SignalThrow(name, element, _json_dict(variables), business_key))
+        self.thrown_signals.append(
+            signals.SignalThrow(
+                name,
+                element,
+                _json_dict(variables),
+                business_key,
+                asynchronous=bool(getattr(task.task_spec, "camunda_async_signal", False)),
+            )
+        )
         self.audit.append(AuditRecord("signal-thrown", element, "system", {"signal": name}))
 
     def _interrupt_scope(self, start: Any) -> None:

@@ -19,7 +19,7 @@ throws, and a signal start event's once, without variables (it must not need any
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +58,8 @@ class SignalThrow:
     element_id: str | None
     variables: dict[str, Any] = field(default_factory=dict)
     business_key: str | None = None
+    asynchronous: bool = False
+    """``camunda:async="true"``: the receivers get it from the worker, after the throwing step."""
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,19 @@ def _scope_problems(scope: etree._Element, names: Mapping[str, str | None]) -> l
             )
         seen.add(name)
     return problems
+
+
+def annotate_async(specs: Iterable[Any], root: etree._Element) -> None:
+    """Mark the throwing events whose signal is thrown asynchronously (``camunda:async="true"``)."""
+    owners = {
+        owner.get("id")
+        for definition in root.iter(f"{_BPMN}signalEventDefinition")
+        if definition.get(f"{_CAMUNDA}async") == "true" and (owner := definition.getparent()) is not None
+    }
+    for spec in specs:
+        for task_spec in spec.task_specs.values() if spec is not None else ():
+            if getattr(task_spec, "bpmn_id", None) in owners:
+                task_spec.camunda_async_signal = True
 
 
 def payload_mappings(root: etree._Element) -> dict[str, tuple[SignalInMapping, ...]]:

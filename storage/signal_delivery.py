@@ -104,21 +104,25 @@ class SignalDelivery:
     def _enqueue_signals(
         self, conn: Connection, instance_id: str, gemeente: str | None, result: StepResult
     ) -> list[str]:
-        """In the step's transaction: a delivery row for each receiver of each signal the step threw."""
+        """In the step's transaction: a delivery row for each receiver of each signal the step threw.
+
+        Returns the rows to deliver right after the step; those of a signal thrown asynchronously
+        (``camunda:async``) are left to the worker, as Camunda leaves them to its job executor.
+        """
         ids: list[str] = []
         for thrown in result.signals:
-            ids.extend(
-                signal_store.enqueue(
-                    conn,
-                    signal_name=thrown.name,
-                    variables=thrown.variables,
-                    scope=SignalScope.thrown_in(gemeente),
-                    starts=self.signal_start_targets,
-                    now=result.at,
-                    source_instance_id=instance_id,
-                    business_key=thrown.business_key,
-                )
+            rows = signal_store.enqueue(
+                conn,
+                signal_name=thrown.name,
+                variables=thrown.variables,
+                scope=SignalScope.thrown_in(gemeente),
+                starts=self.signal_start_targets,
+                now=result.at,
+                source_instance_id=instance_id,
+                business_key=thrown.business_key,
             )
+            if not thrown.asynchronous:
+                ids.extend(rows)
         return ids
 
     # -- delivering ------------------------------------------------------------------------------

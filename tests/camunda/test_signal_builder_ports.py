@@ -5,13 +5,18 @@ bpmn/event/signal/``): ``createSignalEvent(name).setVariables(..).send()`` is ``
 Camunda test builds its two diagrams with the model API (``signalStartProcess`` and
 ``signalCatchProcess``); ``_signal_start_process`` and ``_signal_catch_process`` write the same
 diagrams as BPMN XML. The tests that address one execution (``executionId``) have no counterpart:
-``POST /signals`` is a broadcast.
+``POST /signals`` is a broadcast. ``SignalEventTest.testSignalCatchIntermediateAsynch`` (a signal
+thrown with ``camunda:async``) is here too.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
+from storage.schema import signal_deliveries
 from tests.camunda.conftest import Camunda
 
 _HEAD = (
@@ -137,3 +142,30 @@ def test_send_signal_to_intermediate_catch_event_with_variables(camunda: Camunda
 def test_no_signal_event_subscription(camunda: Camunda) -> None:
     """SignalEventReceivedBuilderTest.testNoSignalEventSubscription"""
     _send(camunda, "signal")
+
+
+def test_signal_catch_intermediate_asynch(camunda: Camunda) -> None:
+    """SignalEventTest.testSignalCatchIntermediateAsynch
+
+    Camunda's job for the asynchronous throw is a pending signal delivery here; its job executor is
+    the worker's signal job (``deliver_pending_signals``).
+    """
+    services = camunda.api.app.extensions["inburgering"]
+    camunda.deploy("signal/SignalEventTests.catchAlertSignal.bpmn20.xml")
+    camunda.deploy("SignalEventTests.throwAlertSignalAsynch.bpmn20.xml")
+    catching = camunda.start("catchSignal")
+    assert len(_active_instances(camunda)) == 1
+    assert camunda.start("throwSignal")["status"] == "completed"
+    assert camunda.status(catching) == "active"  # the subscription is still there
+    assert len(_active_instances(camunda)) == 1
+    assert _pending_deliveries(camunda) == 1  # there is a job
+    camunda.clock.advance(timedelta(seconds=1))
+    services.workflow.deliver_pending_signals(worker_id="camunda-tests")
+    assert camunda.status(catching) == "completed"
+    assert _active_instances(camunda) == []
+    assert _pending_deliveries(camunda) == 0
+
+
+def _pending_deliveries(camunda: Camunda) -> int:
+    with camunda.api.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(signal_deliveries)).scalar_one())
