@@ -169,3 +169,33 @@ def test_signal_catch_intermediate_asynch(camunda: Camunda) -> None:
 def _pending_deliveries(camunda: Camunda) -> int:
     with camunda.api.db.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(signal_deliveries)).scalar_one())
+
+
+def _async_signal_start(camunda: Camunda, start_resource: str, throw_resource: str) -> None:
+    services = camunda.api.app.extensions["inburgering"]
+    camunda.deploy(start_resource, throw_resource)
+    assert camunda.start("throwSignalAsync")["status"] == "completed"
+    assert _active_instances(camunda) == []
+    assert _pending_deliveries(camunda) == 1  # the job that triggers the signal start event
+    services.workflow.deliver_pending_signals(worker_id="camunda-tests")
+    (instance,) = _active_instances(camunda)
+    assert instance["processKey"] == "startBySignal"
+    assert _task_count(camunda) == 1
+
+
+def test_async_signal_start_event(camunda: Camunda) -> None:
+    """SignalEventTest.testAsyncSignalStartEvent"""
+    _async_signal_start(
+        camunda,
+        "signal/SignalEventTest.signalStartEvent.bpmn20.xml",
+        "SignalEventTests.throwAlertSignalAsync.bpmn20.xml",
+    )
+
+
+def test_async_signal_start_event_with_expression_name(camunda: Camunda) -> None:
+    """SignalEventExpressionNameTest.testAsyncSignalStartEvent"""
+    _async_signal_start(
+        camunda,
+        "signal/SignalEventExpressionNameTest.testSignalStartEvent.bpmn20.xml",
+        "SignalEventExpressionNameTest.throwAlertSignalAsync.bpmn20.xml",
+    )
