@@ -309,6 +309,7 @@ class SpecLibrary:
         root = parse_xml(content, name=name)
         kind = document_kind(root)
         if kind == "bpmn":
+            shapes.camunda_namespace(root)
             shapes.resolve_prefixed_refs(root)
         info = inspect_document(root)
         problems = [*check_lengths(root), *info.problems]

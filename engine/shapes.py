@@ -107,6 +107,26 @@ def _children(scope: etree._Element, names: Iterable[str]) -> list[etree._Elemen
 _REF_ATTRIBUTES = ("messageRef", "errorRef", "escalationRef", "signalRef")
 
 
+ACTIVITI_NS = "http://activiti.org/bpmn"
+_CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+
+def camunda_namespace(root: etree._Element) -> None:
+    """Read extensions in the legacy ``http://activiti.org/bpmn`` namespace as Camunda's, as Camunda 7
+    does (older Camunda diagrams declare ``xmlns:camunda`` with it): without this, every
+    ``camunda:*`` attribute of such a diagram would be ignored."""
+    old_prefix = "{" + ACTIVITI_NS + "}"
+    new_prefix = "{" + _CAMUNDA_NS + "}"
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag.startswith(old_prefix):
+            element.tag = new_prefix + element.tag[len(old_prefix) :]
+        for key in [k for k in element.attrib if k.startswith(old_prefix)]:
+            value = element.attrib.pop(key)
+            element.set(new_prefix + key[len(old_prefix) :], value)
+
+
 def resolve_prefixed_refs(root: etree._Element) -> None:
     """``messageRef="tns:newInvoice"`` names the element ``newInvoice`` of this document, as Camunda reads it.
 

@@ -127,3 +127,21 @@ def test_should_execute_timer_job_on_or_after_due_date(camunda: Camunda) -> None
     assert timer["elementId"] == "non-interuption-timer"
     assert timer["dueAt"] == "2027-01-04T09:00:03Z"
     assert [t["elementId"] for t in camunda.tasks(instance)] == ["user-task-with-timer"]
+
+
+def test_activiti_namespace_is_read_as_camunda(camunda: Camunda) -> None:
+    """The diagram of ExclusiveGatewayTest.testLoopWithManyIterations declares ``xmlns:camunda`` as
+    ``http://activiti.org/bpmn``; Camunda reads its ``camunda:resultVariable`` all the same. (Its
+    1,000 iterations in one step are more than ``INBURGERING_STEP_MAX_ITERATIONS`` allows: that
+    start is refused whole, nothing changed; three iterations show the loop.)"""
+    camunda.deploy("ExclusiveGatewayTest.testLoopWithManyIterations.bpmn")
+    instance = camunda.start("testProcess", {"numOfIterations": 3})
+    assert instance["status"] == "completed"
+    assert camunda.variables(instance)["i"] == 4
+
+
+def test_inclusive_loop_is_refused(camunda: Camunda) -> None:
+    """InclusiveGatewayTest.testLoop: its Groovy script reaches into the engine
+    (``execution.getProcessInstance()``); the script task is refused at deploy, naming it"""
+    errors = camunda.deploy_fails("InclusiveGatewayTest.testLoop.bpmn20.xml")
+    assert [e.get("elementId") for e in errors] == ["A"], errors
