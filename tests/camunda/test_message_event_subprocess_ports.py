@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import create_app
+from tests.api.conftest import Api
 from tests.camunda.conftest import Camunda
 
 E = "MessageEventSubprocessTest"
@@ -219,3 +221,18 @@ def test_an_instance_started_after_another_was_triggered_still_ends(camunda: Cam
     later = camunda.start("process")
     assert _keys(camunda, later) == ["task"]
     assert camunda.complete(later, "task")["status"] == "completed"
+
+
+def test_a_triggered_event_sub_process_goes_on_in_another_server_process(camunda: Camunda) -> None:
+    """Regression: the instance reaches a process that parsed the definition afresh (another worker,
+    a restart) with its event sub-process running; both paths go on there and the instance ends."""
+    camunda.deploy(f"{E}.testNonInterruptingUnderProcessDefinitionScope.bpmn20.xml")
+    instance = camunda.correlate("newMessage", camunda.start("process"))
+    first = camunda.api
+    app = create_app({**{k: first.app.config[k] for k in ("DB_ENGINE", "CLOCK", "TESTING", "DATABASE_URL")}})
+    other = Camunda(
+        Api(app=app, client=app.test_client(), clock=first.clock, db=first.db, tokens=first.tokens)
+    )
+    instance = other.complete(instance, "task")
+    assert instance["status"] == "active"
+    assert other.complete(instance, "eventSubProcessTask")["status"] == "completed"
