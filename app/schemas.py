@@ -133,6 +133,10 @@ class DefinitionVersion(Schema):
     version = fields.Integer(required=True)
     sha256 = fields.String(required=True)
     deployedAt = UtcDateTime(required=True)
+    versionTag = fields.String(
+        allow_none=True,
+        metadata={"description": "the process's camunda:versionTag (calledElementBinding versionTag)"},
+    )
 
 
 class TimerOut(Schema):

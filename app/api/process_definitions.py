@@ -20,6 +20,7 @@ from app.schemas import (
     DeployQuery,
     XmlQuery,
 )
+from engine.errors import NotFoundError
 from storage import listing, start_timer_store
 
 bp = APIBlueprint("process_definitions", __name__, tag="Process definitions")
@@ -103,8 +104,24 @@ def get_definition(key: str) -> Any:
         "key": key,
         "name": rows[0].name,
         "latestVersion": rows[0].version,
-        "versions": [{"version": r.version, "sha256": r.sha256, "deployedAt": r.deployed_at} for r in rows],
+        "versions": [
+            {
+                "version": r.version,
+                "sha256": r.sha256,
+                "deployedAt": r.deployed_at,
+                "versionTag": _version_tag(key, r.version),
+            }
+            for r in rows
+        ],
     }
+
+
+def _version_tag(key: str, version: int) -> str | None:
+    """The ``camunda:versionTag`` of one version, read from its parsed document."""
+    try:
+        return services().workflow.definition(key, version).document.version_tags.get(key)
+    except NotFoundError:
+        return None
 
 
 @bp.get("/process-definitions/<key>/xml")

@@ -39,6 +39,8 @@ def test_call_process_by_version_tag(camunda: Camunda) -> None:
     instance = camunda.start("process")
     assert _tasks(camunda, instance) == ["User task ver 1"]
     assert camunda.complete(instance, "Task_1")["status"] == "completed"
+    detail = camunda.api.get("/process-definitions/subProcess", "po").get_json()
+    assert [(v["version"], v["versionTag"]) for v in detail["versions"]] == [(2, None), (1, "ver_tag_1")]
 
 
 def test_call_process_by_version_tag_as_expression(camunda: Camunda) -> None:
