@@ -79,7 +79,7 @@ class Api:
         return task  # type: ignore[no-any-return]
 
 
-def make_api(engine: Engine, clock: ManualClock) -> Api:
+def make_api(engine: Engine, clock: ManualClock, **config: Any) -> Api:
     app = create_app(
         {
             "DB_ENGINE": engine,
@@ -87,6 +87,7 @@ def make_api(engine: Engine, clock: ManualClock) -> Api:
             "TESTING": True,
             "DATABASE_URL": str(engine.url),
             "TVS_WEBHOOK_SECRET": "whsec_" + "dGVzdC1zZWNyZXQtZm9yLXR2cy13ZWJob29rcw==",
+            **config,
         }
     )
     api = Api(app=app, client=app.test_client(), clock=clock, db=engine)

@@ -177,3 +177,14 @@ def camunda(_migrated_sqlite: Path, tmp_path: Path, clock: ManualClock) -> Itera
     engine = make_engine(f"sqlite:///{path}")
     yield Camunda(make_api(engine, clock))
     engine.dispose()
+
+
+@pytest.fixture
+def camunda_unhurried(_migrated_sqlite: Path, tmp_path: Path, clock: ManualClock) -> Iterator[Camunda]:
+    """As ``camunda``, with a step's wall-time budget far above what a loaded machine needs, for tests
+    of the other budgets (the wall-time budget has its own tests with a ticking clock)."""
+    path = tmp_path / "test.db"
+    shutil.copyfile(_migrated_sqlite, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield Camunda(make_api(engine, clock, STEP_MAX_SECONDS=600))
+    engine.dispose()
