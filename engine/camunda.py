@@ -62,6 +62,13 @@ _UNSUPPORTED_ELEMENTS: Mapping[str, str] = {
     "complexGateway": "complex gateways are not supported",
     "dataStoreReference": "data stores are not supported (remove the data store reference)",
 }
+
+
+def _is_event_subprocess(element: etree._Element) -> bool:
+    """An event sub-process: no flow can reach it, so it needs no id (one is made up for it)."""
+    return etree.QName(element).localname == "subProcess" and element.get("triggeredByEvent") == "true"
+
+
 _FLOW_NODE_TAGS = frozenset(
     {
         "task",
@@ -406,7 +413,7 @@ class _Inspector:
                     self.element_lines[element_id] = element.sourceline or 0
                 if element.get("name") is not None:
                     self.element_names[element_id] = element.get("name") or ""
-            elif etree.QName(element).localname in _FLOW_NODE_TAGS:
+            elif etree.QName(element).localname in _FLOW_NODE_TAGS and not _is_event_subprocess(element):
                 from engine.shapes import anonymous_node_problem
 
                 reason = anonymous_node_problem(element)
@@ -452,6 +459,9 @@ class _Inspector:
 
     def check_bpmn_parse_rules(self) -> None:
         """The structural deploy checks Camunda's BpmnParse makes, with its messages (BpmnParseTest)."""
+        for gateway in self.root.iter(_bpmn("eventBasedGateway")):
+            if (gateway.get(_cam("asyncAfter")) or "").strip() == "true":
+                self.problem(f"'asyncAfter' not supported for {self.label(gateway)}", gateway)
         for process in self.root.iter(_bpmn("process")):
             ttl = process.get(_cam("historyTimeToLive"))
             if ttl and not re.fullmatch(r"\d+|P\d+D", ttl.strip()):
@@ -474,6 +484,9 @@ class _Inspector:
             event_subprocess = scope.get("triggeredByEvent") == "true"
             if not starts and scope.get("id"):
                 self.problem(f"{etree.QName(scope).localname} must define a startEvent element", scope)
+            if not event_subprocess:
+                for start in starts[1:]:
+                    self.problem("multiple start events not supported for subprocess", start)
             for start in starts:
                 definitions = [
                     etree.QName(child).localname
@@ -754,8 +767,10 @@ class _Inspector:
                 if not ref:
                     self.problem(f"sequence flow has no {end}", flow, flow.get("id") or "sequenceFlow")
                 elif ref not in ids:
+                    what = "source" if end == "sourceRef" else "destination"
                     self.problem(
-                        f"sequence flow's {end} '{ref}' names no element of the document",
+                        f"Invalid {what} '{ref}' of sequence flow '{flow.get('id') or 'null'}': "
+                        f"the sequence flow's {end} '{ref}' names no element of the document",
                         flow,
                         flow.get("id") or f"sequenceFlow {flow.get('sourceRef')}->{flow.get('targetRef')}",
                     )
@@ -764,6 +779,8 @@ class _Inspector:
         tag = etree.QName(element).localname
         if tag == "process":
             self.visit_process(element)
+        elif tag == "dataStoreReference" and not self.data_associated(element):
+            pass  # documentation only (connected by associations at most): Camunda ignores it
         elif tag in _UNSUPPORTED_ELEMENTS:
             self.problem(_UNSUPPORTED_ELEMENTS[tag], element)
         elif tag in _UNSUPPORTED_EVENT_DEFINITIONS:
@@ -888,6 +905,15 @@ class _Inspector:
                 "use a boundary timer or a second gateway",
                 gateway,
             )
+
+    def data_associated(self, element: etree._Element) -> bool:
+        """Whether a data input or output association reads or writes ``element``."""
+        element_id = element.get("id")
+        for association in self.root.iter(_bpmn("dataInputAssociation"), _bpmn("dataOutputAssociation")):
+            for ref in association.iter(_bpmn("sourceRef"), _bpmn("targetRef")):
+                if (ref.text or "").strip() == element_id:
+                    return True
+        return False
 
     def visit_process(self, process: etree._Element) -> None:
         process_id = process.get("id") or ""
@@ -1049,7 +1075,11 @@ class _Inspector:
         parts = [timer.find(_bpmn(kind)) for kind in ("timeDate", "timeDuration", "timeCycle")]
         present = [p for p in parts if p is not None]
         if not present or not any((p.text or "").strip() for p in present):
-            self.problem(f"{self.label(owner)}: timer has no date, duration or cycle", owner)
+            self.problem(
+                f"{self.label(owner)}: timer has no date, duration or cycle: Timer needs configuration "
+                "(either timeDate, timeCycle or timeDuration is needed).",
+                owner,
+            )
             return
         for part in present:
             kind = etree.QName(part).localname
@@ -1325,8 +1355,7 @@ class _Inspector:
             name = prop.get("name")
             value = prop.get("value") or ""
             if not name:
-                self.problem(f"{self.label(owner)}: a camunda:property has no name", owner)
-                continue
+                continue  # Camunda keeps a property without name and value; it means nothing
             if "${" in value or "#{" in value:
                 self.expression(value.strip(), owner, owner_id, f"property '{name}'")
             values[name] = value

@@ -146,18 +146,41 @@ def resolve_prefixed_refs(root: etree._Element) -> None:
 
 
 def _name_anonymous_flows(root: etree._Element) -> None:
+    """Ids for what Camunda runs without one: sequence flows and event sub-processes."""
     taken = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
     counter = 0
-    for flow in root.iter(_bpmn("sequenceFlow")):
-        if flow.get("id"):
-            continue
+    anonymous = [
+        e
+        for e in root.iter(_bpmn("sequenceFlow"), _bpmn("subProcess"))
+        if not e.get("id") and (_local(e) == "sequenceFlow" or e.get("triggeredByEvent") == "true")
+    ]
+    for element in anonymous:
+        kind = "flow" if _local(element) == "sequenceFlow" else "eventSubProcess"
         while True:
             counter += 1
-            candidate = f"{GENERATED_PREFIX}flow_{counter}"
+            candidate = f"{GENERATED_PREFIX}{kind}_{counter}"
             if candidate not in taken:
                 break
         taken.add(candidate)
-        flow.set("id", candidate)
+        element.set("id", candidate)
+
+
+def _documentation_data_stores(root: etree._Element) -> None:
+    """Drop data store references no data association reads or writes (Camunda ignores them)."""
+    used = {
+        (ref.text or "").strip()
+        for association in root.iter(_bpmn("dataInputAssociation"), _bpmn("dataOutputAssociation"))
+        for ref in association.iter(_bpmn("sourceRef"), _bpmn("targetRef"))
+    }
+    for reference in list(root.iter(_bpmn("dataStoreReference"))):
+        parent = reference.getparent()
+        if reference.get("id") not in used and parent is not None:
+            parent.remove(reference)
+    referenced = {r.get("dataStoreRef") for r in root.iter(_bpmn("dataStoreReference"))}
+    for store in list(root.iter(_bpmn("dataStore"))):
+        parent = store.getparent()
+        if store.get("id") not in referenced and parent is not None:
+            parent.remove(store)
 
 
 def anonymous_node_problem(element: etree._Element) -> str | None:
@@ -174,8 +197,6 @@ def anonymous_node_problem(element: etree._Element) -> str | None:
         return "a start event needs an id (Camunda's parser fails on one without)"
     if kind == "boundaryEvent":
         return "a boundary event needs an id: it fires on its activity, and its path needs a name"
-    if kind == "subProcess" and element.get("triggeredByEvent") == "true":
-        return "an event sub-process needs an id: its start event is triggered without a flow"
     if kind == "intermediateCatchEvent" and element.find(_bpmn("linkEventDefinition")) is not None:
         return "a link catch event needs an id: link throw events go on there"
     return None
@@ -414,6 +435,7 @@ def normalise(root: etree._Element) -> dict[str, str]:
     """Rewrite ``root`` in place (see the module text); return generated id -> designer's id."""
     _name_anonymous_flows(root)
     _drop_anonymous_nodes(root)
+    _documentation_data_stores(root)
     _receive_task_triggers(root)
     _multi_instance_forms(root)
     _undeclared_errors(root)
