@@ -28,6 +28,7 @@ from storage.db import write_connection
 from storage.errors import StorageError
 from storage.orgs import add_organisation, add_user, create_token, get_organisation, get_user, token_exists
 from storage.schema import process_instances, timers, user_tasks
+from storage.task_forms import FORM, TASKS_WITH_FORM
 
 log = logging.getLogger(__name__)
 
@@ -174,9 +175,9 @@ def _pending_timers(svc: Services, instance_id: str) -> list[str]:
 def _open_task(svc: Services, instance_id: str, element_id: str) -> Any:
     with svc.db.connect() as conn:
         return conn.execute(
-            select(user_tasks).where(
-                user_tasks.c.instance_id == instance_id, user_tasks.c.element_id == element_id
-            )
+            select(user_tasks, FORM)
+            .select_from(TASKS_WITH_FORM)
+            .where(user_tasks.c.instance_id == instance_id, user_tasks.c.element_id == element_id)
         ).first()
 
 

@@ -128,7 +128,6 @@ def _seed_instances(db: Any, template: dict[str, Any], count: int) -> None:
                         "due_at": None,
                         "gemeente": "GM0344",
                         "process_key": "werklus",
-                        "form": [],
                         "created_at": now,
                     }
                 )

@@ -525,12 +525,13 @@ class Year:
     def _open_task(self, instance_id: str, element_id: str) -> tuple[str, list[dict[str, Any]], str | None]:
         """The open task a caseworker picks from the worklist (by instance and element)."""
         from storage.schema import user_tasks
+        from storage.task_forms import FORM, TASKS_WITH_FORM
 
         with self.db.connect() as conn:
             row = conn.execute(
-                select(user_tasks.c.id, user_tasks.c.form, user_tasks.c.lane).where(
-                    user_tasks.c.instance_id == instance_id, user_tasks.c.element_id == element_id
-                )
+                select(user_tasks.c.id, FORM, user_tasks.c.lane)
+                .select_from(TASKS_WITH_FORM)
+                .where(user_tasks.c.instance_id == instance_id, user_tasks.c.element_id == element_id)
             ).first()
             if row is None:
                 open_now = conn.execute(

@@ -11,7 +11,7 @@ put it in a URL, a log line or an event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -95,6 +95,41 @@ def case_headers(
         )
         for row in conn.execute(query, params)
     }
+
+
+def header_as_written(
+    instance_id: str,
+    *,
+    business_key: str | None,
+    scenario: str | None,
+    gemeente: str | None,
+    variables: Mapping[str, Any],
+    gemeente_naam: str,
+    scope: str | None,
+) -> tuple[bool, CaseHeader | None]:
+    """The header of an instance from the values just written, without a read: ``(True, header)``.
+
+    ``gemeente_naam`` is the name of the (registered) organisation ``gemeente``. The answer is the
+    one :func:`case_headers` would read, so it is given only when that is sure: when each header
+    variable is a text or absent (the database reads other JSON values in its own way); else
+    ``(False, None)`` and the caller reads.
+    """
+    values = [variables.get(name) for name in HEADER_VARIABLES]
+    if any(value is not None and not isinstance(value, str) for value in values):
+        return False, None
+    if scope is not None and gemeente != scope:
+        return True, None
+    naam, azc, koppeldatum = values
+    return True, CaseHeader(
+        instance_id=instance_id,
+        naam=_text(naam),
+        v_nummer=business_key,
+        azc=_text(azc),
+        koppeldatum=_date(koppeldatum),
+        scenario=scenario,
+        gemeente=gemeente,
+        gemeente_naam=gemeente_naam,
+    )
 
 
 def case_header(conn: Connection, instance_id: str, *, scope: str | None) -> CaseHeader | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import threading
 from collections.abc import Iterator
@@ -61,26 +62,75 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-_write_locks: dict[int, threading.RLock] = {}
-_write_locks_guard = threading.Lock()
+class _WriteGate:
+    """The queue for one SQLite database's writers: threads of this process, then other processes.
+
+    Threads queue on a re-entrant lock; processes queue on an exclusive ``flock`` of a file beside
+    the database, which the kernel hands to the next waiter the moment it is released. Without it a
+    writer of another process finds the database locked and sleeps in SQLite's busy handler, whose
+    sleeps grow to 100 ms: the long tail of concurrent writes under several server processes.
+    SQLite's own lock (``BEGIN IMMEDIATE``) still decides; the gate only orders the waiting.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.lock = threading.RLock()
+        self.path = path
+        self.depth = 0  # nested write connections of the thread holding ``lock``
+
+    def _open(self) -> int | None:
+        if self.path is None:
+            return None
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:  # a read-only folder: wait in SQLite's busy handler as before
+            return None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self.lock:
+            fd = self._open() if self.depth == 0 else None
+            try:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                self.depth += 1
+                try:
+                    yield
+                finally:
+                    self.depth -= 1
+            finally:
+                if fd is not None:
+                    os.close(fd)  # releases the file lock
 
 
-def _write_lock(engine: Engine) -> threading.RLock:
-    with _write_locks_guard:
-        return _write_locks.setdefault(id(engine), threading.RLock())
+_write_gates: dict[object, _WriteGate] = {}
+_write_gates_guard = threading.Lock()
+
+
+def _write_gate(engine: Engine) -> _WriteGate:
+    """The gate of ``engine``'s database file (engines on one file share it), else of the engine."""
+    database = engine.url.database
+    path = None
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = os.path.abspath(database) + "-writelock"
+    key: object = path or id(engine)
+    with _write_gates_guard:
+        gate = _write_gates.get(key)
+        if gate is None:
+            gate = _write_gates[key] = _WriteGate(path)
+        return gate
 
 
 @contextlib.contextmanager
 def write_connection(engine: Engine) -> Iterator[Connection]:
     """A connection whose transactions are write transactions (``BEGIN IMMEDIATE`` on SQLite).
 
-    SQLite has one writer at a time. Threads of one process queue on a lock here, so they wait in
-    order instead of sleeping in SQLite's busy handler (whose growing sleeps make long tails);
-    other processes still wait on the busy timeout. PostgreSQL writers do not queue here.
+    SQLite has one writer at a time. Writers queue at a gate here (threads of this process on a
+    lock, other processes on a file lock), so they wait in order instead of sleeping in SQLite's
+    busy handler (whose growing sleeps make long tails). PostgreSQL writers do not queue here.
     """
     if engine.dialect.name != "sqlite":
         with engine.connect().execution_options(write=True) as conn:
             yield conn
         return
-    with _write_lock(engine), engine.connect().execution_options(write=True) as conn:
+    with _write_gate(engine).held(), engine.connect().execution_options(write=True) as conn:
         yield conn

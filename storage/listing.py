@@ -24,6 +24,7 @@ from storage.schema import (
     timers,
     user_tasks,
 )
+from storage.task_forms import FORM, TASKS_WITH_FORM
 
 INSTANCE_COLUMNS = (
     process_instances.c.id,
@@ -120,8 +121,9 @@ def list_tasks(
     limit: int = 50,
 ) -> Page:
     """Open tasks in ``scope`` and ``lane`` matching every filter given."""
-    columns = [c for c in user_tasks.c if c.name != "form"]  # the worklist never shows forms
-    query = select(*columns).where(_scoped(user_tasks.c.gemeente, scope), lane_condition(lane))
+    query = select(user_tasks).where(  # the worklist never shows forms: not joined
+        _scoped(user_tasks.c.gemeente, scope), lane_condition(lane)
+    )
     if candidate_group is not None:
         # candidate_groups is a JSON list of plain names ([A-Za-z0-9_.:-]); match the quoted name.
         escaped = candidate_group.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -138,7 +140,8 @@ def list_tasks(
     return _page(conn, query, (user_tasks.c.created_at, user_tasks.c.id), offset, limit)
 
 
-_GET_TASK = select(user_tasks).where(user_tasks.c.id == bindparam("id"))
+#: A task with its form's fields (``form``)
+_GET_TASK = select(user_tasks, FORM).select_from(TASKS_WITH_FORM).where(user_tasks.c.id == bindparam("id"))
 _GET_TASK_SCOPED = _GET_TASK.where(user_tasks.c.gemeente == bindparam("scope"))
 
 

@@ -30,6 +30,7 @@ from storage.db import write_connection
 from storage.errors import ConflictError, StorageError
 from storage.schema import lane_key, process_instances, timers, user_tasks
 from storage.service import WorkflowService
+from storage.task_forms import form_id, store_forms
 
 ATTEMPTS = 3
 
@@ -188,6 +189,14 @@ class InstanceMigrator:
 
 def refresh_indexes(conn: Connection, instance_id: str, result: StepResult) -> None:
     """Open tasks and timers that moved keep their row (assignee, due date); the rest follows the version."""
+    store_forms(
+        conn,
+        {
+            key: fields
+            for fields in ([f.as_dict() for f in t.form] for t in result.open_tasks)
+            if (key := form_id(fields))
+        },
+    )
     for task in result.open_tasks:
         conn.execute(
             update(user_tasks)
@@ -199,7 +208,7 @@ def refresh_indexes(conn: Connection, instance_id: str, result: StepResult) -> N
                 lane_key=lane_key(task.lane),
                 candidate_groups=list(task.candidate_groups),
                 process_key=task.process_id,
-                form=[f.as_dict() for f in task.form],
+                form_id=form_id([f.as_dict() for f in task.form]),
             )
         )
     for timer in result.timers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,8 @@ class Principal:
     org_kind: str
     role: str
     name: str
+    #: the organisation's name, where the caller's credentials were read with it
+    org_name: str | None = field(default=None, compare=False)
 
     @property
     def actor(self) -> str:
@@ -107,7 +109,13 @@ def token_exists(conn: Connection, token: str) -> bool:
 
 # built once: every request runs it
 _PRINCIPAL = (
-    select(api_tokens.c.role, api_tokens.c.name, organisations.c.code, organisations.c.kind)
+    select(
+        api_tokens.c.role,
+        api_tokens.c.name,
+        organisations.c.code,
+        organisations.c.kind,
+        organisations.c.name.label("org_name"),
+    )
     .join(organisations, organisations.c.code == api_tokens.c.org_code)
     .where(api_tokens.c.token_hash == bindparam("token_hash"), api_tokens.c.revoked_at.is_(None))
 )
@@ -117,7 +125,9 @@ def principal_for_token(conn: Connection, token: str) -> Principal | None:
     row = conn.execute(_PRINCIPAL, {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
-    return Principal(org_code=row.code, org_kind=row.kind, role=row.role, name=row.name)
+    return Principal(
+        org_code=row.code, org_kind=row.kind, role=row.role, name=row.name, org_name=row.org_name
+    )
 
 
 def add_user(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.schema import data_subjects, process_instances, processing_log_horizon, processing_records
@@ -55,9 +55,22 @@ def subject_hash(key: str, v_nummer: str) -> str:
     return hmac.new(key.encode(), f"dpl.data_subject:{v_nummer}".encode(), hashlib.sha256).hexdigest()
 
 
-def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Insert the pseudonyms not stored yet; returns those this call stored (hash to id)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(data_subjects).on_conflict_do_nothing(index_elements=["subject_hash"]), rows)
+    statement = (
+        dialect.insert(data_subjects)
+        .on_conflict_do_nothing(index_elements=["subject_hash"])
+        .returning(data_subjects.c.subject_hash, data_subjects.c.id)
+    )
+    return {r.subject_hash: r.id for r in conn.execute(statement, rows)}
+
+
+# built once: every request that reads or changes a case runs it
+_SUBJECTS = select(data_subjects.c.subject_hash, data_subjects.c.id).where(
+    data_subjects.c.subject_hash.in_(bindparam("hashes", expanding=True))
+)
+_INSERT_RECORDS = insert(processing_records)
 
 
 def data_subject_ids(
@@ -78,11 +91,7 @@ def data_subject_ids(
 
     def lookup(k: str, among: set[str]) -> dict[str, str]:
         hashes = {subject_hash(k, v): v for v in among}
-        rows = conn.execute(
-            select(data_subjects.c.subject_hash, data_subjects.c.id).where(
-                data_subjects.c.subject_hash.in_(list(hashes))
-            )
-        )
+        rows = conn.execute(_SUBJECTS, {"hashes": list(hashes)})
         return {hashes[r.subject_hash]: r.id for r in rows}
 
     found = lookup(key, wanted)
@@ -93,12 +102,16 @@ def data_subject_ids(
     for old in previous_keys:
         if old and old != key and missing - set(reuse):
             reuse.update(lookup(old, missing - set(reuse)))
+    hashes = {subject_hash(key, v): v for v in missing}
     rows = [
-        {"subject_hash": subject_hash(key, v), "id": reuse.get(v) or str(uuid.uuid4()), "created_at": now}
-        for v in missing
+        {"subject_hash": h, "id": reuse.get(v) or str(uuid.uuid4()), "created_at": now}
+        for h, v in hashes.items()
     ]
-    _insert_ignoring_duplicates(conn, rows)
-    found.update(lookup(key, missing))
+    stored = _insert_ignoring_duplicates(conn, rows)
+    found.update({hashes[h]: i for h, i in stored.items()})
+    raced = missing - set(found)  # stored meanwhile by a concurrent writer: read theirs
+    if raced:
+        found.update(lookup(key, raced))
     return found
 
 
@@ -147,7 +160,7 @@ def append_records(
         }
         for instance_id in ids
     ]
-    conn.execute(insert(processing_records), rows)
+    conn.execute(_INSERT_RECORDS, rows)
     return len(rows)
 
 

@@ -31,6 +31,7 @@ from storage.schema import (
     timers,
     user_tasks,
 )
+from storage.task_forms import FORM, TASKS_WITH_FORM, form_id, store_forms
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ _TASK_VIEW_COLUMNS = (
     user_tasks.c.due_at,
     user_tasks.c.gemeente,
     user_tasks.c.process_key,
-    user_tasks.c.form,
+    user_tasks.c.form_id,
     user_tasks.c.created_at,
 )
 
@@ -240,6 +241,13 @@ _TASKS_OF = select(*_TASK_VIEW_COLUMNS).where(user_tasks.c.instance_id == bindpa
 _TIMERS_OF = select(timers.c.id, timers.c.due_at).where(timers.c.instance_id == bindparam("instance_id"))
 _DELETE_MESSAGE_WAITS = delete(message_waits).where(message_waits.c.instance_id == bindparam("instance_id"))
 _DELETE_SIGNAL_WAITS = delete(signal_waits).where(signal_waits.c.instance_id == bindparam("instance_id"))
+_DELETE_TASKS = delete(user_tasks).where(user_tasks.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE_TIMERS = delete(timers).where(timers.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_TASKS = insert(user_tasks)
+_INSERT_CLOSED_TASKS = insert(closed_tasks)
+_INSERT_TIMERS = insert(timers)
+_INSERT_AUDIT = insert(audit_entries)
+_INSERT_OUTBOX = insert(outbox_events)
 
 
 def _write_indexes(
@@ -266,10 +274,10 @@ def _write_indexes(
         existing_timers = {r.id: r.due_at for r in conn.execute(_TIMERS_OF, {"instance_id": instance_id})}
         gone = existing_tasks - open_ids
         if gone:
-            conn.execute(delete(user_tasks).where(user_tasks.c.id.in_(gone)))
+            conn.execute(_DELETE_TASKS, {"ids": sorted(gone)})
             completed = {e.data.get("taskId") for e in result.events if e.type == "taak-afgerond"}
             conn.execute(
-                insert(closed_tasks),
+                _INSERT_CLOSED_TASKS,
                 [
                     {
                         "id": task_id,
@@ -284,7 +292,7 @@ def _write_indexes(
             )
         gone_timers = set(existing_timers) - timer_ids
         if gone_timers:
-            conn.execute(delete(timers).where(timers.c.id.in_(gone_timers)))
+            conn.execute(_DELETE_TIMERS, {"ids": sorted(gone_timers)})
         # rows of a kind the definition cannot have do not exist: nothing to look for
         if kinds is None or "message" in kinds:
             conn.execute(_DELETE_MESSAGE_WAITS, {"instance_id": instance_id})
@@ -292,30 +300,38 @@ def _write_indexes(
             conn.execute(_DELETE_SIGNAL_WAITS, {"instance_id": instance_id})
         if kinds is None or "external" in kinds:
             _close_external_tasks(conn, instance_id, {t.id for t in result.external_tasks}, result.at)
-    new_tasks = [
-        {
-            "id": t.id,
-            "instance_id": instance_id,
-            "element_id": t.element_id,
-            "name": t.name,
-            "lane": t.lane,
-            "lane_key": lane_key(t.lane),
-            "candidate_groups": list(t.candidate_groups),
-            "assignee": t.assignee,
-            "due_at": t.due_at,
-            "gemeente": gemeente,
-            "process_key": t.process_id,
-            "form": [f.as_dict() for f in t.form],
-            "created_at": t.created_at,
-            "candidate_users": list(t.candidate_users),
-            "follow_up_at": t.follow_up_at,
-            "priority": t.priority,
-        }
-        for t in result.open_tasks
-        if t.id not in existing_tasks
-    ]
+    forms: dict[str, list[dict[str, Any]]] = {}
+    new_tasks = []
+    for t in result.open_tasks:
+        if t.id in existing_tasks:
+            continue
+        fields = [f.as_dict() for f in t.form]
+        key = form_id(fields)
+        if key is not None:
+            forms.setdefault(key, fields)
+        new_tasks.append(
+            {
+                "id": t.id,
+                "instance_id": instance_id,
+                "element_id": t.element_id,
+                "name": t.name,
+                "lane": t.lane,
+                "lane_key": lane_key(t.lane),
+                "candidate_groups": list(t.candidate_groups),
+                "assignee": t.assignee,
+                "due_at": t.due_at,
+                "gemeente": gemeente,
+                "process_key": t.process_id,
+                "form_id": key,
+                "created_at": t.created_at,
+                "candidate_users": list(t.candidate_users),
+                "follow_up_at": t.follow_up_at,
+                "priority": t.priority,
+            }
+        )
     if new_tasks:
-        conn.execute(insert(user_tasks), new_tasks)
+        store_forms(conn, forms)
+        conn.execute(_INSERT_TASKS, new_tasks)
     new_timers = []
     for timer in result.timers:
         if timer.id not in existing_timers:
@@ -336,7 +352,7 @@ def _write_indexes(
                 .values(due_at=timer.due_at, claimed_by=None, claimed_until=None)
             )
     if new_timers:
-        conn.execute(insert(timers), new_timers)
+        conn.execute(_INSERT_TIMERS, new_timers)
     if result.open_tasks:
         refresh_deadlines(conn, instance_id)
     waits = [
@@ -424,7 +440,7 @@ def _write_history(
 ) -> None:
     if result.audit:
         conn.execute(
-            insert(audit_entries),
+            _INSERT_AUDIT,
             [
                 {
                     "instance_id": instance_id,
@@ -439,7 +455,7 @@ def _write_history(
         )
     if result.events:
         conn.execute(
-            insert(outbox_events),
+            _INSERT_OUTBOX,
             [
                 {
                     "id": str(uuid.uuid4()),
@@ -541,8 +557,10 @@ def timers_for_instance(conn: Connection, instance_id: str) -> Sequence[Any]:
 
 
 def tasks_for_instance(conn: Connection, instance_id: str) -> Sequence[Any]:
+    """The instance's open tasks, each with its form's fields (``form``)."""
     return conn.execute(
-        select(user_tasks)
+        select(user_tasks, FORM)
+        .select_from(TASKS_WITH_FORM)
         .where(user_tasks.c.instance_id == instance_id)
         # tasks opened in one step share created_at: the element id, then the task id, break the tie
         # so every database lists an instance's tasks in the same order

@@ -142,12 +142,14 @@ process_instances = Table(
     Column("scenario", String(8), nullable=True),
     Column("status", String(16), nullable=False),
     Column("revision", Integer, nullable=False),
-    Column("state", JSON, nullable=False),
     Column("variables", JSON, nullable=False),
     Column("active_elements", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("ended_at", UTCDateTime(), nullable=True),
+    # Last: on SQLite the columns before it stay on the row's own page when a large state overflows
+    # (migration 0014); reads that do not need the state never walk its overflow pages.
+    Column("state", JSON, nullable=False),
     Index("ix_process_instances_gemeente_status", "gemeente", "status"),
     Index("ix_process_instances_scenario", "scenario"),
     Index("ix_process_instances_created_at", "created_at"),
@@ -159,6 +161,14 @@ process_instances = Table(
         sqlite_where=text("status = 'active'"),
         postgresql_where=text("status = 'active'"),
     ),
+)
+
+#: Each distinct user task form once, keyed by the SHA-256 of its fields (storage/task_forms.py).
+task_forms = Table(
+    "task_forms",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("fields", JSON, nullable=False),
 )
 
 user_tasks = Table(
@@ -175,7 +185,8 @@ user_tasks = Table(
     Column("due_at", UTCDateTime(), nullable=True),
     Column("gemeente", String(32), nullable=True),
     Column("process_key", String(200), nullable=False),
-    Column("form", JSON, nullable=False),
+    # The task's form fields, stored once per distinct form (storage/task_forms.py); NULL: no fields
+    Column("form_id", String(64), ForeignKey("task_forms.id"), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     # The earlier of due_at and the earliest pending timer on a boundary event of the task (the
     # worklist sorts and filters on it); kept by storage/deadlines.py on every step.

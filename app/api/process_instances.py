@@ -31,8 +31,8 @@ from app.schemas import (
 )
 from engine.errors import FormValidationError, NotFoundError
 from storage import listing
-from storage.case_header import case_header, case_headers
-from storage.orgs import Principal, is_registered_gemeente
+from storage.case_header import case_header, case_headers, header_as_written
+from storage.orgs import Principal, get_organisation
 from storage.repository import InstanceRecord
 
 bp = APIBlueprint("process_instances", __name__, tag="Process instances")
@@ -62,16 +62,35 @@ class StepAnswer:
     after the commit) or wrote nothing, :meth:`body` reads the instance as ``GET`` does.
     """
 
-    def __init__(self, principal: Principal, started: bool = False) -> None:
+    def __init__(
+        self, principal: Principal, started: bool = False, names: dict[str, str] | None = None
+    ) -> None:
         self.principal = principal
         self.started = started
         self.view: dict[str, Any] | None = None
         self.header: Any = None
+        # organisation names already read in this request (the caller's own, a gemeente checked)
+        self.names = dict(names or {})
+        if principal.org_name is not None:
+            self.names.setdefault(principal.org_code, principal.org_name)
 
     def __call__(self, conn: Connection, record: InstanceRecord, view: dict[str, Any]) -> None:
         extra = [(processing_log.START, [record.id])] if self.started else []
         processing_log.write_pending(conn, *extra, business_keys={record.id: record.business_key})
-        self.header = case_header(conn, record.id, scope=self.principal.gemeente)
+        known = False
+        naam = self.names.get(record.gemeente or "")
+        if naam is not None:  # the header from what was written: no read in the write transaction
+            known, self.header = header_as_written(
+                record.id,
+                business_key=record.business_key,
+                scenario=record.scenario,
+                gemeente=record.gemeente,
+                variables=record.variables,
+                gemeente_naam=naam,
+                scope=self.principal.gemeente,
+            )
+        if not known:
+            self.header = case_header(conn, record.id, scope=self.principal.gemeente)
         self.view = view
 
     def body(self, record: InstanceRecord) -> dict[str, Any]:
@@ -110,14 +129,15 @@ def start_instance(json_data: dict[str, Any]) -> Any:
     key, gemeente, variables = json_data["processKey"], json_data["gemeente"], json_data["variables"]
     if "gemeente" in variables and variables["gemeente"] != gemeente:
         raise invalid("variables.gemeente", "must equal gemeente")
-    if not is_registered_gemeente(db_connection(), gemeente):
+    org = get_organisation(db_connection(), gemeente)
+    if org is None or org.kind != "gemeente":  # a registered gemeente
         raise invalid("gemeente", "is not a registered gemeente")
     workflow = services().workflow
     try:
         workflow.definition(key)
     except NotFoundError:
         raise invalid("processKey", "no process with this key is deployed") from None
-    answer = StepAnswer(principal, started=True)
+    answer = StepAnswer(principal, started=True, names={org.code: org.name})
     try:
         record = workflow.start(
             key,

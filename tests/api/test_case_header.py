@@ -85,3 +85,23 @@ def test_the_openapi_document_describes_the_header(api: Api) -> None:
     assert {"naam", "vNummer", "azc", "koppeldatum", "scenario", "gemeente", "gemeenteNaam"} == set(header)
     assert header["koppeldatum"]["format"] == "date"
     assert "case" in schemas["TaskOut"]["properties"] and "case" in schemas["InstanceOut"]["properties"]
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"naam": "  Amira Haddad ", "azc": "", "koppeldatum": "2027-01-04T10:00:00+01:00"},
+        {"naam": "Amira", "koppeldatum": "niet een datum"},
+        {"naam": 12345, "azc": True, "koppeldatum": 20270104},  # not texts: read as the database reads them
+        {"naam": {"voornaam": "Amira"}, "azc": ["AZC-ZWL"]},
+    ],
+)
+def test_the_answer_to_a_step_shows_the_header_a_read_shows(api: Api, variables: dict) -> None:
+    """Start and completion answer with the header of what they wrote; it is the header GET reads."""
+    started = api.start(V_NUMMER, **variables)
+    for who in ("km", "cm", "bh"):
+        assert api.get(f"/process-instances/{started['id']}", who).get_json()["case"] == started["case"]
+    task = api.open_task(started)
+    done = api.post(f"/tasks/{task['id']}/complete", "km", json={"variables": {"besluit": "ja", "bedrag": 5}})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["case"] == api.get(f"/process-instances/{started['id']}", "km").get_json()["case"]

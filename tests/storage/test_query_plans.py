@@ -84,7 +84,6 @@ def _seed(db: Engine) -> None:
                     "candidate_groups": [lane.lower()],
                     "gemeente": gemeente,
                     "process_key": "doorlopende_lijn",
-                    "form": [],
                     "created_at": created + timedelta(seconds=k),
                     # Four in five tasks have a deadline; many share one (terms fall at midnight).
                     "deadline_at": None if k == 5 or n % 5 == 0 else NOW + timedelta(days=(n + k) % 20),
