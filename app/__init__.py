@@ -68,7 +68,7 @@ def build_services(
     clock = clock or config.get("CLOCK") or SystemClock()
     db = db or make_engine(config["DATABASE_URL"])
     budget = StepBudget.from_settings(config)
-    workflow = WorkflowService(db, clock, budget=budget)
+    workflow = WorkflowService(db, clock, budget=budget, workflow_cache=int(config["WORKFLOW_CACHE"]))
     workflow.runtime.max_variables_bytes = int(config.get("MAX_VARIABLES_BYTES") or 256 * 1024)
     workflow.runtime.max_multi_instances = int(config.get("MAX_MULTI_INSTANCES") or 1000)
     metrics = Metrics()

@@ -85,6 +85,12 @@ SETTINGS: tuple[Setting, ...] = (
         "`4` on PostgreSQL, `1` on SQLite",
         "instances a sweep advances at once",
     ),
+    Setting(
+        "INBURGERING_WORKFLOW_CACHE",
+        "`2000`",
+        "running instances per process whose workflow is kept deserialized between steps (by revision; "
+        "`0`: none); each takes some tens of KB",
+    ),
     Setting("INBURGERING_STEP_MAX_ITERATIONS", "`500`", "engine iterations one step may take"),
     Setting(
         "INBURGERING_STEP_MAX_OPERATIONS", "`1000000`", "expression evaluator operations one step may take"

@@ -99,6 +99,9 @@ class StepResult:
     index_kinds: frozenset[str] | None = None
     """Which waits the instance's definition can have at all (``message``, ``signal``,
     ``external``); storage need not look for rows of the others. None: any."""
+    workflow: Any = field(default=None, compare=False, repr=False)
+    """The live workflow ``state`` was dumped from: storage may keep it for the instance's next step
+    (``storage.workflow_cache``) once the step is written; nothing else may change it."""
 
     @property
     def scenario(self) -> str | None:

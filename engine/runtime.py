@@ -1042,7 +1042,11 @@ class Runtime:
         if state.get("format") != STATE_FORMAT:
             raise EngineError(f"unknown state format {state.get('format')!r}")
         bundle = self.library.bundle(state["process"], state["version"], state.get("pins"))
-        workflow = serialization.restore(state["workflow"], bundle.top.spec, dict(bundle.subprocess_specs))
+        workflow = serialization.live_workflow(state, bundle.top.spec, bundle.subprocess_specs)
+        if workflow is None:
+            workflow = serialization.restore(
+                state["workflow"], bundle.top.spec, dict(bundle.subprocess_specs)
+            )
         workflow.script_engine = self.script_engine
         _bind_identity(workflow, state.get("instanceId"), state.get("businessKey"), bundle)
         return workflow, bundle, state.get("businessKey")
@@ -1299,6 +1303,7 @@ class Runtime:
             active_elements=tuple(active) if status == "active" else (),
             audit=tuple(step.audit),
             at=now,
+            workflow=None if describe_only else workflow,
         )
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
@@ -140,12 +141,38 @@ def _compact(dct: dict[str, Any]) -> dict[str, Any]:
 
 
 def dump(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The JSON-ready state of a workflow, without specs, its tasks in the compact form."""
+    """The JSON-ready state of a workflow, without specs, its tasks in the compact form.
+
+    The workflow's sub-workflows are put in the order :func:`restore` gives them (tree order), so
+    that a workflow that goes on after its dump iterates exactly as its restored copy would.
+    """
+    _restore_order(workflow)
     dct: dict[str, Any] = SERIALIZER.to_dict(workflow)
     _compact(dct)
     for sub in dct.get("subprocesses", {}).values():
         _compact(sub)
     return dct
+
+
+def _restore_order(workflow: BpmnWorkflow) -> None:
+    subprocesses = workflow.subprocesses
+    if len(subprocesses) < 2:
+        return
+    order: dict[Any, Any] = {}
+
+    def visit(wf: Any) -> None:
+        for task in wf.tasks.values():
+            sub = subprocesses.get(task.id)
+            if sub is not None and task.id not in order and isinstance(task.task_spec, SubWorkflowTask):
+                order[task.id] = sub
+                visit(sub)
+
+    visit(workflow)
+    if list(order) != list(subprocesses):
+        for key, sub in list(subprocesses.items()):
+            order.setdefault(key, sub)
+        subprocesses.clear()
+        subprocesses.update(order)
 
 
 def _expanded(dct: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,3 +192,27 @@ def restore(state: dict[str, Any], spec: Any, subprocess_specs: Any) -> BpmnWork
         return SERIALIZER.from_dict(top)  # type: ignore[no-any-return]
     finally:
         _restoring.reset(token)
+
+
+class LiveState(dict[str, Any]):
+    """A stored state handed to a step together with the workflow it was dumped from.
+
+    The workflow is still the object the previous step left behind in this process (see
+    ``storage.workflow_cache``); the step runs on it instead of restoring the state. The step owns
+    it: nothing else may use it afterwards.
+    """
+
+    def __init__(self, state: Mapping[str, Any], workflow: BpmnWorkflow) -> None:
+        super().__init__(state)
+        self.workflow = workflow
+
+
+def live_workflow(state: Mapping[str, Any], spec: Any, subprocess_specs: Mapping[str, Any]) -> Any:
+    """The workflow a :class:`LiveState` carries when it runs on these very specs; else None."""
+    workflow = getattr(state, "workflow", None) if isinstance(state, LiveState) else None
+    if workflow is None or workflow.spec is not spec:
+        return None
+    held = workflow.subprocess_specs
+    if any(held.get(name) is not sub for name, sub in subprocess_specs.items()):
+        return None
+    return workflow

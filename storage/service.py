@@ -23,6 +23,7 @@ from engine.definition import ParsedDocument, ProcessDefinition, SpecLibrary
 from engine.errors import NotFoundError, TaskNotOpenError
 from engine.result import StepResult
 from engine.runtime import Runtime
+from engine.serialization import LiveState
 from storage import repository as repo
 from storage.db import write_connection
 from storage.deadlines import record_document
@@ -31,6 +32,7 @@ from storage.external_task_service import ExternalTaskWork
 from storage.schema import documents, process_definitions
 from storage.signal_delivery import SignalDelivery
 from storage.start_timer_service import StartTimerWork
+from storage.workflow_cache import DEFAULT_CAPACITY, WorkflowCache
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,15 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
         clock: Clock,
         library: SpecLibrary | None = None,
         budget: StepBudget | None = None,
+        workflow_cache: int = DEFAULT_CAPACITY,
     ) -> None:
         self.db = engine
         self.clock = clock
         self.library = library or SpecLibrary(budget)
         self.runtime = Runtime(self.library, clock, budget)
         self._loaded: set[str] = set()
+        #: Workflows the last committed step of an instance left behind, by revision.
+        self.workflows = WorkflowCache(workflow_cache)
 
     # -- definitions -----------------------------------------------------------------------------
     def load_definitions(self, read: Connection | None = None) -> None:
@@ -232,6 +237,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
             view["signals"] = bool(thrown)
             if also is not None:
                 also(conn, record, view)
+        self._keep(record, result)
         return self._after_signals(record, thrown)
 
     def get(self, instance_id: str) -> repo.InstanceRecord:
@@ -244,7 +250,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
     def _step(
         self,
         record: repo.InstanceRecord,
-        run: Callable[[dict[str, Any]], StepResult],
+        run: Callable[[Mapping[str, Any]], StepResult],
         *,
         actor: str,
         also: Also | None = None,
@@ -252,7 +258,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
         if record.status != "active":
             raise ConflictError(f"the instance is {record.status}")
         self._ensure_loaded(record)
-        result = run(record.state)
+        result = run(self._live_state(record))
         if not _changed(result):
             return record
         view: dict[str, Any] = {}
@@ -262,7 +268,22 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
             view["signals"] = bool(thrown)
             if also is not None:
                 also(conn, written, view)
+        self._keep(written, result)
         return self._after_signals(written, thrown)
+
+    def _live_state(self, record: repo.InstanceRecord) -> Mapping[str, Any]:
+        """The record's state, with the workflow its revision left in this process when there is one.
+
+        The workflow is taken out of the cache: the step owns it and only a committed write puts
+        the result back (:meth:`_keep`).
+        """
+        workflow = self.workflows.take(record.id, record.revision)
+        return record.state if workflow is None else LiveState(record.state, workflow)
+
+    def _keep(self, written: repo.InstanceRecord, result: StepResult) -> None:
+        """After the commit: keep the step's workflow for the next step on this revision."""
+        if written.status == "active":
+            self.workflows.keep(written.id, written.revision, result.workflow)
 
     def _after_signals(self, record: repo.InstanceRecord, thrown: list[str]) -> repo.InstanceRecord:
         """Deliver what the step threw; the caller's answer shows its own instance as delivery left it."""
@@ -491,7 +512,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
                 continue
             try:
                 self._ensure_loaded(record)
-                result = self.runtime.fire_due_timers(record.state, actor=actor)
+                result = self.runtime.fire_due_timers(self._live_state(record), actor=actor)
             except Exception as exc:  # noqa: BLE001 - one bad instance must not stop the batch
                 outcomes[record.id] = BatchOutcome(error=exc)
                 continue
@@ -501,6 +522,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
             stepped.append((record, result))
         thrown: list[str] = []
         if stepped:
+            kept: list[tuple[repo.InstanceRecord, StepResult]] = []
             with write_connection(self.db) as conn, conn.begin():
                 for record, result in stepped:
                     try:
@@ -508,8 +530,11 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
                             written = repo.update_instance(conn, record, result, actor=actor, now=result.at)
                             thrown.extend(self._enqueue_signals(conn, record.id, record.gemeente, result))
                         outcomes[record.id] = BatchOutcome(record=written, at=result.at)
+                        kept.append((written, result))
                     except ConflictError:
                         outcomes[record.id] = BatchOutcome(conflict=True)
+            for written, result in kept:
+                self._keep(written, result)
         if thrown:
             self.deliver_signals(thrown)
         for missing in set(instance_ids) - set(outcomes):
