@@ -34,9 +34,11 @@ instances, see :func:`preload`) and compares the per-step cost at 1k and at 40k 
 from __future__ import annotations
 
 import argparse
+import bisect
 import heapq
 import json
 import logging
+import multiprocessing
 import os
 import resource
 import signal
@@ -65,6 +67,8 @@ MARKS = (1_000, 10_000, 40_000)
 HTTP_EVERY = 100  # one journey in 100 runs through real HTTP
 POLL = timedelta(hours=1)  # the timer worker's poll, in simulated time
 SWEEP_BATCH = 50
+STEPPERS = 2  # processes that step journeys side by side (one per core)
+WORKFLOW_CACHE = 20_000  # workflows each stepper keeps deserialized between steps
 
 # Valid form data per task, as a caseworker enters it; other required fields come from the form.
 FORM_VALUES: dict[str, dict[str, Any]] = {
@@ -388,6 +392,11 @@ class Http:
         self.thread.join(timeout=10)
 
 
+def _poll_after(at: datetime) -> datetime:
+    """The first whole hour after ``at`` (an action at a whole hour comes after that hour's poll)."""
+    return at.replace(minute=0, second=0, microsecond=0) + POLL
+
+
 def _seed_organisations(db: Engine, now: datetime) -> dict[str, str]:
     from storage.orgs import add_organisation, create_token
 
@@ -407,7 +416,15 @@ def _seed_organisations(db: Engine, now: datetime) -> dict[str, str]:
 class Year:
     """Drives every journey through the service (or HTTP), the timer sweep on the hour between."""
 
-    def __init__(self, db: Engine, instances: int, http_every: int = HTTP_EVERY) -> None:
+    def __init__(
+        self,
+        db: Engine,
+        instances: int,
+        http_every: int = HTTP_EVERY,
+        *,
+        tokens: dict[str, str] | None = None,
+    ) -> None:
+        """``tokens``: the organisations are already seeded (and the diagrams deployed) with these."""
         from engine.clock import ManualClock
         from storage.service import WorkflowService
 
@@ -416,12 +433,15 @@ class Year:
         self.http_every = http_every
         first = koppel_moment(0, instances)[1]
         self.clock = ManualClock(first - timedelta(hours=1))
-        self.service = WorkflowService(self.db, self.clock)
-        for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
-            self.service.deploy(path.name, path.read_bytes(), actor="year-bench")
-        self.tokens = _seed_organisations(self.db, self.clock.now())
+        self.service = WorkflowService(self.db, self.clock, workflow_cache=WORKFLOW_CACHE)
+        if tokens is None:
+            for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
+                self.service.deploy(path.name, path.read_bytes(), actor="year-bench")
+            tokens = _seed_organisations(self.db, self.clock.now())
+        self.tokens = tokens
         self.http = Http(self.db, self.clock, self.tokens) if http_every else None
         self.samples = Samples()
+        self.started: Any = None  # journeys started by every stepper together (a shared counter)
         self.stored = self.stored_before = 0
         self.ids: dict[int, str] = {}
         self.plans: dict[int, Plan] = {}
@@ -444,7 +464,7 @@ class Year:
     def _timed(self, kind: str, call: Callable[[], Any]) -> Any:
         started = time.perf_counter()
         out = call()
-        self.samples.add(kind, time.perf_counter() - started, self.stored)
+        self.samples.add(kind, time.perf_counter() - started, self._stored())
         return out
 
     def start(self, i: int) -> None:
@@ -487,6 +507,13 @@ class Year:
             )
             self.ids[i] = record.id
         self.stored += 1
+        if self.started is not None:
+            with self.started.get_lock():
+                self.started.value += 1
+
+    def _stored(self) -> int:
+        """Instances stored now, by every stepper together."""
+        return self.stored if self.started is None else self.stored_before + int(self.started.value)
 
     def act(self, i: int, action: Action) -> None:
         values = dict(action.values)
@@ -557,7 +584,7 @@ class Year:
                 return
             stepped = max(1, report.fired)
             for _ in range(stepped):
-                self.samples.add("timer", elapsed / stepped, self.stored)
+                self.samples.add("timer", elapsed / stepped, self._stored())
             self.timer_steps += report.fired
             if report.claimed < SWEEP_BATCH:
                 return
@@ -625,6 +652,68 @@ class Year:
             self.clock.set(max(due, self.clock.now()))
             self.sweep()
         return time.perf_counter() - began
+
+    def run_stepper(
+        self, part: int, parts: int, barrier: Any, progress: Callable[[str], None] | None = None
+    ) -> float:
+        """Run journeys ``i % parts == part``, in step with the other steppers on the worker's polls.
+
+        Every stepper does its actions before a poll, then all wait for each other; each sweeps
+        what is due at that poll (the claims keep them apart), and all wait again before anyone goes
+        on. So a timer fires at the poll it would fire at in one process, never between two actions
+        that come before or after it. A poll where nothing is due and no journey acts is skipped.
+        """
+        plans = {i: plan_for(i, koppel_moment(i, self.n)[0]) for i in range(self.n)}
+        polls: set[datetime] = set()
+        for i, plan in plans.items():
+            begin = koppel_moment(i, self.n)[1]
+            for at in (begin, *(begin + timedelta(days=a.day) for a in plan.actions)):
+                polls.add(_poll_after(at))
+        ticks = sorted(polls)
+        queue = [(koppel_moment(i, self.n)[1], i, i, -1) for i in range(part, self.n, parts)]
+        heapq.heapify(queue)
+        seq = self.n
+        began = last_report = time.perf_counter()
+        last_day = -1
+        tick = ticks[0]
+        end = ticks[-1] + timedelta(days=365)
+        while True:
+            while queue and queue[0][0] < tick:
+                when, _, i, index = heapq.heappop(queue)
+                self.clock.set(max(when, self.clock.now()))
+                day = (when.date() - YEAR_START).days
+                if self.http is not None and part == 0 and day != last_day:
+                    self.worklists(day)
+                    last_day = day
+                try:
+                    if index < 0:
+                        self.start(i)
+                    else:
+                        self.act(i, self.plans[i].actions[index])
+                except AssertionError as exc:
+                    raise AssertionError(f"journey {i} ({self.plans.get(i)}), step {index}: {exc}") from exc
+                if index + 1 < len(self.plans[i].actions):
+                    at = koppel_moment(i, self.n)[1] + timedelta(days=self.plans[i].actions[index + 1].day)
+                    heapq.heappush(queue, (at, seq, i, index + 1))
+                    seq += 1
+                if progress is not None and time.perf_counter() - last_report > 30:
+                    last_report = time.perf_counter()
+                    progress(f"day {day}, {self._stored()} stored, {len(queue)} journeys under way here")
+            barrier.wait()  # every action before this poll is done
+            self.clock.set(max(tick, self.clock.now()))
+            due = self._next_due()
+            if due is not None and due <= tick:
+                self.sweep()
+            barrier.wait()  # every sweep of this poll is done
+            due = self._next_due()
+            barrier.wait()  # every stepper read the same next due time before anyone acts again
+            later = bisect.bisect_right(ticks, tick)
+            candidates = [ticks[later]] if later < len(ticks) else []
+            if due is not None and due < end:
+                candidates.append(max(_poll_after(due - timedelta(microseconds=1)), tick + POLL))
+            if not candidates:
+                return time.perf_counter() - began
+            tick = min(candidates)
 
     def _next_due(self) -> datetime | None:
         from storage import timer_store
@@ -808,8 +897,15 @@ def run_year(
     verbose: bool = True,
     checkpoint: Path | None = None,
     stored_before: int = 0,
+    steppers: int = STEPPERS,
 ) -> dict[str, Any]:
-    """Run the year; with ``checkpoint``, the figures so far are written there every few minutes."""
+    """Run the year; with ``checkpoint``, the figures so far are written there every few minutes.
+
+    With ``steppers`` > 1 the journeys are shared out over that many processes (see
+    :meth:`Year.run_stepper`); the figures are those of all of them together.
+    """
+    if steppers > 1:
+        return _run_steppers(instances, kind, http_every, verbose, stored_before, steppers)
     floor = _floor_ms()
     loads = [os.getloadavg()[0]]
 
@@ -849,6 +945,136 @@ def run_year(
     return result
 
 
+def _run_steppers(
+    instances: int, kind: str, http_every: int, verbose: bool, stored_before: int, steppers: int
+) -> dict[str, Any]:
+    floor = _floor_ms()
+    loads = [os.getloadavg()[0]]
+    context = multiprocessing.get_context("fork")
+    with tempfile.TemporaryDirectory(prefix="year-bench-") as tmp, database(kind, Path(tmp)) as db:
+        if stored_before:
+            preload(db.engine, stored_before, Path(tmp))
+        year = Year(db.engine, instances, http_every=0)  # deploys and seeds; the steppers do the rest
+        year.stored = year.stored_before = stored_before
+        tokens = year.tokens
+        db.engine.dispose()
+        barrier = context.Barrier(steppers, timeout=3600)
+        started = context.Value("q", 0)
+        pipes = []
+        workers = []
+        for part in range(steppers):
+            here, there = context.Pipe(duplex=False)
+            worker = context.Process(
+                target=_stepper,
+                args=(
+                    db.engine,
+                    instances,
+                    http_every,
+                    tokens,
+                    stored_before,
+                    part,
+                    steppers,
+                    barrier,
+                    started,
+                ),
+                kwargs={"verbose": verbose and part == 0, "kind": kind, "out": there},
+                name=f"year-stepper-{part}",
+            )
+            worker.start()
+            there.close()
+            pipes.append(here)
+            workers.append(worker)
+        began = time.perf_counter()
+        outcomes = []
+        for here in pipes:
+            try:
+                outcomes.append(here.recv())
+            except EOFError:
+                outcomes.append({"error": "the stepper died"})
+        wall = time.perf_counter() - began
+        for worker in workers:
+            worker.join()
+        loads.append(os.getloadavg()[0])
+        errors = [o["error"] for o in outcomes if "error" in o]
+        if errors:
+            raise SystemExit("year: " + "; ".join(errors))
+        for o in outcomes:
+            for k, values in o["by_kind"].items():
+                year.samples.by_kind[k].extend(values)
+            year.samples.marked.extend(o["marked"])
+            year.expected.update(o["expected"])
+            year.timer_steps += o["timer_steps"]
+        year.http_every = http_every
+        year.stored = stored_before + instances
+        result = figures(year, kind, wall, floor)
+        result["steppers"] = steppers
+        result["peak_rss_mb"] = max(o["peak_rss_mb"] for o in outcomes)
+        result["workflow_cache"] = {
+            "capacity": WORKFLOW_CACHE,
+            "hits": sum(o["cache_hits"] for o in outcomes),
+            "misses": sum(o["cache_misses"] for o in outcomes),
+        }
+        result["cpu_seconds"] = round(sum(o["cpu_seconds"] for o in outcomes), 1)
+        result["check"] = year.check()
+        size = db.size()
+    result["stored_before"] = stored_before
+    result["database_mb"] = round(size / 1024 / 1024, 1)
+    result["database_kb_per_instance"] = round(size / 1024 / (instances + stored_before), 2)
+    result["load_average_during_run"] = round(statistics.mean(loads), 1)
+    return result
+
+
+def _stepper(
+    engine: Engine,
+    instances: int,
+    http_every: int,
+    tokens: dict[str, str],
+    stored_before: int,
+    part: int,
+    parts: int,
+    barrier: Any,
+    started: Any,
+    *,
+    verbose: bool,
+    kind: str,
+    out: Any,
+) -> None:
+    """One stepper process: its share of the journeys; sends its samples back through ``out``."""
+    engine.dispose(close=False)  # connections of the parent stay the parent's
+    try:
+        year = Year(engine, instances, http_every, tokens=tokens)
+        year.started = started
+        year.stored_before = stored_before
+
+        def say(line: str) -> None:
+            if verbose:
+                print(f"year[{kind}] {line} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+
+        cpu = time.process_time()
+        try:
+            wall = year.run_stepper(part, parts, barrier, say)
+        finally:
+            year.close()
+        out.send(
+            {
+                "wall": wall,
+                "by_kind": dict(year.samples.by_kind),
+                "marked": year.samples.marked,
+                "expected": year.expected,
+                "timer_steps": year.timer_steps,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "cache_hits": year.service.workflows.hits,
+                "cache_misses": year.service.workflows.misses,
+                "cpu_seconds": time.process_time() - cpu,
+            }
+        )
+    except BaseException as exc:  # noqa: BLE001 - the parent reports it; the others must not wait
+        barrier.abort()
+        out.send({"error": f"stepper {part}: {type(exc).__name__}: {exc}"})
+    finally:
+        out.close()
+
+
 def summary(r: dict[str, Any]) -> str:
     lines = [
         f"year of the country, {r['instances']:,} instances on {r['db']}: {r['wall_seconds']} s wall, "
@@ -881,6 +1107,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         help="instances stored before the year starts (copies of an earlier year); a list such as "
         "0,39000 runs the same journeys once per size and compares the per-step cost",
     )
+    parser.add_argument(
+        "--steppers", type=int, default=STEPPERS, help="processes stepping journeys side by side"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
@@ -895,7 +1124,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         runs = []
         for before in sizes:
             result = run_year(
-                args.instances, kind, http_every=args.http_every, checkpoint=args.out, stored_before=before
+                args.instances,
+                kind,
+                http_every=args.http_every,
+                checkpoint=args.out,
+                stored_before=before,
+                steppers=args.steppers,
             )
             print(summary(result), flush=True)
             runs.append(result)
