@@ -147,11 +147,79 @@ def dump(workflow: BpmnWorkflow) -> dict[str, Any]:
     that a workflow that goes on after its dump iterates exactly as its restored copy would.
     """
     _restore_order(workflow)
+    registry = SERIALIZER.registry
+    dct = _workflow_dict(workflow, registry)
+    dct["subprocesses"] = {
+        str(k): _subworkflow_dict(sub, registry) for k, sub in workflow.subprocesses.items()
+    }
+    dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+    dct["typename"] = registry.typenames[workflow.__class__]
+    dct[COMPACT] = 1
+    return dct
+
+
+def dump_by_library(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """What :func:`dump` writes, made the long way: the library's dict, then compacted."""
     dct: dict[str, Any] = SERIALIZER.to_dict(workflow)
     _compact(dct)
     for sub in dct.get("subprocesses", {}).values():
         _compact(sub)
     return dct
+
+
+def _workflow_dict(workflow: Any, registry: Any) -> dict[str, Any]:
+    """The library's ``WorkflowConverter.to_dict``, its tasks written straight in the compact form."""
+    return {
+        "data": registry.convert(registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": _compact_task_dicts(workflow.tasks, registry),
+        "root": str(workflow.task_tree.id),
+    }
+
+
+def _subworkflow_dict(sub: Any, registry: Any) -> dict[str, Any]:
+    dct = _workflow_dict(sub, registry)
+    dct["parent_task_id"] = str(sub.parent_task_id)
+    dct["spec"] = sub.spec.name
+    dct["typename"] = registry.typenames[sub.__class__]
+    dct[COMPACT] = 1
+    return dct
+
+
+def _compact_task_dicts(tasks: Mapping[Any, Any], registry: Any) -> dict[str, dict[str, Any]]:
+    """``_compact_tasks`` of the library's task dicts (``TaskConverter.to_dict``), without making them."""
+    parent_of = {child: key for key, task in tasks.items() for child in task._children}
+    convert = registry.convert
+    out = {}
+    for key, task in tasks.items():
+        short: dict[str, Any] = {"s": task.state, "t": task.task_spec.name, "l": task.last_state_change}
+        if task._children:
+            short["c"] = [str(child) for child in task._children]
+        parent = tasks.get(task._parent) if task._parent is not None else None
+        if parent is None:
+            if parent_of.get(key) is not None:  # the library writes no parent it cannot find
+                short["p"] = None
+            if task.data:
+                short["d"] = task.data
+        else:
+            if parent_of.get(key) != task._parent:
+                short["p"] = str(task._parent)
+            a, b = parent.data, task.data
+            updates = {k: b[k] for k in b if k not in a or b[k] != a[k]}
+            if updates:
+                short["u"] = updates
+            deletions = [k for k in a if k not in b]
+            if deletions:
+                short["x"] = deletions
+        if task.triggered:
+            short["g"] = True
+        if task.internal_data:
+            short["i"] = convert(task.internal_data)
+        out[str(key)] = short
+    return out
 
 
 def _restore_order(workflow: BpmnWorkflow) -> None:

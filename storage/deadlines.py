@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from lxml import etree
-from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.intake import parse_xml
@@ -79,12 +79,20 @@ def _deadline_expression() -> object:
     )
 
 
+#: One instance's refresh, built once: building the statement costs more than running it on SQLite.
+_REFRESH_ONE = (
+    update(user_tasks)
+    .values(deadline_at=_deadline_expression())
+    .where(user_tasks.c.instance_id == bindparam("_instance_id"))
+)
+
+
 def refresh_deadlines(conn: Connection, instance_id: str | None = None) -> None:
     """Recompute ``deadline_at`` of the open tasks of one instance (of every instance with None)."""
-    statement = update(user_tasks).values(deadline_at=_deadline_expression())
     if instance_id is not None:
-        statement = statement.where(user_tasks.c.instance_id == instance_id)
-    conn.execute(statement)
+        conn.execute(_REFRESH_ONE, {"_instance_id": instance_id})
+        return
+    conn.execute(update(user_tasks).values(deadline_at=_deadline_expression()))
 
 
 def backfill(conn: Connection) -> None:
