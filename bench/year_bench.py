@@ -905,7 +905,7 @@ def run_year(
     :meth:`Year.run_stepper`); the figures are those of all of them together.
     """
     if steppers > 1:
-        return _run_steppers(instances, kind, http_every, verbose, stored_before, steppers)
+        return _run_steppers(instances, kind, http_every, verbose, stored_before, steppers, checkpoint)
     floor = _floor_ms()
     loads = [os.getloadavg()[0]]
 
@@ -946,7 +946,13 @@ def run_year(
 
 
 def _run_steppers(
-    instances: int, kind: str, http_every: int, verbose: bool, stored_before: int, steppers: int
+    instances: int,
+    kind: str,
+    http_every: int,
+    verbose: bool,
+    stored_before: int,
+    steppers: int,
+    checkpoint: Path | None = None,
 ) -> dict[str, Any]:
     floor = _floor_ms()
     loads = [os.getloadavg()[0]]
@@ -977,7 +983,12 @@ def _run_steppers(
                     barrier,
                     started,
                 ),
-                kwargs={"verbose": verbose and part == 0, "kind": kind, "out": there},
+                kwargs={
+                    "verbose": verbose and part == 0,
+                    "kind": kind,
+                    "out": there,
+                    "checkpoint": checkpoint if part == 0 else None,
+                },
                 name=f"year-stepper-{part}",
             )
             worker.start()
@@ -1038,17 +1049,41 @@ def _stepper(
     verbose: bool,
     kind: str,
     out: Any,
+    checkpoint: Path | None = None,
 ) -> None:
-    """One stepper process: its share of the journeys; sends its samples back through ``out``."""
+    """One stepper process: its share of the journeys; sends its samples back through ``out``.
+
+    With ``checkpoint``, the figures of this stepper's share so far are written there every few
+    minutes (``"partial"``), with the floor and the CPU time they took.
+    """
     engine.dispose(close=False)  # connections of the parent stay the parent's
     try:
         year = Year(engine, instances, http_every, tokens=tokens)
         year.started = started
         year.stored_before = stored_before
+        floor = _floor_ms() if checkpoint is not None else 0.0
+        began = time.perf_counter()
+        reports = [0]
 
         def say(line: str) -> None:
             if verbose:
                 print(f"year[{kind}] {line} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+            reports[0] += 1
+            if checkpoint is not None and reports[0] % 4 == 0:
+                year.stored = year._stored()
+                so_far = figures(year, kind, time.perf_counter() - began, floor)
+                so_far.update(
+                    partial=True,
+                    stepper=f"{part + 1} of {parts}",
+                    progress=line,
+                    cpu_seconds=round(time.process_time() - cpu, 1),
+                    workflow_cache={
+                        "hits": year.service.workflows.hits,
+                        "misses": year.service.workflows.misses,
+                    },
+                )
+                checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                checkpoint.write_text(json.dumps(so_far, indent=2, default=str) + "\n")
 
         cpu = time.process_time()
         try:
