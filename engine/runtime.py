@@ -38,6 +38,7 @@ from engine import (
     io_mapping,
     multi_instance,
     pruning,
+    scopes,
     serialization,
     signals,
     spiff_support,
@@ -264,7 +265,7 @@ def _active_scopes(workflow: BpmnWorkflow) -> list[Any]:
     """The running process and every running embedded sub-process (scopes of event sub-processes)."""
     if workflow.is_completed():
         return []
-    scopes = [workflow]
+    found = [workflow]
     for task_id, subprocess in workflow.subprocesses.items():
         if subprocess.is_completed():
             continue
@@ -275,8 +276,8 @@ def _active_scopes(workflow: BpmnWorkflow) -> list[Any]:
                     holder = sub.tasks[task_id]
                     break
         if holder is not None and holder.state == TaskState.STARTED:
-            scopes.append(subprocess)
-    return scopes
+            found.append(subprocess)
+    return found
 
 
 def _holder_of(workflow: BpmnWorkflow, task_id: Any) -> Any:
@@ -314,6 +315,29 @@ def _scope_data(scope: Any) -> dict[str, Any]:
     ):
         data.update(task.data)
     return data
+
+
+def _legacy_variables(workflow: Any) -> dict[str, Any]:
+    """The variables of a state stored before each instance kept one set of them.
+
+    The latest completed task's data, then every open branch's; for the process, also what its
+    event sub-processes caught.
+    """
+    if getattr(workflow, "parent_task_id", None) is not None:
+        return _scope_data(workflow)
+    merged: dict[str, Any] = dict(workflow.data)
+    if workflow.last_task is not None:
+        merged.update(workflow.last_task.data)
+    if not workflow.is_completed():
+        open_tasks = [t for t in workflow.tasks.values() if t.state & _OPEN]
+        for sub in workflow.subprocesses.values():
+            parent = sub.parent_workflow
+            triggered = getattr(parent.spec.start, "trigger_specs", ()) if parent is not None else ()
+            if sub.spec.name in triggered and not sub.is_completed():
+                open_tasks.extend(t for t in sub.tasks.values() if t.state & _OPEN)
+        for task in sorted(open_tasks, key=lambda t: t.last_state_change):
+            merged.update(task.data)
+    return merged
 
 
 def _event_subprocess_message_starts(workflow: BpmnWorkflow) -> list[tuple[Any, str, Any]]:
@@ -645,6 +669,7 @@ class Runtime:
                 bundle.top.spec, dict(bundle.subprocess_specs), script_engine=self.script_engine
             )
             _bind_identity(workflow, instance_id, business_key, bundle)
+            scopes.ensure_store(workflow)
             start = workflow.get_next_task(state=TaskState.READY)
             if start is not None:
                 start.data.update(clean)
@@ -842,7 +867,7 @@ class Runtime:
         with self._stepping(now) as meter:
             step = _Step(self, workflow, bundle, actor)
             task.data.update(clean)
-            workflow.data.update(clean)  # Camunda sets them on the process instance's scope
+            scopes.set_variables(task, clean)  # Camunda sets them on the process instance's scope
             meter.enter(task.task_spec.bpmn_id)
             event = BpmnEvent(
                 ErrorEventDefinition(error_code, code=error_code),
@@ -1049,6 +1074,7 @@ class Runtime:
             )
         workflow.script_engine = self.script_engine
         _bind_identity(workflow, state.get("instanceId"), state.get("businessKey"), bundle)
+        scopes.seed_legacy(workflow, _legacy_variables)
         return workflow, bundle, state.get("businessKey")
 
     @staticmethod
@@ -1199,22 +1225,15 @@ class Runtime:
         return meta
 
     def _variables(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        """The process variables: the latest completed task's data, then every open branch's."""
-        merged: dict[str, Any] = dict(workflow.data)
-        if workflow.last_task is not None:
-            merged.update(workflow.last_task.data)
+        """The process variables: the process instance's one set of variables (engine/scopes.py).
+
+        While an activity with input parameters waits, its local variables are listed too (Camunda's
+        variable instance query finds them on the activity's execution).
+        """
+        variables = dict(scopes.variables_of(workflow))
         if not workflow.is_completed():
-            open_tasks = [t for t in workflow.tasks.values() if t.state & _OPEN]
-            # An event sub-process of the process works in the process's scope (Camunda): what it
-            # caught (an error's code and message variables, a message's payload) is a process variable.
-            for sub in workflow.subprocesses.values():
-                parent = sub.parent_workflow
-                triggered = getattr(parent.spec.start, "trigger_specs", ()) if parent is not None else ()
-                if sub.spec.name in triggered and not sub.is_completed():
-                    open_tasks.extend(t for t in sub.tasks.values() if t.state & _OPEN)
-            for task in sorted(open_tasks, key=lambda t: t.last_state_change):
-                merged.update(task.data)
-        return _json_dict(merged)
+            variables.update(scopes.open_locals(workflow))
+        return _json_dict(variables)
 
     def _result(
         self,

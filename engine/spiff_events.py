@@ -122,7 +122,7 @@ def _catch_in_event_subprocess(scope: Any, event: Any, skip: str | None = None) 
 
 def _leave_called_instance(holder: Any, event: Any) -> None:
     """Crossing a call activity outwards: its ``camunda:out`` mappings apply, as in Camunda."""
-    from engine import spiff_support
+    from engine import scopes, spiff_support
 
     if not isinstance(event.payload, dict):
         return
@@ -130,7 +130,7 @@ def _leave_called_instance(holder: Any, event: Any) -> None:
     if outputs is None:
         return
     holder.data.update(outputs)
-    holder.workflow.data.update(outputs)
+    scopes.set_variables(holder, outputs)
     event.payload = {**holder.data}
 
 

@@ -37,7 +37,7 @@ from SpiffWorkflow.camunda.specs import event_definitions as _camunda_events
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
-from engine import expression_tasks, io_mapping, multi_instance, spiff_events
+from engine import expression_tasks, io_mapping, multi_instance, scopes, spiff_events
 from engine.clock import LOCAL_ZONE
 
 _current_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("engine_now", default=None)
@@ -398,11 +398,13 @@ def _mapped_variables(
     source: Mapping[str, Any],
     local: Mapping[str, Any],
     task: Any,
+    all_source: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Camunda's ``camunda:in``/``camunda:out``: only what is mapped passes, in document order.
 
     ``source`` is what the mapping reads (the scope's variables, with ``local`` over them);
-    ``local=true`` reads only ``local``. Returns (variables to set, variables set locally).
+    ``local=true`` reads only ``local``; ``variables="all"`` reads ``all_source`` when given.
+    Returns (variables to set, variables set locally).
     """
     out: dict[str, Any] = {}
     out_local: dict[str, Any] = {}
@@ -410,7 +412,8 @@ def _mapped_variables(
         scope: Mapping[str, Any] = local if mapping["local"] else {**source, **local}
         values: dict[str, Any] = {}
         if mapping["all"]:
-            values = deepcopy({k: v for k, v in scope.items() if not k.startswith("_")})
+            every = scope if mapping["local"] or all_source is None else {**all_source, **local}
+            values = deepcopy({k: v for k, v in every.items() if not k.startswith("_")})
         elif mapping["target"]:
             source_expression = mapping["sourceExpression"]
             if source_expression is not None and ("${" in source_expression or "#{" in source_expression):
@@ -438,9 +441,21 @@ def _plain_value(value: Any) -> Any:
 _LOCALS = "camundaLocals"
 
 
+def _passed_names(mappings: tuple[dict[str, Any], ...], values: Mapping[str, Any]) -> set[str]:
+    """Names ``camunda:in`` passed under their own name (``variables="all"``, or source = target)."""
+    passed: set[str] = set()
+    for mapping in mappings:
+        if mapping["all"]:
+            passed |= set(values)
+        elif mapping["target"]:
+            same = mapping["sourceExpression"] is None and mapping["source"] == mapping["target"]
+            (passed.add if same else passed.discard)(mapping["target"])
+    return passed
+
+
 def _call_copy_data(self: Any, my_task: Any, subworkflow: Any) -> None:
     mappings = getattr(self, "camunda_in", None)
-    if mappings is None:
+    if mappings is None:  # an embedded sub-process: it works in the process instance's variables
         _library_copy_data(self, my_task, subworkflow)
         return
     locals_ = _parameter_values(self, getattr(self, "camunda_input_parameters", ()), my_task.data, my_task)
@@ -448,6 +463,7 @@ def _call_copy_data(self: Any, my_task: Any, subworkflow: Any) -> None:
     start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
     values, _ = _mapped_variables(self, mappings, my_task.data, locals_, my_task)
     start.set_data(**values)
+    scopes.start_called(subworkflow, values, _passed_names(mappings, values))
 
 
 def _call_update_data(self: Any, my_task: Any, subworkflow: Any) -> None:
@@ -455,10 +471,12 @@ def _call_update_data(self: Any, my_task: Any, subworkflow: Any) -> None:
     if mappings is None:
         _library_update_data(self, my_task, subworkflow)
         return
-    child = subworkflow.last_task.data if subworkflow.last_task is not None else {}
+    child, passed_back = scopes.child_outputs_source(subworkflow)
     locals_ = dict(my_task.internal_data.pop(_LOCALS, None) or {})
     # camunda:out reads the called instance; local=true sets on the activity, else on the process
-    values, _ = _mapped_variables(self, tuple(dict(m, local=False) for m in mappings), child, {}, my_task)
+    values, _ = _mapped_variables(
+        self, tuple(dict(m, local=False) for m in mappings), child, {}, my_task, passed_back
+    )
     local_targets = {k for m in mappings if m["local"] for k in _mapping_targets(m, values)}
     for key, value in values.items():
         if key in local_targets or key in locals_:  # Camunda sets a variable where it already lives
@@ -720,6 +738,7 @@ def install() -> None:
         setattr(timer_cls, method_name, _guard_timer(getattr(timer_cls, method_name)))
     spiff_events.install()
     multi_instance.install()
+    scopes.install()
     io_mapping.install()
     expression_tasks.install()
     from SpiffWorkflow.workflow import Workflow

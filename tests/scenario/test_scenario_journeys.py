@@ -220,6 +220,46 @@ def test_2b_scenario_2_with_the_driegesprek_two_weeks_before_the_move(j: Journey
     assert j.moments() == ["na-koppeling", "na-voorinburgering", "voor-warme-overdracht", "bij-verhuizing"]
 
 
+PROGRAMME_RESULTS = {
+    "voorinburgeringStatus": "afgerond",
+    "nt2Gevolgd": True,
+    "knmAfgerond": True,
+    "mapAfgerond": True,
+    "pvtAfgerond": False,
+    "taalniveauNaProgramma": "a2",
+}
+
+
+def test_2c_the_programme_s_results_reach_the_intake_and_pip_while_scenario_2_runs(j: Journey) -> None:
+    """Scenario 2 runs beside the programme: the intake and PIP forms, opened before the programme
+    ended, show its results as soon as the COA records them (one set of variables per instance)."""
+    start(j)
+    choose(j, 4, "2")
+    j.complete("afspraken_casemanager", driegesprekMoment="voor-verhuizing")
+    assert set(j.open) == {"brede_intake"}
+    intake_form_shows(j, "brede_intake", voorinburgeringStatus="niet-aangeboden")
+    j.on_day(14)
+    accept_programme(j)  # the programme is a called instance: its variables come back when it ends
+    intake_form_shows(j, "brede_intake", voorinburgeringStatus="niet-aangeboden")
+    j.clock.set(day(35))
+    j.complete("programma_volgen")
+    assert set(j.open) == {"brede_intake"}  # opened on day 4, before the programme began
+    intake_form_shows(j, "brede_intake", **PROGRAMME_RESULTS)
+    j.complete("brede_intake")
+    intake_form_shows(j, "pip_opstellen", **PROGRAMME_RESULTS)
+    j.complete("pip_opstellen")
+    # scenario 2 ends: what it received at its start does not overwrite the programme's results
+    assert {k: j.result.variables.get(k) for k in PROGRAMME_RESULTS} == PROGRAMME_RESULTS
+    woning_gevonden(j, 42, "2027-03-15")
+    plan_overdracht(j, "2027-03-15")
+    driegesprek_voor_verhuizing(j, "2027-03-15")
+    verhuisd(j, "2027-03-15")
+    assert j.profile("bij-verhuizing")["voorinburgering"] == "afgerond"
+    j.complete("reguliere_inburgering_starten")
+    assert j.result.status == "completed"
+    assert {k: j.result.variables.get(k) for k in PROGRAMME_RESULTS} == PROGRAMME_RESULTS
+
+
 # -- 3 --------------------------------------------------------------------------------------------
 def test_3_scenario_3_by_silence_reaches_intake_and_pip_without_any_optional_task(j: Journey) -> None:
     start(j)
