@@ -346,6 +346,24 @@ class InstanceDetail(InstanceOut):
 InstancePage = page_of(InstanceOut, "InstancePage")
 
 
+class CalledInstanceOut(Schema):
+    id = fields.String(
+        required=True, metadata={"description": "the called instance (its call activity's task)"}
+    )
+    processKey = fields.String(required=True)
+    elementId = fields.String(required=True, metadata={"description": "the call activity"})
+    superInstanceId = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "the called instance it runs in; null when called by this instance itself"},
+    )
+    variables = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)
+
+
+class CalledInstances(Schema):
+    items = fields.List(fields.Nested(CalledInstanceOut), required=True)
+
+
 class InstanceListQuery(PageQuery):
     gemeente = _text(GEMEENTE_PATTERN, 6)
     status = fields.String(validate=validate.OneOf(STATUSES))

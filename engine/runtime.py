@@ -995,6 +995,14 @@ class Runtime:
         step = _Step(self, workflow, bundle, "system")
         return self._result(workflow, bundle, business_key, step, self.clock.now(), describe_only=True)
 
+    def called_instances(self, state: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The instance's running called instances (call activities) with their own variables."""
+        workflow, _bundle, _key = self._load(state)
+        found = scopes.called_instances(workflow)
+        for item in found:
+            item["variables"] = _json_dict(item["variables"])
+        return found
+
     def index_kinds(self, bundle: Bundle) -> frozenset[str]:
         """The kinds of wait (``message``, ``signal``, ``external``) any element of the bundle has."""
         key = (bundle.top.key, bundle.top.version, tuple(sorted(bundle.pins.items())))

@@ -36,6 +36,7 @@ from SpiffWorkflow.util.task import TaskState
 
 __all__ = [
     "VARS",
+    "called_instances",
     "child_outputs_source",
     "ensure_store",
     "install",
@@ -254,6 +255,37 @@ def seed_legacy(workflow: Any, variables_for: Any) -> None:
         holder = _holder(sub)
         if holder is not None and _is_call(holder):
             sub.data[VARS] = {k: v for k, v in variables_for(sub).items() if not k.startswith("_")}
+
+
+def called_instances(workflow: Any) -> list[dict[str, Any]]:
+    """The running called instances of ``workflow``: Camunda's sub process instances, outermost first.
+
+    Each: ``id`` (its call activity's task id), ``processKey``, ``elementId`` (the call activity),
+    ``superInstanceId`` (the called instance it runs in, None for the instance itself) and its own
+    ``variables``.
+    """
+    found = []
+    for sub in getattr(workflow, "subprocesses", {}).values():
+        holder = _holder(sub)
+        if holder is None or not _is_call(holder) or sub.is_completed():
+            continue
+        if not holder.state & _OPEN:
+            continue
+        outer = root_of(holder.workflow)
+        found.append(
+            {
+                "id": str(holder.id),
+                "processKey": str(sub.spec.name),
+                "elementId": holder.task_spec.bpmn_id,
+                "superInstanceId": None if outer is workflow else str(outer.parent_task_id),
+                "variables": dict(variables_of(sub)),
+                "depth": sub.depth,
+            }
+        )
+    found.sort(key=lambda c: (c["depth"], c["elementId"], c["id"]))
+    for item in found:
+        del item["depth"]
+    return found
 
 
 # -- the library's hooks ----------------------------------------------------------------------------

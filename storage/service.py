@@ -247,6 +247,12 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
             raise NotFound(f"no instance {instance_id}")
         return record
 
+    def called_instances(self, instance_id: str) -> list[dict[str, Any]]:
+        """The running called instances of an instance, each with its own variables."""
+        record = self.get(instance_id)
+        self._ensure_loaded(record)
+        return self.runtime.called_instances(record.state)
+
     def _step(
         self,
         record: repo.InstanceRecord,

@@ -22,6 +22,7 @@ from app.auth import (
 )
 from app.problems import ApiProblem, invalid, not_found
 from app.schemas import (
+    CalledInstances,
     HistoryPage,
     InstanceDetail,
     InstanceListQuery,
@@ -208,6 +209,26 @@ def get_history(instance_id: str, query_data: dict[str, Any]) -> Any:
     number, size, offset = offset_of(query_data)
     page = listing.list_history(conn, instance_id, offset=offset, limit=size)
     return paged(page, number, size, _history_entry)
+
+
+@bp.get("/process-instances/<instance_id>/called-instances")
+@bp.auth_required(auth)
+@require_roles(*READERS)
+@bp.output(CalledInstances)
+@bp.doc(
+    summary="The running called instances (call activities), each with its own variables",
+    description="A called process runs as an instance of its own, as in Camunda (its sub process "
+    "instances): its variables are its own until its call activity ends and `camunda:out` maps them "
+    "back. Listed outermost first; a call activity inside a called process names it in "
+    "`superInstanceId`.",
+    responses=errors(403, 404),
+)
+def get_called_instances(instance_id: str) -> Any:
+    principal = current_principal()
+    if listing.get_instance(db_connection(), instance_id, scope=principal.gemeente) is None:
+        raise not_found()
+    processing_log.record(processing_log.READ, instance_id)
+    return {"items": services().workflow.called_instances(instance_id)}
 
 
 @bp.post("/process-instances/<instance_id>/terminate")

@@ -67,6 +67,7 @@ MATRIX: dict[str, dict[str, int]] = {
     "GET /process-instances": row(200, 200, 200, 403, 200, 403, 401),
     "GET /process-instances/{id}": row(200, 404, 200, 403, 200, 403, 401),
     "GET /process-instances/{id}/history": row(200, 404, 200, 403, 200, 403, 401),
+    "GET /process-instances/{id}/called-instances": row(200, 404, 200, 403, 200, 403, 401),
     "POST /process-instances/{id}/terminate": row(403, 403, 403, 403, 200, 403, 401),
     "GET /tasks": row(200, 200, 200, 403, 200, 403, 401),
     "GET /tasks?processInstanceId={id}": row(200, 200, 200, 403, 200, 403, 401),

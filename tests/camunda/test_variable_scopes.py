@@ -233,3 +233,26 @@ def test_a_called_instance_has_its_own_variables(camunda: Camunda) -> None:
     assert variables["kept"] == 1
     # a value the called instance only received is not copied back over the caller's newer value
     assert variables["status"] == "parent"
+
+
+def test_a_running_called_instance_shows_its_own_variables(camunda: Camunda) -> None:
+    """RuntimeService.getVariables on the sub process instance (CallActivityTest's
+    ``createProcessInstanceQuery().superProcessInstanceId(...)``): while the called process runs, its
+    variables are readable, apart from the caller's."""
+    _deploy(camunda, CALLED + CALLER)
+    instance = camunda.start("caller", {"status": "start"})
+    instance = camunda.complete(instance, "parentTask", {"status": "parent"})
+    response = camunda.api.get(f"/process-instances/{instance['id']}/called-instances", "bh")
+    assert response.status_code == 200, response.get_json()
+    (called,) = response.get_json()["items"]
+    assert (called["processKey"], called["elementId"], called["superInstanceId"]) == ("called", "call", None)
+    assert called["variables"]["status"] == "start"
+    assert camunda.variables(instance)["status"] == "parent"
+    instance = camunda.complete(instance, "childTask", {"status": "child"})
+    response = camunda.api.get(f"/process-instances/{instance['id']}/called-instances", "bh")
+    assert response.get_json()["items"] == []
+    assert camunda.variables(instance)["status"] == "child"  # what it set comes back
+    foreign = camunda.api.get(
+        "/process-instances/00000000-0000-0000-0000-000000000000/called-instances", "bh"
+    )
+    assert foreign.status_code == 404

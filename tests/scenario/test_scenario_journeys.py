@@ -241,6 +241,9 @@ def test_2c_the_programme_s_results_reach_the_intake_and_pip_while_scenario_2_ru
     j.on_day(14)
     accept_programme(j)  # the programme is a called instance: its variables come back when it ends
     intake_form_shows(j, "brede_intake", voorinburgeringStatus="niet-aangeboden")
+    called = {c["processKey"]: c for c in j.runtime.called_instances(j.result.state)}
+    assert set(called) == {"scenario_2", "voorbereiding_inburgering"}
+    assert called["voorbereiding_inburgering"]["variables"]["voorinburgeringStatus"] == "aangeboden"
     j.clock.set(day(35))
     j.complete("programma_volgen")
     assert set(j.open) == {"brede_intake"}  # opened on day 4, before the programme began
