@@ -80,17 +80,21 @@ def on_task(
 
 def apply_writes(task: Any, execution: Execution) -> None:
     """Set (or remove) on ``task`` what ``execution`` recorded, with Camunda's scoping."""
+    from engine import scopes
     from engine.spiff_support import _plain_value
 
     state = task.internal_data.get(_IO_STATE)
     for name, raw in execution.writes.items():
         if raw is REMOVED:
-            if state and name in state["locals"]:
+            local = bool(state and name in state["locals"])
+            if state and local:
                 del state["locals"][name]
                 if name in state["hidden"]:
                     task.data[name] = deepcopy(state["hidden"].pop(name))
                     continue
             task.data.pop(name, None)
+            if not local:
+                scopes.remove_variable(task, name)
             continue
         value = _plain_value(raw)
         if state is not None and (name in state["locals"] or name in execution.local_writes):

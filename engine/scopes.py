@@ -32,7 +32,10 @@ from collections.abc import Iterable, Mapping
 from copy import deepcopy
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
+
+from engine.multi_instance import LOOP_VARIABLES
 
 __all__ = [
     "VARS",
@@ -41,6 +44,7 @@ __all__ = [
     "ensure_store",
     "install",
     "received",
+    "remove_variable",
     "root_of",
     "set_variables",
     "start_called",
@@ -119,10 +123,6 @@ def open_locals(root: Any) -> dict[str, Any]:
 
 def _own_locals(task: Any) -> set[str]:
     """Names local to the scope of ``task`` itself (Camunda's local variables of its execution)."""
-    from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
-
-    from engine.multi_instance import LOOP_VARIABLES
-
     names: set[str] = set()
     io = task.internal_data.get("camundaIo")
     if io:
@@ -191,6 +191,18 @@ def set_variables(task: Any, values: Mapping[str, Any]) -> None:
     root = root_of(task.workflow)
     _record(root, changes)
     _push(root, changes)
+
+
+def remove_variable(task: Any, name: str) -> None:
+    """Camunda's ``removeVariable`` from ``task``: gone from the process instance and its open tasks."""
+    if name in local_names(task):
+        return
+    root = root_of(task.workflow)
+    ensure_store(root).pop(name, None)
+    for workflow in _workflows_of(root):
+        for other in workflow.tasks.values():
+            if other.state & _OPEN and name not in local_names(other):
+                other.data.pop(name, None)
 
 
 def _write_back(task: Any, hidden: Iterable[str]) -> None:
@@ -299,8 +311,6 @@ def _inherit_data(original: Any) -> Any:
 
 def _on_complete(self: Any, my_task: Any) -> None:
     """The library's ``TaskSpec._on_complete`` with the write-back between the hook and the children."""
-    from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
-
     hidden = local_names(my_task)
     self._on_complete_hook(my_task)
     if isinstance(self, MultiInstanceTask):

@@ -210,8 +210,16 @@ def _repeating_boundary_catch(original: Any) -> Any:
             original(self, my_task, event)
             return
         # Non-interrupting: start one path per event and keep waiting for the next.
+        from engine import scopes
+
         self.event_definition.catch(my_task, event)
+        before = dict(my_task.data)
         self.event_definition.update_task_data(my_task)
+        # what the event brings (payload, code variables) is the process instance's, as the event
+        # itself never completes
+        scopes.set_variables(
+            my_task, {k: v for k, v in my_task.data.items() if k not in before or before[k] != v}
+        )
         self.event_definition.reset(my_task)
         my_task.internal_data.pop("event_fired", None)
         my_task._set_state(TaskState.WAITING)

@@ -24,11 +24,6 @@ def _keys(camunda: Camunda, instance: dict) -> Counter[str]:
     return Counter(t["elementId"] for t in camunda.tasks(instance))
 
 
-@pytest.mark.xfail(
-    reason="the open task after the non-interrupting catch keeps its own copy of 'output': one variable set "
-    "per process scope shared by parallel paths (Camunda's scoping) is not in yet",
-    strict=False,
-)
 @pytest.mark.parametrize("test_class", [E, S])
 def test_propagate_output_variables_two_times(camunda: Camunda, test_class: str) -> None:
     """EscalationEventTest.testPropagateOutputVariablesTwoTimes, EscalationEventSubprocessTest.testPropagateOutputVariablesTwoTimes"""
