@@ -105,7 +105,7 @@ def _compact_tasks(tasks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
         if delta.get("updates"):
             short["u"] = delta["updates"]
         if delta.get("deletions"):
-            short["x"] = delta["deletions"]
+            short["x"] = sorted(delta["deletions"])  # a set: one order for a kept and a restored workflow
         if task.get("typename", "Task") != "Task":
             short["typename"] = task["typename"]
         out[key] = short
@@ -211,7 +211,7 @@ def _compact_task_dicts(tasks: Mapping[Any, Any], registry: Any) -> dict[str, di
             updates = {k: b[k] for k in b if k not in a or b[k] != a[k]}
             if updates:
                 short["u"] = updates
-            deletions = [k for k in a if k not in b]
+            deletions = sorted(k for k in a if k not in b)
             if deletions:
                 short["x"] = deletions
         if task.triggered:
