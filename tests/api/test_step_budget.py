@@ -46,7 +46,8 @@ def test_a_timer_cycle_from_a_start_variable_under_the_minimum_answers_422(any_d
     response = _start(any_db_api, "herinneren", cyclus="R/PT0S", wachten=False)
     assert response.status_code == 422, response.get_json()
     (error,) = response.get_json()["errors"]
-    assert error["elementId"] == "herinnering" and "60 s" in error["message"]
+    assert error["elementId"] == "herinnering" and "1 s" in error["message"], error
+    assert "TIMER_CYCLE_MIN_SECONDS" in error["message"], error
     assert _stored(any_db_api) == 0
     assert _start(any_db_api, "herinneren", cyclus="R/PT1H", wachten=False).status_code == 201
 
