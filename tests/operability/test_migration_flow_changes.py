@@ -197,10 +197,13 @@ def test_a_parallel_join_that_would_wait_for_a_branch_already_passed_is_refused(
     service = WorkflowService(db, clock)
     deploy(service)
     migrator = InstanceMigrator(service)
-    planning = start(service, clock, "6000000001", "3")
+    # scenario 2 with the driegesprek agreed for before the move, so a woning opens its planning
+    planning = start(service, clock, "6000000001", "2")
+    planning.choices.update(driegesprekMoment="voor-verhuizing")
     walk_to(planning, "overdracht_plannen_coa")
     before = planning.record()
-    early = start(service, clock, "6000000002", "3")
+    early = start(service, clock, "6000000002", "2")
+    early.choices.update(driegesprekMoment="voor-verhuizing")
     plan = MigrationPlan("doorlopende_lijn", 1, 3)
     report = migrator.validate(plan)
     assert [p.instance_id for p in report.instance_problems] == [planning.id]
