@@ -23,7 +23,7 @@ from lxml import etree
 
 from engine.errors import ExpressionError, Problem
 from engine.expression.cron import CronError, is_cron, parse_cron
-from engine.intake import BPMN_MODEL_NS, document_kind
+from engine.intake import BPMN_MODEL_NS, FLOW_NODE_TAGS, document_kind
 
 __all__ = [
     "CAMUNDA_NS",
@@ -69,32 +69,6 @@ def _is_event_subprocess(element: etree._Element) -> bool:
     return etree.QName(element).localname == "subProcess" and element.get("triggeredByEvent") == "true"
 
 
-_FLOW_NODE_TAGS = frozenset(
-    {
-        "task",
-        "userTask",
-        "manualTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "scriptTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-        "adHocSubProcess",
-        "startEvent",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-        "exclusiveGateway",
-        "inclusiveGateway",
-        "parallelGateway",
-        "eventBasedGateway",
-        "complexGateway",
-    }
-)
 _IMPLEMENTED_TASKS = frozenset({"serviceTask", "sendTask", "businessRuleTask", "scriptTask"})
 _CATCH_EVENTS = frozenset({"startEvent", "intermediateCatchEvent", "boundaryEvent"})
 #: Start event definitions that start a process by their trigger, beside its one none or timer start.
@@ -413,7 +387,7 @@ class _Inspector:
                     self.element_lines[element_id] = element.sourceline or 0
                 if element.get("name") is not None:
                     self.element_names[element_id] = element.get("name") or ""
-            elif etree.QName(element).localname in _FLOW_NODE_TAGS and not _is_event_subprocess(element):
+            elif etree.QName(element).localname in FLOW_NODE_TAGS and not _is_event_subprocess(element):
                 from engine.shapes import anonymous_node_problem
 
                 reason = anonymous_node_problem(element)

@@ -25,6 +25,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "check_lengths",
     "DMN_NAMESPACES",
+    "FLOW_NODE_TAGS",
     "MAX_DOCUMENT_BYTES",
     "document_kind",
     "parse_xml",
@@ -35,6 +36,34 @@ MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 
 BPMN_MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 """Namespace of BPMN 2.0 model elements."""
+
+#: The BPMN flow nodes by local name (activities, events, gateways).
+FLOW_NODE_TAGS = frozenset(
+    {
+        "task",
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "scriptTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+        "complexGateway",
+    }
+)
 
 MAX_ID_LENGTH = 200
 """Longest element id (ids are stored as element and process keys)."""

@@ -35,7 +35,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.intake import BPMN_MODEL_NS
+from engine.intake import BPMN_MODEL_NS, FLOW_NODE_TAGS
 
 __all__ = [
     "GENERATED_PREFIX",
@@ -212,30 +212,8 @@ def _drop_anonymous_nodes(root: etree._Element) -> None:
             parent.remove(element)
 
 
-_ANONYMOUS_DROPPED = frozenset(
-    {
-        "task",
-        "userTask",
-        "manualTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "scriptTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "transaction",
-        "adHocSubProcess",
-        "endEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "exclusiveGateway",
-        "inclusiveGateway",
-        "parallelGateway",
-        "eventBasedGateway",
-        "complexGateway",
-    }
-)
+#: Flow nodes left out when they have no id; start and boundary events are kept (their own checks).
+_ANONYMOUS_DROPPED = FLOW_NODE_TAGS - {"startEvent", "boundaryEvent"}
 
 
 def _rename_reserved(root: etree._Element) -> dict[str, str]:
