@@ -16,7 +16,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,16 +118,26 @@ class _Outcome:
 
 
 class _Sweep:
-    def __init__(self, db: Engine, workflow: WorkflowService, clock: Clock, worker_id: str) -> None:
+    def __init__(
+        self,
+        db: Engine,
+        workflow: WorkflowService,
+        clock: Clock,
+        worker_id: str,
+        gemeenten: Collection[str] | None = None,
+    ) -> None:
         self.db = db
         self.workflow = workflow
         self.clock = clock
         self.worker_id = worker_id
+        self.gemeenten = gemeenten
 
     def claim(self, batch: int, lease: timedelta) -> list[timer_store.ClaimedTimer]:
         now = self.clock.now()
         with write_connection(self.db) as conn, conn.begin():
-            return timer_store.claim_due_timers(conn, now, self.worker_id, now + lease, batch)
+            return timer_store.claim_due_timers(
+                conn, now, self.worker_id, now + lease, batch, gemeenten=self.gemeenten
+            )
 
     def pending(self, ids: Sequence[str]) -> dict[str, datetime]:
         with self.db.connect() as conn:
@@ -288,7 +298,7 @@ class _Sweep:
 
     def next_due(self) -> datetime | None:
         with self.db.connect() as conn:
-            return timer_store.next_due_at(conn, self.clock.now())
+            return timer_store.next_due_at(conn, self.clock.now(), gemeenten=self.gemeenten)
 
 
 def sweep_timers(
@@ -300,6 +310,7 @@ def sweep_timers(
     threads: int = 1,
     on_claimed: ClaimHook | None = None,
     should_stop: Callable[[], bool] | None = None,
+    gemeenten: Collection[str] | None = None,
 ) -> SweepReport:
     """Fire up to ``batch`` due timers once: claim, advance each instance, release.
 
@@ -308,11 +319,13 @@ def sweep_timers(
     step waits mostly on the database). ``on_claimed`` is called with the claimed timers before any
     fires (a hook for tests and instrumentation; it does nothing by default). Once ``should_stop()``
     answers true (the worker is shutting down) the sweep steps no further instance: it releases the
-    claims it has not worked on and returns, so a stopping worker waits for one step at most.
+    claims it has not worked on and returns, so a stopping worker waits for one step at most. With
+    ``gemeenten`` the worker owns a shard: it fires (and reports the next due time of) only the
+    timers of those gemeenten's instances.
     """
     db, workflow, clock = _unpack(target)
     config = {} if isinstance(target, tuple) else target.config
-    sweep = _Sweep(db, workflow, clock, worker_id)
+    sweep = _Sweep(db, workflow, clock, worker_id, gemeenten)
     started = clock.now()
     claimed = sweep.claim(batch, lease) if should_stop is None or not should_stop() else []
     if on_claimed is not None:

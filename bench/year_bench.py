@@ -34,7 +34,6 @@ instances, see :func:`preload`) and compares the per-step cost at 1k and at 40k 
 from __future__ import annotations
 
 import argparse
-import bisect
 import heapq
 import json
 import logging
@@ -397,6 +396,11 @@ def _poll_after(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0) + POLL
 
 
+def _at_or_after(due: datetime) -> datetime:
+    """The worker's first poll (a whole hour) at or after ``due``."""
+    return _poll_after(due - timedelta(microseconds=1))
+
+
 def _seed_organisations(db: Engine, now: datetime) -> dict[str, str]:
     from storage.orgs import add_organisation, create_token
 
@@ -423,14 +427,28 @@ class Year:
         http_every: int = HTTP_EVERY,
         *,
         tokens: dict[str, str] | None = None,
+        part: int = 0,
+        parts: int = 1,
     ) -> None:
-        """``tokens``: the organisations are already seeded (and the diagrams deployed) with these."""
+        """``tokens``: the organisations are already seeded (and the diagrams deployed) with these.
+
+        ``part`` of ``parts``: this year runs the journeys of the gemeenten ``j`` with
+        ``j % parts == part`` (``j`` the gemeente's place in :data:`GEMEENTEN`), on a clock of its
+        own, and its timer sweep owns those gemeenten's timers only (``sweep_timers(gemeenten=)``):
+        the other parts' journeys, on their own clocks, are none of its business.
+        """
         from engine.clock import ManualClock
         from storage.service import WorkflowService
 
+        if not 0 <= part < parts <= len(GEMEENTEN):
+            raise ValueError(f"part {part} of {parts}: at most {len(GEMEENTEN)} parts, one per gemeente")
         self.db = db
         self.n = instances
         self.http_every = http_every
+        self.part, self.parts = part, parts
+        owned = [j for j in range(len(GEMEENTEN)) if j % parts == part]
+        self.owned = frozenset(owned)
+        self.gemeenten = None if parts == 1 else tuple(GEMEENTEN[j] for j in owned)
         first = koppel_moment(0, instances)[1]
         self.clock = ManualClock(first - timedelta(hours=1))
         self.service = WorkflowService(self.db, self.clock, workflow_cache=WORKFLOW_CACHE)
@@ -459,7 +477,16 @@ class Year:
 
     # -- one step each ---------------------------------------------------------------------------
     def _via_http(self, i: int) -> bool:
-        return bool(self.http_every) and i % self.http_every == 0
+        """One journey in each block of ``http_every``; its place in the block moves on with the
+        block, so the journeys over HTTP meet every gemeente (every part) and every scenario."""
+        every = self.http_every
+        return bool(every) and i % every == (i // every) % min(every, len(GEMEENTEN))
+
+    def journeys(self) -> range | list[int]:
+        """The journeys of this part: those of its gemeenten (``GEMEENTEN[i % 8]``)."""
+        if self.parts == 1:
+            return range(self.n)
+        return [i for i in range(self.n) if i % len(GEMEENTEN) in self.owned]
 
     def _timed(self, kind: str, call: Callable[[], Any]) -> Any:
         started = time.perf_counter()
@@ -569,157 +596,134 @@ class Year:
                 )
         return row.id, list(row.form or []), row.lane
 
-    def sweep(self) -> None:
-        """The timer worker's poll: sweep until nothing is due (each instance stepped is one step)."""
+    def sweep(self) -> datetime | None:
+        """The timer worker's poll: sweep until nothing is due (each instance stepped is one step).
+
+        Returns when the worker should look next (the sweep's own ``next_due_at``, of this part's
+        timers).
+        """
         from app.worker_sweep import sweep_timers
 
         while True:
             started = time.perf_counter()
             report = sweep_timers(
-                (self.db, self.service, self.clock), worker_id="year-bench", batch=SWEEP_BATCH
+                (self.db, self.service, self.clock),
+                worker_id=f"year-bench-{self.part}",
+                batch=SWEEP_BATCH,
+                gemeenten=self.gemeenten,
             )
             elapsed = time.perf_counter() - started
             self.sweeps += 1
-            if report.claimed == 0:
-                return
-            stepped = max(1, report.fired)
-            for _ in range(stepped):
-                self.samples.add("timer", elapsed / stepped, self._stored())
-            self.timer_steps += report.fired
+            if report.claimed:
+                stepped = max(1, report.fired)
+                for _ in range(stepped):
+                    self.samples.add("timer", elapsed / stepped, self._stored())
+                self.timer_steps += report.fired
             if report.claimed < SWEEP_BATCH:
-                return
+                return report.next_due_at
 
     def worklists(self, day: int) -> None:
-        """Once a day a klantmanager and the COA casemanager read their worklist page over HTTP."""
+        """Once a day a klantmanager and the COA casemanager read their worklist page over HTTP.
+
+        The klantmanager's gemeente goes round the gemeenten day by day; the part that owns it reads.
+        """
         gemeente = GEMEENTEN[day % len(GEMEENTEN)]
         for who, kind in ((gemeente, "http:worklist_gemeente"), ("coa", "http:worklist_coa")):
             status, answer = self._timed(kind, partial(self._client().request, who, "GET", "/tasks"))
             assert status == 200, (status, answer)
 
     # -- the year --------------------------------------------------------------------------------
+    def _last_day(self) -> int:
+        """The day (since the year's start) of the year's last action, of every part together.
+
+        The plans repeat every 100 journeys and later journeys start later: the last 100 decide.
+        """
+        last = 0
+        for i in range(max(0, self.n - 100), self.n):
+            begin = koppel_moment(i, self.n)[1]
+            end = begin + timedelta(days=plan_for(i, begin.date()).actions[-1].day)
+            last = max(last, (end.date() - YEAR_START).days)
+        return last
+
     def run(self, progress: Callable[[str], None] | None = None, *, until: datetime | None = None) -> float:
-        """Run every journey to its end (or to ``until``); returns the wall time in seconds."""
-        queue: list[tuple[datetime, int, int, int]] = []  # (when, seq, journey, action index; -1 start)
-        seq = 0
-        for i in range(self.n):
-            heapq.heappush(queue, (koppel_moment(i, self.n)[1], seq, i, -1))
-            seq += 1
-        began = time.perf_counter()
-        tick = self.clock.now().replace(minute=0, second=0, microsecond=0)
-        next_due: datetime | None = None
+        """Run this part's journeys to their end (or to ``until``); returns the wall time in seconds.
+
+        Between the actions, in simulated time, the timer worker polls every whole hour; a poll with
+        nothing of this part due is skipped (the sweep's next due time says when to look again). An
+        action at a whole hour comes after that hour's poll. Once a simulated day (09:00) the
+        worklists are read over HTTP, by the part that owns that day's gemeente.
+        """
+        queue: list[tuple[datetime, int, int, int]] = []  # (when, seq, journey, action; -1 start, -2 read)
+        for i in self.journeys():
+            queue.append((koppel_moment(i, self.n)[1], i, i, -1))
+        if self.http is not None:
+            first = datetime.combine(YEAR_START, datetime.min.time(), UTC) + timedelta(hours=9)
+            for day in range(self._last_day() + 1):
+                if day % len(GEMEENTEN) in self.owned:
+                    queue.append((first + timedelta(days=day), -1, day, -2))
+        heapq.heapify(queue)
+        seq = self.n
+        began = last_report = time.perf_counter()
+        tick = _poll_after(self.clock.now())  # the worker's next poll
+        next_due = self._next_due()
         acted = False
-        last_day = -1
-        last_report = began
         while queue:
             when, _, i, index = queue[0]
             if until is not None and when > until:
                 return time.perf_counter() - began
-            while tick <= when:  # the worker's polls before the next action
-                if acted:
+            if when >= tick:  # polls come before this event: those with something due sweep
+                if acted:  # the actions since the last look may have set timers
                     next_due, acted = self._next_due(), False
-                if next_due is not None and next_due <= tick:
-                    self.clock.set(max(tick, self.clock.now()))
-                    self.sweep()
-                    next_due = self._next_due()
-                tick += POLL
+                tick, next_due = self._polls(tick, next_due, when)
             heapq.heappop(queue)
             if when > self.clock.now():
                 self.clock.set(when)
-            day = (when.date() - YEAR_START).days
-            if self.http is not None and day != last_day:
-                self.worklists(day)
-                last_day = day
-            started = koppel_moment(i, self.n)[1]
+            if index == -2:
+                self.worklists(i)
+                continue
             try:
                 if index < 0:
                     self.start(i)
                 else:
                     self.act(i, self.plans[i].actions[index])
             except AssertionError as exc:
-                plan = self.plans.get(i)
-                raise AssertionError(f"journey {i} ({plan}), step {index}: {exc}") from exc
+                raise AssertionError(f"journey {i} ({self.plans.get(i)}), step {index}: {exc}") from exc
             acted = True
             if index + 1 < len(self.plans[i].actions):
-                at = started + timedelta(days=self.plans[i].actions[index + 1].day)
+                at = koppel_moment(i, self.n)[1] + timedelta(days=self.plans[i].actions[index + 1].day)
                 heapq.heappush(queue, (at, seq, i, index + 1))
                 seq += 1
             if progress is not None and time.perf_counter() - last_report > 30:
                 last_report = time.perf_counter()
-                progress(f"day {day}, {self.stored} stored, {len(queue)} journeys under way")
-        last_action = self.clock.now()
+                day = (when.date() - YEAR_START).days
+                progress(f"day {day}, {self._stored():,} stored, {len(queue)} journeys under way here")
+        if until is not None:
+            return time.perf_counter() - began
         # What is still due after the last action (stored copies' timers lie decades ahead: not ours).
-        while (due := self._next_due()) is not None and due < last_action + timedelta(days=365):
-            self.clock.set(max(due, self.clock.now()))
-            self.sweep()
+        horizon = self.clock.now() + timedelta(days=365)
+        self._polls(tick, self._next_due() if acted else next_due, horizon)
         return time.perf_counter() - began
 
-    def run_stepper(
-        self, part: int, parts: int, barrier: Any, progress: Callable[[str], None] | None = None
-    ) -> float:
-        """Run journeys ``i % parts == part``, in step with the other steppers on the worker's polls.
+    def _polls(
+        self, tick: datetime, due: datetime | None, until: datetime
+    ) -> tuple[datetime, datetime | None]:
+        """The worker's polls from ``tick`` up to ``until``: only those with a timer due sweep.
 
-        Every stepper does its actions before a poll, then all wait for each other; each sweeps
-        what is due at that poll (the claims keep them apart), and all wait again before anyone goes
-        on. So a timer fires at the poll it would fire at in one process, never between two actions
-        that come before or after it. A poll where nothing is due and no journey acts is skipped.
+        ``due`` is when the first timer of this part is due. Returns the first poll after ``until``
+        and the next due time after the sweeps.
         """
-        plans = {i: plan_for(i, koppel_moment(i, self.n)[0]) for i in range(self.n)}
-        polls: set[datetime] = set()
-        for i, plan in plans.items():
-            begin = koppel_moment(i, self.n)[1]
-            for at in (begin, *(begin + timedelta(days=a.day) for a in plan.actions)):
-                polls.add(_poll_after(at))
-        ticks = sorted(polls)
-        queue = [(koppel_moment(i, self.n)[1], i, i, -1) for i in range(part, self.n, parts)]
-        heapq.heapify(queue)
-        seq = self.n
-        began = last_report = time.perf_counter()
-        last_day = -1
-        tick = ticks[0]
-        end = ticks[-1] + timedelta(days=365)
-        while True:
-            while queue and queue[0][0] < tick:
-                when, _, i, index = heapq.heappop(queue)
-                self.clock.set(max(when, self.clock.now()))
-                day = (when.date() - YEAR_START).days
-                if self.http is not None and part == 0 and day != last_day:
-                    self.worklists(day)
-                    last_day = day
-                try:
-                    if index < 0:
-                        self.start(i)
-                    else:
-                        self.act(i, self.plans[i].actions[index])
-                except AssertionError as exc:
-                    raise AssertionError(f"journey {i} ({self.plans.get(i)}), step {index}: {exc}") from exc
-                if index + 1 < len(self.plans[i].actions):
-                    at = koppel_moment(i, self.n)[1] + timedelta(days=self.plans[i].actions[index + 1].day)
-                    heapq.heappush(queue, (at, seq, i, index + 1))
-                    seq += 1
-                if progress is not None and time.perf_counter() - last_report > 30:
-                    last_report = time.perf_counter()
-                    progress(f"day {day}, {self._stored()} stored, {len(queue)} journeys under way here")
-            barrier.wait()  # every action before this poll is done
+        while due is not None and max(tick, _at_or_after(due)) <= until:
+            tick = max(tick, _at_or_after(due))
             self.clock.set(max(tick, self.clock.now()))
-            due = self._next_due()
-            if due is not None and due <= tick:
-                self.sweep()
-            barrier.wait()  # every sweep of this poll is done
-            due = self._next_due()
-            barrier.wait()  # every stepper read the same next due time before anyone acts again
-            later = bisect.bisect_right(ticks, tick)
-            candidates = [ticks[later]] if later < len(ticks) else []
-            if due is not None and due < end:
-                candidates.append(max(_poll_after(due - timedelta(microseconds=1)), tick + POLL))
-            if not candidates:
-                return time.perf_counter() - began
-            tick = min(candidates)
+            due = self.sweep()
+            tick += POLL
+        return max(tick, _poll_after(until)), due
 
     def _next_due(self) -> datetime | None:
         from storage import timer_store
 
         with self.db.connect() as conn:
-            return timer_store.next_due_at(conn, self.clock.now())
+            return timer_store.next_due_at(conn, self.clock.now(), gemeenten=self.gemeenten)
 
     # -- what the year left behind ---------------------------------------------------------------
     def check(self) -> dict[str, Any]:
@@ -901,14 +905,13 @@ def run_year(
 ) -> dict[str, Any]:
     """Run the year; with ``checkpoint``, the figures so far are written there every few minutes.
 
-    With ``steppers`` > 1 the journeys are shared out over that many processes (see
-    :meth:`Year.run_stepper`); the figures are those of all of them together.
+    With ``steppers`` > 1 the journeys are shared out over that many processes by gemeente (see
+    :func:`_run_steppers`); the figures are those of all of them together. The CPU time of every
+    process of the bench (user + system) over the run is reported with the wall time: ``cores_busy``
+    is their ratio, ``steps_per_cpu_second`` the steps over it.
     """
-    if steppers > 1:
-        return _run_steppers(instances, kind, http_every, verbose, stored_before, steppers, checkpoint)
     floor = _floor_ms()
     loads = [os.getloadavg()[0]]
-
     with tempfile.TemporaryDirectory(prefix="year-bench-") as tmp, database(kind, Path(tmp)) as db:
         if stored_before:
             t0 = time.perf_counter()
@@ -918,24 +921,27 @@ def run_year(
                     f"year[{kind}] {stored_before:,} stored in {time.perf_counter() - t0:.0f} s",
                     file=sys.stderr,
                 )
-        year = Year(db.engine, instances, http_every)
+        if steppers > 1:
+            year = Year(db.engine, instances, http_every=0)  # deploys and seeds; the steppers do the rest
+        else:
+            year = Year(db.engine, instances, http_every)
         year.stored = year.stored_before = stored_before
-        began = time.perf_counter()
-
-        def say(line: str) -> None:
-            loads.append(os.getloadavg()[0])
-            if verbose:
-                print(f"year[{kind}] {line}", file=sys.stderr, flush=True)
-            if checkpoint is not None and len(loads) % 4 == 0:
-                so_far = {**figures(year, kind, time.perf_counter() - began, floor), "partial": True}
-                checkpoint.parent.mkdir(parents=True, exist_ok=True)
-                checkpoint.write_text(json.dumps(so_far, indent=2, default=str) + "\n")
-
-        try:
-            wall = year.run(say)
-        finally:
-            year.close()
+        cpu = _cpu_seconds()
+        if steppers > 1:
+            wall, extra = _run_steppers(
+                year, db.engine, kind, http_every, verbose, steppers, floor, checkpoint
+            )
+        else:
+            wall, extra = _run_one(year, kind, verbose, floor, checkpoint, loads)
+        cpu = {k: v - cpu[k] for k, v in _cpu_seconds().items()}
+        loads.append(os.getloadavg()[0])
         result = figures(year, kind, wall, floor)
+        result.update(extra)
+        used = cpu["self"] + cpu["children"]
+        result["cpu_seconds"] = round(used, 1)
+        result["cpu_seconds_coordinator"] = round(cpu["self"], 1) if steppers > 1 else None
+        result["cores_busy"] = round(used / wall, 2) if wall else None
+        result["steps_per_cpu_second"] = round(result["steps"] / used, 1) if used else None
         result["check"] = year.check()
         size = db.size()
     result["stored_before"] = stored_before
@@ -943,96 +949,145 @@ def run_year(
     result["database_kb_per_instance"] = round(size / 1024 / (instances + stored_before), 2)
     result["load_average_during_run"] = round(statistics.mean(loads), 1)
     return result
+
+
+def _cpu_seconds() -> dict[str, float]:
+    """User + system CPU seconds of this process and of its children that have ended."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"self": own.ru_utime + own.ru_stime, "children": children.ru_utime + children.ru_stime}
+
+
+class _Progress:
+    """Progress lines on stderr; with ``checkpoint``, the figures so far there every fourth line."""
+
+    def __init__(
+        self, year: Year, kind: str, floor: float, *, verbose: bool, checkpoint: Path | None, **extra: Any
+    ) -> None:
+        self.year, self.kind, self.floor = year, kind, floor
+        self.verbose, self.checkpoint, self.extra = verbose, checkpoint, extra
+        self.began = time.perf_counter()
+        self.cpu = time.process_time()
+        self.lines = 0
+        self.loads: list[float] = []
+
+    def __call__(self, line: str) -> None:
+        load = os.getloadavg()[0]
+        self.loads.append(load)
+        if self.verbose:
+            print(f"year[{self.kind}] {line} (load {load:.1f})", file=sys.stderr, flush=True)
+        self.lines += 1
+        if self.checkpoint is None or self.lines % 4:
+            return
+        year = self.year
+        year.stored = year._stored()
+        so_far = figures(year, self.kind, time.perf_counter() - self.began, self.floor)
+        so_far.update(
+            partial=True,
+            progress=line,
+            cpu_seconds=round(time.process_time() - self.cpu, 1),
+            workflow_cache={"hits": year.service.workflows.hits, "misses": year.service.workflows.misses},
+            **self.extra,
+        )
+        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        self.checkpoint.write_text(json.dumps(so_far, indent=2, default=str) + "\n")
+
+
+def _run_one(
+    year: Year, kind: str, verbose: bool, floor: float, checkpoint: Path | None, loads: list[float]
+) -> tuple[float, dict[str, Any]]:
+    """The whole year in this process."""
+    say = _Progress(year, kind, floor, verbose=verbose, checkpoint=checkpoint)
+    try:
+        wall = year.run(say)
+    finally:
+        year.close()
+    loads.extend(say.loads)
+    return wall, {"steppers": 1}
 
 
 def _run_steppers(
-    instances: int,
+    year: Year,
+    engine: Engine,
     kind: str,
     http_every: int,
     verbose: bool,
-    stored_before: int,
     steppers: int,
+    floor: float,
     checkpoint: Path | None = None,
-) -> dict[str, Any]:
-    floor = _floor_ms()
-    loads = [os.getloadavg()[0]]
+) -> tuple[float, dict[str, Any]]:
+    """The year in ``steppers`` processes, each the journeys of its share of the gemeenten.
+
+    Each stepper runs its journeys on a clock of its own and sweeps its gemeenten's timers only, so
+    the steppers never wait for each other: every timer fires at the poll it fires at in one process
+    (the journeys of a gemeente, their timers and their sweeps share one clock). They share the
+    database, the count of instances stored, and nothing else. ``year`` (which deployed the diagrams
+    and seeded the organisations) collects their samples and expectations for the figures and the
+    check.
+    """
     context = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory(prefix="year-bench-") as tmp, database(kind, Path(tmp)) as db:
-        if stored_before:
-            preload(db.engine, stored_before, Path(tmp))
-        year = Year(db.engine, instances, http_every=0)  # deploys and seeds; the steppers do the rest
-        year.stored = year.stored_before = stored_before
-        tokens = year.tokens
-        db.engine.dispose()
-        barrier = context.Barrier(steppers, timeout=3600)
-        started = context.Value("q", 0)
-        pipes = []
-        workers = []
-        for part in range(steppers):
-            here, there = context.Pipe(duplex=False)
-            worker = context.Process(
-                target=_stepper,
-                args=(
-                    db.engine,
-                    instances,
-                    http_every,
-                    tokens,
-                    stored_before,
-                    part,
-                    steppers,
-                    barrier,
-                    started,
-                ),
-                kwargs={
-                    "verbose": verbose and part == 0,
-                    "kind": kind,
-                    "out": there,
-                    "checkpoint": checkpoint if part == 0 else None,
-                },
-                name=f"year-stepper-{part}",
-            )
-            worker.start()
-            there.close()
-            pipes.append(here)
-            workers.append(worker)
-        began = time.perf_counter()
-        outcomes = []
-        for here in pipes:
-            try:
-                outcomes.append(here.recv())
-            except EOFError:
-                outcomes.append({"error": "the stepper died"})
-        wall = time.perf_counter() - began
-        for worker in workers:
-            worker.join()
-        loads.append(os.getloadavg()[0])
-        errors = [o["error"] for o in outcomes if "error" in o]
-        if errors:
-            raise SystemExit("year: " + "; ".join(errors))
-        for o in outcomes:
-            for k, values in o["by_kind"].items():
-                year.samples.by_kind[k].extend(values)
-            year.samples.marked.extend(o["marked"])
-            year.expected.update(o["expected"])
-            year.timer_steps += o["timer_steps"]
-        year.http_every = http_every
-        year.stored = stored_before + instances
-        result = figures(year, kind, wall, floor)
-        result["steppers"] = steppers
-        result["peak_rss_mb"] = max(o["peak_rss_mb"] for o in outcomes)
-        result["workflow_cache"] = {
+    engine.dispose()  # no pooled connection crosses the fork
+    started = context.Value("q", 0)
+    pipes = []
+    workers = []
+    for part in range(steppers):
+        here, there = context.Pipe(duplex=False)
+        worker = context.Process(
+            target=_stepper,
+            args=(engine, year.n, http_every, year.tokens, year.stored_before, part, steppers, started),
+            kwargs={
+                "verbose": verbose and part == 0,
+                "kind": kind,
+                "out": there,
+                "floor": floor,
+                "checkpoint": checkpoint if part == 0 else None,
+            },
+            name=f"year-stepper-{part}",
+        )
+        worker.start()
+        there.close()
+        pipes.append(here)
+        workers.append(worker)
+    began = time.perf_counter()
+    outcomes = []
+    for here in pipes:
+        try:
+            outcomes.append(here.recv())
+        except EOFError:
+            outcomes.append({"error": "the stepper died"})
+    wall = time.perf_counter() - began
+    for worker in workers:
+        worker.join()
+    errors = [o["error"] for o in outcomes if "error" in o]
+    if errors:
+        raise SystemExit("year: " + "; ".join(errors))
+    for o in outcomes:
+        for k, values in o["by_kind"].items():
+            year.samples.by_kind[k].extend(values)
+        year.samples.marked.extend(o["marked"])
+        year.expected.update(o["expected"])
+        year.timer_steps += o["timer_steps"]
+    year.http_every = http_every
+    year.stored = year.stored_before + year.n
+    return wall, {
+        "steppers": steppers,
+        "peak_rss_mb": max(o["peak_rss_mb"] for o in outcomes),
+        "workflow_cache": {
             "capacity": WORKFLOW_CACHE,
             "hits": sum(o["cache_hits"] for o in outcomes),
             "misses": sum(o["cache_misses"] for o in outcomes),
-        }
-        result["cpu_seconds"] = round(sum(o["cpu_seconds"] for o in outcomes), 1)
-        result["check"] = year.check()
-        size = db.size()
-    result["stored_before"] = stored_before
-    result["database_mb"] = round(size / 1024 / 1024, 1)
-    result["database_kb_per_instance"] = round(size / 1024 / (instances + stored_before), 2)
-    result["load_average_during_run"] = round(statistics.mean(loads), 1)
-    return result
+        },
+        "per_stepper": [
+            {
+                "gemeenten": o["gemeenten"],
+                "wall_seconds": round(o["wall"], 1),
+                "cpu_seconds": round(o["cpu_seconds"], 1),
+                "steps": o["steps"],
+                "sweeps": o["sweeps"],
+            }
+            for o in outcomes
+        ],
+    }
 
 
 def _stepper(
@@ -1043,68 +1098,52 @@ def _stepper(
     stored_before: int,
     part: int,
     parts: int,
-    barrier: Any,
     started: Any,
     *,
     verbose: bool,
     kind: str,
     out: Any,
+    floor: float,
     checkpoint: Path | None = None,
 ) -> None:
-    """One stepper process: its share of the journeys; sends its samples back through ``out``.
+    """One stepper process: the journeys of its gemeenten; sends its samples back through ``out``.
 
     With ``checkpoint``, the figures of this stepper's share so far are written there every few
     minutes (``"partial"``), with the floor and the CPU time they took.
     """
     engine.dispose(close=False)  # connections of the parent stay the parent's
     try:
-        year = Year(engine, instances, http_every, tokens=tokens)
+        cpu = time.process_time()
+        year = Year(engine, instances, http_every, tokens=tokens, part=part, parts=parts)
         year.started = started
         year.stored_before = stored_before
-        floor = _floor_ms() if checkpoint is not None else 0.0
-        began = time.perf_counter()
-        reports = [0]
-
-        def say(line: str) -> None:
-            if verbose:
-                print(f"year[{kind}] {line} (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
-            reports[0] += 1
-            if checkpoint is not None and reports[0] % 4 == 0:
-                year.stored = year._stored()
-                so_far = figures(year, kind, time.perf_counter() - began, floor)
-                so_far.update(
-                    partial=True,
-                    stepper=f"{part + 1} of {parts}",
-                    progress=line,
-                    cpu_seconds=round(time.process_time() - cpu, 1),
-                    workflow_cache={
-                        "hits": year.service.workflows.hits,
-                        "misses": year.service.workflows.misses,
-                    },
-                )
-                checkpoint.parent.mkdir(parents=True, exist_ok=True)
-                checkpoint.write_text(json.dumps(so_far, indent=2, default=str) + "\n")
-
-        cpu = time.process_time()
+        say = _Progress(
+            year, kind, floor, verbose=verbose, checkpoint=checkpoint, stepper=f"{part + 1} of {parts}"
+        )
         try:
-            wall = year.run_stepper(part, parts, barrier, say)
+            wall = year.run(say)
         finally:
             year.close()
         out.send(
             {
                 "wall": wall,
+                "gemeenten": list(year.gemeenten or GEMEENTEN),
                 "by_kind": dict(year.samples.by_kind),
                 "marked": year.samples.marked,
                 "expected": year.expected,
                 "timer_steps": year.timer_steps,
+                "steps": sum(
+                    len(v) for k, v in year.samples.by_kind.items() if k.split(":")[0] in SERVICE_KINDS
+                )
+                + sum(len(v) for k, v in year.samples.by_kind.items() if k in HTTP_STEPS),
+                "sweeps": year.sweeps,
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "cache_hits": year.service.workflows.hits,
                 "cache_misses": year.service.workflows.misses,
                 "cpu_seconds": time.process_time() - cpu,
             }
         )
-    except BaseException as exc:  # noqa: BLE001 - the parent reports it; the others must not wait
-        barrier.abort()
+    except BaseException as exc:  # noqa: BLE001 - the parent reports it
         out.send({"error": f"stepper {part}: {type(exc).__name__}: {exc}"})
     finally:
         out.close()

@@ -8,12 +8,16 @@ instead of queueing; on SQLite the UPDATE runs inside a ``BEGIN IMMEDIATE`` writ
 serialises writers anyway.
 
 ``now`` is always a bound parameter from the caller's clock, never the database's own time.
+
+A worker may own a shard of the instances: with ``gemeenten`` it claims (and looks ahead to) only the
+timers of those gemeenten's instances, so workers that split the gemeenten between them never meet on
+a timer. Without it (the default) a worker takes every due timer, timer start events included.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,30 +51,44 @@ class ClaimedTimer:
     attempts: int
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def _claimable(now: datetime, gemeenten: Collection[str] | None = None) -> ColumnElement[bool]:
     return and_(
         timers.c.due_at <= now,
         or_(timers.c.claimed_until.is_(None), timers.c.claimed_until < now),
         timers.c.incident_id.is_(None),
+        *_owned(gemeenten),
     )
 
 
+def _owned(gemeenten: Collection[str] | None) -> list[ColumnElement[bool]]:
+    """The shard condition: the timers of these gemeenten's instances (none: every timer)."""
+    return [] if gemeenten is None else [timers.c.gemeente.in_(sorted(gemeenten))]
+
+
 def claim_due_timers(
-    conn: Connection, now: datetime, worker_id: str, lease_until: datetime, limit: int
+    conn: Connection,
+    now: datetime,
+    worker_id: str,
+    lease_until: datetime,
+    limit: int,
+    *,
+    gemeenten: Collection[str] | None = None,
 ) -> list[ClaimedTimer]:
     """Claim up to ``limit`` due timers (earliest first) that nobody holds a live lease on.
+
+    ``gemeenten``: only the timers of these gemeenten's instances (the worker's shard).
 
     Run it in its own write transaction (``storage.db.write_connection``) and commit at once: the lease,
     not a held lock, keeps other workers away while the timers are fired.
     """
     if limit <= 0:
         return []
-    candidates = select(timers.c.id).where(_claimable(now)).order_by(timers.c.due_at).limit(limit)
+    candidates = select(timers.c.id).where(_claimable(now, gemeenten)).order_by(timers.c.due_at).limit(limit)
     dialect = conn.dialect.name
     if dialect == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     elif dialect == "sqlite" and not SQLITE_RETURNING:  # pragma: no cover - old SQLite only
-        return _claim_without_returning(conn, now, worker_id, lease_until, limit)
+        return _claim_without_returning(conn, now, worker_id, lease_until, limit, gemeenten)
     # A materialized CTE: PostgreSQL runs the locking sub-select once. As a plain IN (subquery) the
     # planner may run it again per row, and each run skips different rows past the LIMIT.
     chosen = candidates.cte("candidates").prefix_with("MATERIALIZED", dialect="postgresql")
@@ -78,7 +96,7 @@ def claim_due_timers(
         update(timers)
         # The outer condition repeats the inner one: on PostgreSQL a row changed by a concurrent
         # transaction after the sub-select is re-checked, so a claim never overrides a live lease.
-        .where(timers.c.id.in_(select(chosen.c.id)), _claimable(now))
+        .where(timers.c.id.in_(select(chosen.c.id)), _claimable(now, gemeenten))
         .values(claimed_by=worker_id, claimed_until=lease_until)
         .returning(timers.c.id, timers.c.instance_id, timers.c.element_id, timers.c.due_at, timers.c.attempts)
     )
@@ -89,10 +107,17 @@ def claim_due_timers(
 
 
 def _claim_without_returning(  # pragma: no cover - old SQLite only
-    conn: Connection, now: datetime, worker_id: str, lease_until: datetime, limit: int
+    conn: Connection,
+    now: datetime,
+    worker_id: str,
+    lease_until: datetime,
+    limit: int,
+    gemeenten: Collection[str] | None,
 ) -> list[ClaimedTimer]:
     # Inside BEGIN IMMEDIATE nobody else writes between the select and the update.
-    rows = conn.execute(select(timers).where(_claimable(now)).order_by(timers.c.due_at).limit(limit)).all()
+    rows = conn.execute(
+        select(timers).where(_claimable(now, gemeenten)).order_by(timers.c.due_at).limit(limit)
+    ).all()
     ids = [r.id for r in rows]
     if ids:
         conn.execute(
@@ -153,17 +178,21 @@ def pending_timer_ids(conn: Connection, timer_ids: Sequence[str]) -> dict[str, d
     return {r.id: r.due_at for r in rows}
 
 
-def next_due_at(conn: Connection, now: datetime) -> datetime | None:
+def next_due_at(
+    conn: Connection, now: datetime, *, gemeenten: Collection[str] | None = None
+) -> datetime | None:
     """When a worker should next look: the earliest due time among timers without a live lease.
 
     Leased timers (being fired, or backing off after a failure) are left out: the regular poll finds
-    them when their lease ends, and a worker does not spin on them meanwhile.
+    them when their lease ends, and a worker does not spin on them meanwhile. ``gemeenten``: only
+    the timers of these gemeenten's instances (the worker's shard).
     """
     return conn.execute(
         select(timers.c.due_at)
         .where(
             or_(timers.c.claimed_until.is_(None), timers.c.claimed_until < now),
             timers.c.incident_id.is_(None),
+            *_owned(gemeenten),
         )
         .order_by(timers.c.due_at)
         .limit(1)

@@ -100,6 +100,24 @@ def test_scenario_term_of_the_shipped_diagram_defaults_fourteen_days_after_the_k
     assert [e["elementId"] for e in _events(db, rec.id)].count("termijn_scenariokeuze") == 1
 
 
+def test_a_sweep_owning_some_gemeenten_fires_only_their_instances_timers(
+    service: WorkflowService, db: Engine, clock: ManualClock, sweep: Sweep
+) -> None:
+    ours = _start(service)
+    theirs = service.start(
+        "aanvraag", business_key="1234567891", gemeente="GM0344", variables={}, actor="user:s"
+    )
+    clock.set(T0 + timedelta(hours=2))
+    report = sweep(gemeenten=("GM0363",))
+    assert (report.fired, report.claimed) == (1, 1)
+    assert report.next_due_at == T0 + timedelta(days=14)  # ours; theirs is overdue but not ours
+    assert "herinnering" not in _timers(db, ours.id)
+    assert "herinnering" in _timers(db, theirs.id)
+    report = sweep(gemeenten=("GM0344",))
+    assert (report.fired, report.claimed) == (1, 1)
+    assert "herinnering" not in _timers(db, theirs.id)
+
+
 def test_reschedule_moves_the_due_time_in_index_and_engine(
     service: WorkflowService, db: Engine, clock: ManualClock, sweep: Sweep
 ) -> None:

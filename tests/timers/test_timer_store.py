@@ -68,6 +68,23 @@ def test_next_due_and_oldest_overdue(db: Engine) -> None:
         assert timer_store.count_pending(conn) == 2
 
 
+def test_a_worker_owning_some_gemeenten_claims_and_looks_ahead_to_their_timers_only(db: Engine) -> None:
+    seed_timers(db, [T0 + timedelta(minutes=1)], gemeente="GM0363")
+    seed_timers(db, [T0 + timedelta(minutes=2), T0 + timedelta(minutes=3)], gemeente="GM0344")
+    now = T0 + timedelta(minutes=5)
+    with db.connect() as conn:
+        assert timer_store.next_due_at(conn, T0, gemeenten=("GM0344",)) == T0 + timedelta(minutes=2)
+        assert timer_store.next_due_at(conn, T0, gemeenten=("GM0518",)) is None
+        assert timer_store.next_due_at(conn, T0) == T0 + timedelta(minutes=1)
+    with write_connection(db) as conn, conn.begin():
+        mine = timer_store.claim_due_timers(conn, now, "a", now + LEASE, 10, gemeenten={"GM0344", "GM0518"})
+    assert [t.due_at for t in mine] == [T0 + timedelta(minutes=2), T0 + timedelta(minutes=3)]
+    with write_connection(db) as conn, conn.begin():
+        theirs = timer_store.claim_due_timers(conn, now, "b", now + LEASE, 10, gemeenten=["GM0363"])
+    assert [t.due_at for t in theirs] == [T0 + timedelta(minutes=1)]
+    assert _claim(db, now, "c") == []  # an unsharded worker finds nothing left either
+
+
 def test_failure_backoff_keeps_the_timer_from_everyone_until_retry(db: Engine) -> None:
     seed_timers(db, [T0])
     (claimed,) = _claim(db, T0, "a")
