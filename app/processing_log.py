@@ -115,8 +115,17 @@ def retention_days(config: Mapping[str, Any]) -> int:
     return days
 
 
-def record(activity: str, instance_ids: str | Iterable[str]) -> None:
-    """Note that this request reads or changes the cases of ``instance_ids`` (written at its end)."""
+def record(
+    activity: str,
+    instance_ids: str | Iterable[str],
+    *,
+    business_keys: Mapping[str, str | None] | None = None,
+) -> None:
+    """Note that this request reads or changes the cases of ``instance_ids`` (written at its end).
+
+    ``business_keys``: the cases' business keys (V-nummers) where the view read them already (its
+    case headers), so that writing the records need not read them again.
+    """
     if activity not in REGISTER:
         raise ValueError(f"unknown processing activity {activity!r}")
     ids = [instance_ids] if isinstance(instance_ids, str) else list(instance_ids)
@@ -124,6 +133,8 @@ def record(activity: str, instance_ids: str | Iterable[str]) -> None:
         return
     pending: list[tuple[str, list[str]]] = g.setdefault("_processing", [])
     pending.append((activity, ids))
+    if business_keys:
+        g.setdefault("_processing_keys", {}).update(business_keys)
 
 
 def write(
@@ -139,34 +150,72 @@ def write(
     ok: bool = True,
 ) -> int:
     """Write the records of one processing outside a request (the worker's engine steps)."""
+    return write_many(
+        db, config, [(activity, instance_ids)], name=name, actor=actor, start=start, end=end, ok=ok
+    )
+
+
+def write_many(
+    db: Engine,
+    config: Mapping[str, Any],
+    work: Sequence[tuple[str, Sequence[str]]],
+    *,
+    name: str,
+    actor: str,
+    start: datetime,
+    end: datetime,
+    ok: bool = True,
+    business_keys: Mapping[str, str | None] | None = None,
+) -> int:
+    """Write the records of one processing, per (activity, instance ids), in one transaction.
+
+    Runs under the current trace (or a new one). Pseudonyms this process has seen
+    committed are not read again (``storage.processing_log.SubjectCache``); what the transaction
+    learns is added only once it committed.
+    """
     ids = tracing.current()
     if ids is None:
         with tracing.operation(name, new_trace=True):
-            return write(
+            return write_many(
                 db,
                 config,
-                activity=activity,
+                work,
                 name=name,
-                instance_ids=instance_ids,
                 actor=actor,
                 start=start,
                 end=end,
                 ok=ok,
+                business_keys=business_keys,
             )
     key, previous = keys(config)
-    processing = store.Processing(
-        trace_id=ids.trace_id,
-        operation_id=ids.operation_id,
-        parent_operation_id=ids.parent_operation_id,
-        name=name,
-        start_time=start,
-        end_time=end,
-        status_code=store.STATUS_OK if ok else store.STATUS_ERROR,
-        activity=activity,
-        actor=actor,
-    )
+    cache = store.subject_cache(db)
+    learned: dict[str, str] = {}
+    written = 0
     with write_connection(db) as conn, conn.begin():
-        return store.append_records(conn, processing, instance_ids, key=key, previous_keys=previous)
+        for activity, instance_ids in work:
+            processing = store.Processing(
+                trace_id=ids.trace_id,
+                operation_id=ids.operation_id,
+                parent_operation_id=ids.parent_operation_id,
+                name=name,
+                start_time=start,
+                end_time=end,
+                status_code=store.STATUS_OK if ok else store.STATUS_ERROR,
+                activity=activity,
+                actor=actor,
+            )
+            written += store.append_records(
+                conn,
+                processing,
+                instance_ids,
+                key=key,
+                previous_keys=previous,
+                business_keys=business_keys,
+                cache=cache,
+                learned=learned,
+            )
+    cache.add(learned)
+    return written
 
 
 def write_pending(
@@ -211,6 +260,7 @@ def write_pending(
 def written() -> None:
     """The records :func:`write_pending` wrote have committed: nothing is left for the request's end."""
     g.pop("_processing", None)
+    g.pop("_processing_keys", None)
 
 
 def _actor() -> str:
@@ -235,18 +285,17 @@ def init_app(app: Flask) -> None:
         started = g.get("_processing_started") or svc.clock.now()
         rule = request.url_rule.rule if request.url_rule is not None else request.path
         try:
-            for activity, instance_ids in pending:
-                write(
-                    svc.db,
-                    svc.config,
-                    activity=activity,
-                    name=f"{request.method} {rule}",
-                    instance_ids=instance_ids,
-                    actor=_actor(),
-                    start=started,
-                    end=svc.clock.now(),
-                    ok=response.status_code < 400,
-                )
+            write_many(
+                svc.db,
+                svc.config,
+                pending,
+                name=f"{request.method} {rule}",
+                actor=_actor(),
+                start=started,
+                end=svc.clock.now(),
+                ok=response.status_code < 400,
+                business_keys=g.pop("_processing_keys", None),
+            )
         except Exception:
             logger.exception("the data-processing log could not be written; the answer is withheld")
             from app.problems import http_problem

@@ -22,6 +22,16 @@ STATUSES = ("active", "completed", "terminated")
 MAX_PAGE_SIZE = 200
 
 
+def utc_text(value: datetime | str | None) -> str | None:
+    """An aware date-time as RFC 3339 UTC with a ``Z`` (what :class:`UtcDateTime` writes)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return f"{text}Z"
+
+
 class UtcDateTime(fields.AwareDateTime):
     """An aware date-time, written as RFC 3339 UTC with a ``Z``."""
 
@@ -29,12 +39,7 @@ class UtcDateTime(fields.AwareDateTime):
         super().__init__(format="iso", default_timezone=None, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
-        return f"{text}Z"
+        return utc_text(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         parsed = super()._deserialize(value, attr, data, **kwargs)

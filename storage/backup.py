@@ -159,6 +159,9 @@ def restore_database(engine: Engine, source: Path, *, force: bool = False) -> No
         _run(args, _pg_env(engine.url))
     else:  # pragma: no cover
         raise BackupError(f"no restore for {engine.dialect.name}")
+    from storage.processing_log import subject_cache
+
+    subject_cache(engine).clear()  # the pseudonyms are the backup's now
     release_claims(engine)
 
 

@@ -18,16 +18,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import threading
 import uuid
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, String, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.schema import data_subjects, process_instances, processing_log_horizon, processing_records
+from storage.schema import (
+    UTCDateTime,
+    data_subjects,
+    process_instances,
+    processing_log_horizon,
+    processing_records,
+)
 
 STATUS_OK = "OK"
 STATUS_ERROR = "ERROR"
@@ -70,7 +79,101 @@ def _insert_ignoring_duplicates(conn: Connection, rows: list[dict[str, Any]]) ->
 _SUBJECTS = select(data_subjects.c.subject_hash, data_subjects.c.id).where(
     data_subjects.c.subject_hash.in_(bindparam("hashes", expanding=True))
 )
-_INSERT_RECORDS = insert(processing_records)
+_RECORD_COLUMNS = (
+    "trace_id",
+    "operation_id",
+    "parent_operation_id",
+    "name",
+    "start_time",
+    "end_time",
+    "status_code",
+    "processing_activity_id",
+    "data_subject_id",
+    "instance_id",
+    "actor",
+)
+
+
+def _records_statement(dialect: str) -> Any:
+    """One INSERT for every record of a processing: its fields bound once, the cases as a JSON list.
+
+    ``cases`` is ``[[data_subject_id, instance_id], ...]``; the records are inserted in its order.
+    A list of 50 cases is one statement with ten parameters, whatever the number of cases.
+    """
+    text_param = {name: bindparam(name, type_=String()) for name in _RECORD_COLUMNS}
+    time_param = {name: bindparam(name, type_=UTCDateTime()) for name in ("start_time", "end_time")}
+    cases_json = bindparam("cases", type_=String())
+    subject: Any
+    instance: Any
+    if dialect == "postgresql":
+        cases = func.jsonb_array_elements(cast(cases_json, postgresql.JSONB)).table_valued(
+            "value", with_ordinality="ordinality"
+        )
+        subject, instance = cases.c.value.op("->>")(0), cases.c.value.op("->>")(1)
+        order = cases.c.ordinality
+    else:
+        cases = func.json_each(cases_json).table_valued("key", "value")
+        subject, instance = func.json_extract(cases.c.value, "$[0]"), func.json_extract(cases.c.value, "$[1]")
+        order = cases.c.key
+    values = select(
+        text_param["trace_id"],
+        text_param["operation_id"],
+        text_param["parent_operation_id"],
+        text_param["name"],
+        time_param["start_time"],
+        time_param["end_time"],
+        text_param["status_code"],
+        text_param["processing_activity_id"],
+        subject,
+        instance,
+        text_param["actor"],
+    ).select_from(cases)
+    return insert(processing_records).from_select(list(_RECORD_COLUMNS), values.order_by(order))
+
+
+_RECORDS = {dialect: _records_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def _insert_records(conn: Connection) -> Any:
+    return _RECORDS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+
+
+class SubjectCache:
+    """Pseudonyms of one database already committed, by subject hash (never by V-nummer).
+
+    A pseudonym, once stored, never changes and is never removed (a key rotation adds a hash next
+    to the old one), so a process may keep what it has seen: a worklist page of 50 cases then
+    reads no pseudonym at all. Only what committed goes in (:meth:`add` after the commit): an id a
+    rolled-back transaction made is never used again. Bounded: past ``size`` it starts over.
+    """
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._ids: dict[str, str] = {}
+
+    def get(self, subject_hash: str) -> str | None:
+        return self._ids.get(subject_hash)
+
+    def add(self, ids: Mapping[str, str]) -> None:
+        if len(self._ids) + len(ids) > self.size:
+            self._ids = {}
+        self._ids.update(ids)
+
+    def clear(self) -> None:
+        self._ids = {}
+
+
+_subject_caches: weakref.WeakKeyDictionary[Engine, SubjectCache] = weakref.WeakKeyDictionary()
+_subject_caches_guard = threading.Lock()
+
+
+def subject_cache(engine: Engine) -> SubjectCache:
+    """This process's :class:`SubjectCache` of ``engine``'s database."""
+    cache = _subject_caches.get(engine)
+    if cache is None:
+        with _subject_caches_guard:
+            cache = _subject_caches.setdefault(engine, SubjectCache())
+    return cache
 
 
 def data_subject_ids(
@@ -80,38 +183,53 @@ def data_subject_ids(
     key: str,
     now: datetime,
     previous_keys: Sequence[str] = (),
+    cache: SubjectCache | None = None,
+    learned: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The pseudonym of each V-nummer, by V-nummer: made on first use.
 
-    A V-nummer first seen under ``key`` that a previous key knows keeps its pseudonym.
+    A V-nummer first seen under ``key`` that a previous key knows keeps its pseudonym. ``cache``:
+    committed pseudonyms to use without reading; ``learned`` receives (hash, id) of every one this
+    call read or made, for the cache once the caller's transaction committed.
     """
     wanted = set(v_nummers)
     if not wanted:
         return {}
+    hashes = {subject_hash(key, v): v for v in wanted}
+    found: dict[str, str] = {}
+    if cache is not None:
+        for h, v in hashes.items():
+            known = cache.get(h)
+            if known is not None:
+                found[v] = known
+        if len(found) == len(wanted):
+            return found
 
     def lookup(k: str, among: set[str]) -> dict[str, str]:
-        hashes = {subject_hash(k, v): v for v in among}
-        rows = conn.execute(_SUBJECTS, {"hashes": list(hashes)})
-        return {hashes[r.subject_hash]: r.id for r in rows}
+        by_hash = hashes if k == key else {subject_hash(k, v): v for v in among}
+        wanted_hashes = [h for h, v in by_hash.items() if v in among]
+        rows = conn.execute(_SUBJECTS, {"hashes": wanted_hashes})
+        return {by_hash[r.subject_hash]: r.id for r in rows}
 
-    found = lookup(key, wanted)
+    found.update(lookup(key, wanted - set(found)))
     missing = wanted - set(found)
-    if not missing:
-        return found
-    reuse: dict[str, str] = {}
-    for old in previous_keys:
-        if old and old != key and missing - set(reuse):
-            reuse.update(lookup(old, missing - set(reuse)))
-    hashes = {subject_hash(key, v): v for v in missing}
-    rows = [
-        {"subject_hash": h, "id": reuse.get(v) or str(uuid.uuid4()), "created_at": now}
-        for h, v in hashes.items()
-    ]
-    stored = _insert_ignoring_duplicates(conn, rows)
-    found.update({hashes[h]: i for h, i in stored.items()})
-    raced = missing - set(found)  # stored meanwhile by a concurrent writer: read theirs
-    if raced:
-        found.update(lookup(key, raced))
+    if missing:
+        reuse: dict[str, str] = {}
+        for old in previous_keys:
+            if old and old != key and missing - set(reuse):
+                reuse.update(lookup(old, missing - set(reuse)))
+        rows = [
+            {"subject_hash": h, "id": reuse.get(v) or str(uuid.uuid4()), "created_at": now}
+            for h, v in hashes.items()
+            if v in missing
+        ]
+        stored = _insert_ignoring_duplicates(conn, rows)
+        found.update({hashes[h]: i for h, i in stored.items()})
+        raced = missing - set(found)  # stored meanwhile by a concurrent writer: read theirs
+        if raced:
+            found.update(lookup(key, raced))
+    if learned is not None:
+        learned.update({h: found[v] for h, v in hashes.items() if v in found})
     return found
 
 
@@ -123,10 +241,13 @@ def append_records(
     key: str,
     previous_keys: Sequence[str] = (),
     business_keys: Mapping[str, str | None] | None = None,
+    cache: SubjectCache | None = None,
+    learned: dict[str, str] | None = None,
 ) -> int:
     """Write one record of ``processing`` per instance (per data subject); returns how many.
 
     ``business_keys``: the instances' business keys where the caller knows them (else read).
+    ``cache`` and ``learned``: as :func:`data_subject_ids`. The records go in one statement.
     """
     ids = list(dict.fromkeys(instance_ids))
     if not ids:
@@ -142,9 +263,17 @@ def append_records(
             ).all()
         )
     subjects = data_subject_ids(
-        conn, [k for k in keys.values() if k], key=key, now=processing.end_time, previous_keys=previous_keys
+        conn,
+        [k for k in keys.values() if k],
+        key=key,
+        now=processing.end_time,
+        previous_keys=previous_keys,
+        cache=cache,
+        learned=learned,
     )
-    rows = [
+    cases = [[subjects.get(keys.get(instance_id) or ""), instance_id] for instance_id in ids]
+    conn.execute(
+        _insert_records(conn),
         {
             "trace_id": processing.trace_id,
             "operation_id": processing.operation_id,
@@ -154,14 +283,11 @@ def append_records(
             "end_time": processing.end_time,
             "status_code": processing.status_code,
             "processing_activity_id": processing.activity,
-            "data_subject_id": subjects.get(keys.get(instance_id) or ""),
-            "instance_id": instance_id,
             "actor": processing.actor[:200],
-        }
-        for instance_id in ids
-    ]
-    conn.execute(_INSERT_RECORDS, rows)
-    return len(rows)
+            "cases": json.dumps(cases),
+        },
+    )
+    return len(cases)
 
 
 def append_subject_record(

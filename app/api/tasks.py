@@ -13,8 +13,9 @@ from apiflask import APIBlueprint
 from marshmallow import RAISE
 
 from app import db_connection, processing_log, services
-from app.api.common import errors, offset_of, paged, task_detail, task_summary
+from app.api.common import errors, offset_of, task_detail, task_summary
 from app.api.process_instances import StepAnswer, prefixed
+from app.api.worklist_body import task_page_response
 from app.auth import BEHEERDER, READERS, auth, current_principal, require_roles, task_lane_for
 from app.problems import ApiProblem, not_found
 from app.schemas import CompleteIn, InstanceDetail, TaskDetail, TaskListQuery, TaskOut, TaskPage
@@ -73,9 +74,12 @@ def list_tasks(query_data: dict[str, Any]) -> Any:
         offset=offset,
         limit=size,
     )
-    headers = case_headers(db_connection(), [row.instance_id for row in page.rows], scope=principal.gemeente)
-    processing_log.record(processing_log.READ, [row.instance_id for row in page.rows])
-    return paged(page, number, size, lambda row: task_summary(row, principal, headers.get(row.instance_id)))
+    instance_ids = [row.instance_id for row in page.rows]
+    headers = case_headers(db_connection(), instance_ids, scope=principal.gemeente)
+    processing_log.record(
+        processing_log.READ, instance_ids, business_keys={i: h.v_nummer for i, h in headers.items()}
+    )
+    return task_page_response(page, number, size, principal, headers)
 
 
 @bp.get("/tasks/<task_id>")
