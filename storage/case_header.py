@@ -82,18 +82,19 @@ def case_headers(
         return {}
     query = _HEADERS if scope is None else _HEADERS_SCOPED
     params: dict[str, Any] = {"ids": ids} if scope is None else {"ids": ids, "scope": scope}
+    rows = conn.execute(query, params).all()  # columns in the order of _HEADERS
     return {
-        row.id: CaseHeader(
-            instance_id=row.id,
-            naam=_text(row.naam),
-            v_nummer=row.business_key,
-            azc=_text(row.azc),
-            koppeldatum=_date(row.koppeldatum),
-            scenario=row.scenario,
-            gemeente=row.gemeente,
-            gemeente_naam=row.gemeente_naam,
+        instance_id: CaseHeader(
+            instance_id,
+            _text(naam),
+            business_key,
+            _text(azc),
+            _date(koppeldatum),
+            scenario,
+            gemeente,
+            gemeente_naam,
         )
-        for row in conn.execute(query, params)
+        for instance_id, business_key, scenario, gemeente, gemeente_naam, naam, azc, koppeldatum in rows
     }
 
 

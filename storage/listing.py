@@ -137,6 +137,12 @@ def list_tasks(
     limit: int = 50,
 ) -> Page:
     """Open tasks in ``scope`` and ``lane`` matching every filter given (:data:`TASK_LIST_COLUMNS`)."""
+    if (candidate_group, assignee, instance_id, element_id, due_before) == (None,) * 5:
+        # the plain worklist, the most frequent read: its statements are built once
+        count, rows = _TASK_LIST[scope is not None, lane is not None]
+        params: dict[str, Any] = {"scope": scope, "lane": lane, "offset": offset, "limit": limit}
+        total = int(conn.execute(count, params).scalar_one())
+        return Page(conn.execute(rows, params).all() if total > offset else [], total)
     query = select(*TASK_LIST_COLUMNS).where(  # the worklist never shows forms: not joined
         _scoped(user_tasks.c.gemeente, scope), lane_condition(lane)
     )
@@ -154,6 +160,26 @@ def list_tasks(
     if due_before is not None:
         query = query.where(user_tasks.c.due_at < due_before)
     return _page(conn, query, (user_tasks.c.created_at, user_tasks.c.id), offset, limit)
+
+
+def _task_list(scoped: bool, laned: bool) -> tuple[Select[Any], Select[Any]]:
+    query = select(*TASK_LIST_COLUMNS).where(
+        user_tasks.c.gemeente == bindparam("scope") if scoped else true(),
+        user_tasks.c.lane_key == bindparam("lane") if laned else true(),
+    )
+    count = query.with_only_columns(func.count(), maintain_column_froms=True)
+    rows = (
+        query.order_by(user_tasks.c.created_at, user_tasks.c.id)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+    return count, rows
+
+
+#: (count, page) of the unfiltered task list, by (scoped to a gemeente, confined to a lane)
+_TASK_LIST = {
+    (scoped, laned): _task_list(scoped, laned) for scoped in (False, True) for laned in (False, True)
+}
 
 
 #: A task with its form's fields (``form``)

@@ -12,6 +12,7 @@ them. ``TaskPage`` stays the documented response (OpenAPI); tests compare the tw
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask import Response, current_app
@@ -46,25 +47,32 @@ def case_body(header: CaseHeader, identity: bool) -> dict[str, Any]:
     }
 
 
+def _utc(value: datetime) -> str:
+    """:func:`utc_text` of a stored time (already aware UTC: nothing to convert)."""
+    if value.tzinfo is UTC:
+        return f"{value.replace(tzinfo=None).isoformat()}Z"
+    return utc_text(value)  # type: ignore[return-value]
+
+
 def task_items(rows: Any, principal: Principal, headers: Mapping[str, CaseHeader]) -> list[dict[str, Any]]:
-    """``TaskOut`` of each row (``storage.listing.TASK_LIST_COLUMNS``), with its case when known."""
+    """``TaskOut`` of each row (the columns of ``storage.listing.TASK_LIST_COLUMNS``, in their
+    order), with its case when known."""
     cases: dict[str, dict[str, Any]] = {}  # one body per case, shared by its tasks on the page
     identity: dict[str | None, bool] = {}  # sees_identity per gemeente, asked once
     items = []
-    for row in rows:
+    for task_id, element_id, name, lane, groups, assignee, due_at, created_at, instance_id, key in rows:
         item = {
-            "id": row.id,
-            "elementId": row.element_id,
-            "name": row.name,
-            "lane": row.lane,
-            "candidateGroups": [str(group) for group in row.candidate_groups or ()],
-            "assignee": row.assignee,
-            "dueAt": None if row.due_at is None else utc_text(row.due_at),
-            "createdAt": utc_text(row.created_at),
-            "processInstanceId": row.instance_id,
-            "processKey": row.process_key,
+            "id": task_id,
+            "elementId": element_id,
+            "name": name,
+            "lane": lane,
+            "candidateGroups": [str(group) for group in groups or ()],
+            "assignee": assignee,
+            "dueAt": None if due_at is None else _utc(due_at),
+            "createdAt": _utc(created_at),
+            "processInstanceId": instance_id,
+            "processKey": key,
         }
-        instance_id = row.instance_id
         case = cases.get(instance_id)
         if case is None:
             header = headers.get(instance_id)

@@ -83,8 +83,11 @@ def werklijst() -> Any:
         params.pop("weergave")
     if pagina > laatste:  # past the end: show the last page rather than "no tasks"
         return redirect(url_for("tasklist.werklijst", **params, pagina=laatste), 303)
-    headers = case_headers(conn, [row.instance_id for row in page.rows], scope=user.gemeente)
-    processing_log.record(processing_log.READ, [row.instance_id for row in page.rows])
+    instance_ids = [row.instance_id for row in page.rows]
+    headers = case_headers(conn, instance_ids, scope=user.gemeente)
+    processing_log.record(
+        processing_log.READ, instance_ids, business_keys={i: h.v_nummer for i, h in headers.items()}
+    )
     taken = [
         {
             "id": row.id,

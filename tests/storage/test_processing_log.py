@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Engine, delete, event, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine.clock import ManualClock
@@ -108,3 +108,57 @@ def test_a_key_rotation_keeps_every_record_findable(db: Engine, service: Workflo
         assert store.rehash_data_subjects(conn, NEW_KEY, [KEY]) == (0, 0)  # twice changes nothing
     assert len(records(db, "1234567890", NEW_KEY)) == 1
     assert len(records(db, "1234567891", NEW_KEY)) == 2
+
+
+def test_one_statement_writes_the_records_in_order_with_every_field(
+    db: Engine, service: WorkflowService
+) -> None:
+    a = service.start("aanvraag", business_key="1234567890", gemeente="GM0344", actor="t")
+    b = service.start("aanvraag", business_key="1234567891", gemeente="GM0344", actor="t")
+    cases = [b.id, "gone", a.id, b.id]  # a repeated case is recorded once
+    assert write(db, cases, at=T0 + timedelta(microseconds=7)) == 3
+    with db.connect() as conn:
+        rows = conn.execute(select(processing_records).order_by(processing_records.c.id)).all()
+        subjects = dict(conn.execute(select(data_subjects.c.id, data_subjects.c.subject_hash)).all())
+    assert [r.instance_id for r in rows] == [b.id, "gone", a.id]
+    expected = processing(T0 + timedelta(microseconds=7))
+    for row in rows:
+        assert (row.trace_id, row.operation_id, row.parent_operation_id, row.name) == (
+            "a" * 32,
+            "b" * 16,
+            None,
+            "GET /x",
+        )
+        assert row.start_time == row.end_time == expected.start_time
+        assert (row.status_code, row.processing_activity_id, row.actor) == ("OK", "zaak-inzien", "tester")
+    assert rows[1].data_subject_id is None
+    assert subjects[rows[0].data_subject_id] == store.subject_hash(KEY, "1234567891")
+    assert subjects[rows[2].data_subject_id] == store.subject_hash(KEY, "1234567890")
+
+
+def test_the_subject_cache_learns_only_what_committed(db: Engine, service: WorkflowService) -> None:
+    a = service.start("aanvraag", business_key="1234567890", gemeente="GM0344", actor="t")
+    cache = store.SubjectCache()
+    learned: dict[str, str] = {}
+    with write_connection(db) as conn:
+        trans = conn.begin()
+        store.append_records(conn, processing(), [a.id], key=KEY, cache=cache, learned=learned)
+        trans.rollback()  # the pseudonym it made is gone: the caller adds ``learned`` only on commit
+    assert learned and cache.get(store.subject_hash(KEY, "1234567890")) is None
+    learned.clear()
+    with write_connection(db) as conn, conn.begin():
+        store.append_records(conn, processing(), [a.id], key=KEY, cache=cache, learned=learned)
+    cache.add(learned)
+    with db.connect() as conn:
+        (stored,) = conn.execute(select(data_subjects.c.id)).scalars()
+    assert cache.get(store.subject_hash(KEY, "1234567890")) == stored
+    with write_connection(db) as conn, conn.begin():  # now found without reading data_subjects
+        statements: list[str] = []
+        event.listen(conn, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        store.append_records(
+            conn, processing(), [a.id], key=KEY, business_keys={a.id: "1234567890"}, cache=cache
+        )
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith(
+        "INSERT INTO PROCESSING_RECORDS"
+    )
+    assert len(records(db, "1234567890")) == 2
