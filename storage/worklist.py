@@ -141,11 +141,14 @@ def _boundary_due(
     ):
         where = (timer.instance_id, timer.element_id)
         pending[where] = min(timer.due_at, pending.get(where, timer.due_at))
+    on_task: dict[tuple[str, str], list[str]] = {}  # (process key, task element): its timer elements
+    for key, task, timer_element in boundaries:
+        on_task.setdefault((key, task), []).append(timer_element)
     out: dict[str, datetime] = {}
     for row in rows:
-        for key, task, timer_element in boundaries:
+        for timer_element in on_task.get((row.process_key, row.element_id), ()):
             due = pending.get((row.instance_id, timer_element))
-            if key == row.process_key and task == row.element_id and due is not None:
+            if due is not None:
                 out[row.id] = min(due, out.get(row.id, due))
     return out
 
