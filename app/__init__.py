@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from apiflask import APIFlask
@@ -30,6 +30,9 @@ class Services:
     config: dict[str, Any]
     #: the process's Prometheus metrics (``app.metrics.Metrics``); None when built without
     metrics: Any = None
+    #: organisation rows read so far, by code: rows are never changed or deleted, so a row once
+    #: read stays true (an unknown code is read again each time: it may be registered meanwhile)
+    organisations: dict[str, Any] = field(default_factory=dict)
 
 
 def services() -> Services:

@@ -103,6 +103,17 @@ class StepAnswer:
         return instance_detail(record, self.view["tasks"], self.view["timers"], self.principal, self.header)
 
 
+def _organisation(code: str) -> Any:
+    """The organisation row of ``code``, read once per process (rows never change), or None."""
+    known = services().organisations
+    org = known.get(code)
+    if org is None:
+        org = get_organisation(db_connection(), code)
+        if org is not None:
+            known[code] = org
+    return org
+
+
 def prefixed(exc: FormValidationError, prefix: str) -> ApiProblem:
     """Form problems as a 422 whose fields are paths in the request body."""
     return ApiProblem(
@@ -130,7 +141,7 @@ def start_instance(json_data: dict[str, Any]) -> Any:
     key, gemeente, variables = json_data["processKey"], json_data["gemeente"], json_data["variables"]
     if "gemeente" in variables and variables["gemeente"] != gemeente:
         raise invalid("variables.gemeente", "must equal gemeente")
-    org = get_organisation(db_connection(), gemeente)
+    org = _organisation(gemeente)
     if org is None or org.kind != "gemeente":  # a registered gemeente
         raise invalid("gemeente", "is not a registered gemeente")
     workflow = services().workflow

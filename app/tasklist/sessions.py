@@ -24,6 +24,8 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import API_PREFIX
+
 KEY_FILE = "tasklist-session.key"
 #: A signed cookie older than this no longer logs anyone in (a working day and a bit).
 SESSION_LIFETIME = timedelta(hours=12)
@@ -67,7 +69,16 @@ def stored_key(path: Path) -> bytes:
 
 
 class TasklistSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie session, ``Secure`` whenever the page was served over https."""
+    """Flask's signed cookie session, ``Secure`` whenever the page was served over https.
+
+    API requests authenticate with a bearer token and never read or write the session: they get
+    Flask's null session, so the cookie is neither verified nor sent back on them.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> Any:
+        if request.path.startswith(API_PREFIX):
+            return None  # Flask's null session
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         from flask import request
