@@ -6,8 +6,10 @@ and kept in the session, so it never appears in a URL, a log line or the browser
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from flask import redirect, render_template, request, session, url_for
 
@@ -28,6 +30,25 @@ VIEWS = {
     "binnenkort": "Verloopt binnen 7 dagen",
 }
 MAX_SEARCH = 100
+
+
+#: What werkzeug's default (path segment) converter leaves unquoted when it builds a URL.
+_SEGMENT_SAFE = "!$&'()*+,/:;=@"
+
+
+def link_builder(endpoint: str, argument: str) -> Callable[[str], str]:
+    """``url_for(endpoint, argument=value)`` for the many rows of a page, the rule built once.
+
+    The value is the rule's last segment, quoted as werkzeug quotes it; a rule of another shape
+    falls back to ``url_for`` itself.
+    """
+    marker = "0"
+    values: dict[str, Any] = {argument: marker}
+    sample = url_for(endpoint, **values)
+    if not sample.endswith(f"/{marker}"):
+        return lambda value: url_for(endpoint, **{**values, argument: value})
+    prefix = sample[: -len(marker)]
+    return lambda value: prefix + quote(str(value), safe=_SEGMENT_SAFE)
 
 
 def _page_number() -> int:
@@ -88,10 +109,14 @@ def werklijst() -> Any:
     processing_log.record(
         processing_log.READ, instance_ids, business_keys={i: h.v_nummer for i, h in headers.items()}
     )
+    taak_link = link_builder("tasklist.taak", "task_id")
+    dossier_link = link_builder("tasklist.dossier", "instance_id")
     taken = [
         {
             "id": row.id,
             "instance_id": row.instance_id,
+            "link": taak_link(row.id),
+            "dossier": dossier_link(row.instance_id),
             "naam": row.name,
             "toegewezen": row.assignee or "",
             "eigen": row.assignee == user.name,

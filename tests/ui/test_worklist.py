@@ -115,3 +115,16 @@ def test_a_page_past_the_end_shows_the_last_page(lijn: Api) -> None:
     assert past.status_code == 303 and past.headers["Location"].endswith("/tasklist?weergave=open&pagina=2")
     last = lijn.client.get(past.headers["Location"]).text
     assert len(cards(last)) == 3 and "Er zijn geen open taken" not in last
+
+
+def test_row_links_are_the_urls_flask_builds(ui: Api) -> None:
+    from flask import url_for
+
+    from app.tasklist.worklist import link_builder
+
+    values = ["3f2c-41", "a:b.c_d", "with space", "slash/inside", "é&?#%", "x" * 200]
+    with ui.app.test_request_context("/tasklist"):
+        for endpoint, argument in (("tasklist.taak", "task_id"), ("tasklist.dossier", "instance_id")):
+            link = link_builder(endpoint, argument)
+            for value in values:
+                assert link(value) == url_for(endpoint, **{argument: value}), (endpoint, value)
