@@ -5,7 +5,8 @@ processing activity::
 
     processing_log.record(READ, [instance_id])
 
-At the end of the request the records are written, one per case, with the request's trace and
+At the end of the request, before the answer leaves, the records are written (one transaction,
+one statement per processing activity: :func:`write_many`), one per case, with the request's trace and
 operation ids (``app/tracing.py``), its start and end time (the app's clock), the status (``OK``
 below HTTP 400, else ``ERROR``) and the caller. If they cannot be written, the answer becomes a 500:
 nothing is shown that was not recorded. The worker records engine steps with :func:`write`.
