@@ -951,6 +951,19 @@ def run_year(
     return result
 
 
+def _runqueue_seconds() -> float:
+    """Seconds this process's threads spent ready to run while every core was taken (Linux
+    ``schedstat``; 0 where the kernel does not tell): the share of the wall time the machine's other
+    load took."""
+    total = 0
+    for stat in Path("/proc/self/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
 def _cpu_seconds() -> dict[str, float]:
     """User + system CPU seconds of this process and of its children that have ended."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -1069,7 +1082,10 @@ def _run_steppers(
         year.timer_steps += o["timer_steps"]
     year.http_every = http_every
     year.stored = year.stored_before + year.n
+    # On idle cores nobody waits in the run queue: each stepper would take its CPU and blocked time.
+    idle_wall = max(o["wall"] - o["runqueue_seconds"] for o in outcomes)
     return wall, {
+        "cores_busy_on_idle_cores": round(sum(o["cpu_seconds"] for o in outcomes) / idle_wall, 2),
         "steppers": steppers,
         "peak_rss_mb": max(o["peak_rss_mb"] for o in outcomes),
         "workflow_cache": {
@@ -1082,6 +1098,10 @@ def _run_steppers(
                 "gemeenten": o["gemeenten"],
                 "wall_seconds": round(o["wall"], 1),
                 "cpu_seconds": round(o["cpu_seconds"], 1),
+                # ready to run, but the cores were taken (the machine's other load)
+                "runqueue_seconds": round(o["runqueue_seconds"], 1),
+                # neither: waiting for the database (SQLite's write gate, PostgreSQL), the disk, HTTP
+                "blocked_seconds": round(o["wall"] - o["cpu_seconds"] - o["runqueue_seconds"], 1),
                 "steps": o["steps"],
                 "sweeps": o["sweeps"],
             }
@@ -1113,7 +1133,7 @@ def _stepper(
     """
     engine.dispose(close=False)  # connections of the parent stay the parent's
     try:
-        cpu = time.process_time()
+        cpu, waited = time.process_time(), _runqueue_seconds()
         year = Year(engine, instances, http_every, tokens=tokens, part=part, parts=parts)
         year.started = started
         year.stored_before = stored_before
@@ -1141,6 +1161,7 @@ def _stepper(
                 "cache_hits": year.service.workflows.hits,
                 "cache_misses": year.service.workflows.misses,
                 "cpu_seconds": time.process_time() - cpu,
+                "runqueue_seconds": _runqueue_seconds() - waited,
             }
         )
     except BaseException as exc:  # noqa: BLE001 - the parent reports it
