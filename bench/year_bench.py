@@ -362,6 +362,7 @@ class Http:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
         app = create_app({"DB_ENGINE": db, "CLOCK": clock, "DATABASE_URL": str(db.url)})
+        app.extensions["inburgering"].workflow.load_definitions()  # before the first request
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, name="year-http", daemon=True)
         self.thread.start()
@@ -457,6 +458,7 @@ class Year:
                 self.service.deploy(path.name, path.read_bytes(), actor="year-bench")
             tokens = _seed_organisations(self.db, self.clock.now())
         self.tokens = tokens
+        self.service.load_definitions()  # as a worker process does at its start, not in the first step
         self.http = Http(self.db, self.clock, self.tokens) if http_every else None
         self.samples = Samples()
         self.started: Any = None  # journeys started by every stepper together (a shared counter)
