@@ -1084,10 +1084,7 @@ def _run_steppers(
         year.timer_steps += o["timer_steps"]
     year.http_every = http_every
     year.stored = year.stored_before + year.n
-    # On idle cores nobody waits in the run queue: each stepper would take its CPU and blocked time.
-    idle_wall = max(o["wall"] - o["runqueue_seconds"] for o in outcomes)
     return wall, {
-        "cores_busy_on_idle_cores": round(sum(o["cpu_seconds"] for o in outcomes) / idle_wall, 2),
         "steppers": steppers,
         "peak_rss_mb": max(o["peak_rss_mb"] for o in outcomes),
         "workflow_cache": {
