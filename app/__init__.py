@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from app.config import load_config
 from engine.budget import StepBudget
 from engine.clock import Clock, SystemClock
-from storage.db import make_engine
+from storage.db import make_engine, read_connection
 from storage.service import WorkflowService
 
 API_VERSION = "1.0.0"
@@ -49,7 +49,7 @@ def db_connection(*, fresh: bool = False) -> Connection:
     """
     conn = g.get("_db_conn")
     if conn is None:
-        conn = services().db.connect()
+        conn = read_connection(services().db)
         g._db_conn = conn
     elif fresh and conn.in_transaction():
         conn.rollback()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,7 +60,51 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        _quiet_ping(engine)
+    return engine
+
+
+def _quiet_ping(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection at checkout without a round trip when it is idle and quiet.
+
+    The pool's pre-ping sent an empty query to the server at every checkout: one round trip on
+    every read and every write transaction. A server that closed the connection (restart, idle
+    timeout, terminated backend) leaves its socket readable (its last message, or end of file),
+    while an idle connection that is alive has nothing to read. So the full ping runs only when
+    the socket has something to say (or the connection looks broken); it then decides as before.
+    """
+    dialect = engine.dialect
+    full_ping = dialect.do_ping
+
+    def do_ping(dbapi_connection: Any) -> bool:
+        pgconn = getattr(dbapi_connection, "pgconn", None)
+        if pgconn is not None and not dbapi_connection.closed and pgconn.status == 0:  # CONNECTION_OK
+            try:
+                readable, _, _ = select.select([pgconn.socket], [], [], 0)
+            except (OSError, ValueError):
+                readable = [True]
+            if not readable:
+                return True
+        return bool(full_ping(dbapi_connection))
+
+    dialect.do_ping = do_ping  # type: ignore[method-assign]
+
+
+def read_connection(engine: Engine) -> Connection:
+    """A connection for reads only (use it as a context manager).
+
+    On PostgreSQL its statements run outside an explicit transaction (autocommit): under READ
+    COMMITTED, the default, every statement takes its own snapshot inside a transaction too, so
+    what the reads see is the same, and the BEGIN and ROLLBACK round trips around them are saved.
+    It also keeps the driver's prepared statements: psycopg forgets them (and sends
+    ``DEALLOCATE ALL``) at every ROLLBACK, which ended every read transaction. On SQLite a read
+    transaction keeps one snapshot for all its reads, as before.
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    return engine.connect()
 
 
 class _WriteGate:

@@ -25,7 +25,7 @@ from engine.result import StepResult
 from engine.runtime import Runtime
 from engine.serialization import LiveState
 from storage import repository as repo
-from storage.db import write_connection
+from storage.db import read_connection, write_connection
 from storage.deadlines import record_document
 from storage.errors import AmbiguousCorrelationError, ConflictError, NotFound
 from storage.external_task_service import ExternalTaskWork
@@ -241,7 +241,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
         return self._after_signals(record, thrown)
 
     def get(self, instance_id: str) -> repo.InstanceRecord:
-        with self.db.connect() as conn:
+        with read_connection(self.db) as conn:
             record = repo.get_instance(conn, instance_id)
         if record is None:
             raise NotFound(f"no instance {instance_id}")
@@ -380,7 +380,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
         receive tasks of a parallel multi-instance) raise AmbiguousCorrelationError, as Camunda raises
         MismatchingMessageCorrelationException: nothing is delivered. ``correlate_all`` reaches them all.
         """
-        with self.db.connect() as conn:
+        with read_connection(self.db) as conn:
             waits = repo.find_message_waits(conn, message_name, business_key, process_key, instance_id)
             if len(waits) > 1:
                 elements = ", ".join(sorted({element for _, element in waits}))
@@ -451,7 +451,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
         instance_id: str | None = None,
     ) -> list[repo.InstanceRecord]:
         """Deliver a message to every wait it matches (Camunda's ``correlateAll``), one instance at a time."""
-        with self.db.connect() as conn:
+        with read_connection(self.db) as conn:
             waits = repo.find_message_waits(conn, message_name, business_key, process_key, instance_id)
         ids = list(dict.fromkeys(i for i, _ in waits))
         if not ids and instance_id is None:
@@ -505,7 +505,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
         others written. An instance where nothing happened is not written at all. Once
         ``should_stop()`` answers true, the instances not yet stepped are left alone (``skipped``).
         """
-        with self.db.connect() as conn:
+        with read_connection(self.db) as conn:
             records = repo.get_instances(conn, instance_ids)
         outcomes: dict[str, BatchOutcome] = {}
         stepped: list[tuple[repo.InstanceRecord, StepResult]] = []
@@ -563,12 +563,12 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
             return purge_finished(conn, self.clock.now(), ttls, limit=limit)
 
     def _is_start_timer(self, timer_id: str) -> bool:
-        with self.db.connect() as conn:
+        with read_connection(self.db) as conn:
             row = repo.get_timer_row(conn, timer_id)
         return row is not None and row.instance_id is None
 
     def _timer_instance(self, timer_id: str) -> repo.InstanceRecord:
-        with self.db.connect() as conn:
+        with read_connection(self.db) as conn:
             row = repo.get_timer_row(conn, timer_id)
             record = repo.get_instance(conn, row.instance_id) if row is not None else None
         if record is None:
@@ -589,7 +589,7 @@ def _reading(db: Engine, read: Connection | None) -> Iterator[Connection]:
     if read is not None:
         yield read
         return
-    with db.connect() as conn:
+    with read_connection(db) as conn:
         yield conn
 
 
