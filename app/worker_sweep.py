@@ -29,7 +29,7 @@ from engine.clock import Clock
 from engine.errors import EngineError
 from storage import incidents as incident_store
 from storage import timer_store
-from storage.db import write_connection
+from storage.db import read_connection, write_connection
 from storage.errors import ConflictError
 from storage.service import WorkflowService
 
@@ -140,7 +140,7 @@ class _Sweep:
             )
 
     def pending(self, ids: Sequence[str]) -> dict[str, datetime]:
-        with self.db.connect() as conn:
+        with read_connection(self.db) as conn:
             return timer_store.pending_timer_ids(conn, ids)
 
     def still_due(self, items: Sequence[timer_store.ClaimedTimer]) -> bool:
@@ -297,7 +297,7 @@ class _Sweep:
         return fired, max_lateness, errors, released, incidents_opened, tuple(lateness_each)
 
     def next_due(self) -> datetime | None:
-        with self.db.connect() as conn:
+        with read_connection(self.db) as conn:
             return timer_store.next_due_at(conn, self.clock.now(), gemeenten=self.gemeenten)
 
 
