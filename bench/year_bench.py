@@ -789,7 +789,7 @@ def preload(target: Engine, count: int, workdir: Path) -> None:
     """
     from storage.db import make_engine
     from storage.migrate import upgrade
-    from storage.schema import metadata, process_instances
+    from storage.schema import metadata, process_instances, task_forms
 
     scratch = make_engine(f"sqlite:///{workdir / 'template.db'}")
     upgrade(scratch)
@@ -800,8 +800,15 @@ def preload(target: Engine, count: int, workdir: Path) -> None:
     with scratch.connect() as conn:
         instances = [dict(r._mapping) for r in conn.execute(select(process_instances))]
         rows = {t.name: [dict(r._mapping) for r in conn.execute(select(t))] for t in tables}
+        forms = [dict(r._mapping) for r in conn.execute(select(task_forms))]
     scratch.dispose()
     from storage.db import write_connection
+
+    with write_connection(target) as conn, conn.begin():  # the tasks' forms, stored once per form
+        known = set(conn.execute(select(task_forms.c.id)).scalars())
+        missing = [f for f in forms if f["id"] not in known]
+        if missing:
+            conn.execute(task_forms.insert(), missing)
 
     copy = 0
     stored = 0

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bench.year_bench import GEMEENTEN, Year, _run_steppers, koppel_moment, plan_for
+from bench.year_bench import GEMEENTEN, Year, _run_steppers, koppel_moment, plan_for, preload
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.schema import audit_entries, process_instances, timers, user_tasks
+from storage.schema import audit_entries, process_instances, task_forms, timers, user_tasks
 
 N = 50  # journeys 0-49: scenarios 1/2/3 for 10/15/25 of them; journeys 40-49 find their woning late
 
@@ -166,3 +166,17 @@ def test_two_steppers_each_owning_half_the_gemeenten_leave_the_trail_of_one_proc
 def test_a_year_has_one_to_eight_parts(sqlite_db: Engine, parts: int) -> None:
     with pytest.raises(ValueError, match="one per gemeente"):
         Year(sqlite_db, N, http_every=0, part=0, parts=parts)
+
+
+def test_the_stored_instances_of_an_earlier_year_are_copied_with_their_forms(
+    db: Engine, tmp_path: Path
+) -> None:
+    preload(db, 50, tmp_path)  # 40 instances of a year stopped at day 300, then 10 copies again
+    with db.connect() as conn:
+        keys = conn.execute(select(process_instances.c.business_key)).scalars().all()
+        open_tasks = conn.execute(select(func.count()).select_from(user_tasks)).scalar_one()
+        forms = conn.execute(select(func.count()).select_from(task_forms)).scalar_one()
+        soonest = conn.execute(select(func.min(timers.c.due_at))).scalar_one()
+    assert len(keys) == len(set(keys)) == 50 and all(k.startswith("P") for k in keys)
+    assert open_tasks > 0 and forms > 0  # the tasks under way, and the forms they point to
+    assert soonest is None or soonest.year > 2050  # timers decades ahead: the year never fires them
