@@ -6,7 +6,7 @@ from typing import Any
 
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Response, request
+from flask import Request, Response, request
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from app import API_PREFIX, API_VERSION
@@ -56,20 +56,24 @@ def register_hooks(app: APIFlask) -> None:
 
     @app.before_request
     def _limit_body() -> None:
+        req = request._get_current_object()  # type: ignore[attr-defined]  # once, not per attribute
+        endpoint = req.endpoint
         limit = app.config["MAX_CONTENT_LENGTH"]
-        if request.endpoint not in DOCUMENT_ENDPOINTS:
+        if endpoint not in DOCUMENT_ENDPOINTS:
             limit = app.config["MAX_JSON_BYTES"]
-        request.max_content_length = limit
-        if request.content_length is not None and request.content_length > limit:
+        req.max_content_length = limit
+        length = req.content_length
+        if length is not None and length > limit:
             raise RequestEntityTooLarge()
-        _check_url()
-        if request.is_json and request.endpoint not in RAW_BODY_ENDPOINTS:
-            _check_json_body()
+        _check_url(req)
+        if req.is_json and endpoint not in RAW_BODY_ENDPOINTS:
+            _check_json_body(req)
 
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["API-Version"] = API_VERSION
-        if request.path.startswith(API_PREFIX) and not request.path.endswith("/openapi.json"):
+        path = request.path
+        if path.startswith(API_PREFIX) and not path.endswith("/openapi.json"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -80,23 +84,27 @@ def register_hooks(app: APIFlask) -> None:
         return complete_spec(shape_spec(spec), app) if isinstance(spec, dict) else spec
 
 
-def _check_url() -> None:
+def _check_url(req: Request) -> None:
     """A NUL character in the path or query is a 400: no database column stores it (PostgreSQL
     refuses it with an error), so it could only ever turn a lookup into a 500."""
-    args = request.args.items(multi=True)
-    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in args):
-        if request.path.startswith(API_PREFIX):
+    path = req.path
+    if "\x00" in path or (req.query_string and _nul_in_args(req)):
+        if path.startswith(API_PREFIX):
             raise ApiProblem(400, "Bad Request", "the URL contains a NUL character")
         raise BadRequest("the URL contains a NUL character")
 
 
-def _check_json_body() -> None:
+def _nul_in_args(req: Request) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in req.args.items(multi=True))
+
+
+def _check_json_body(req: Request) -> None:
     """A JSON body that cannot be read (syntax, encoding, nesting, numbers) is a 400 before any view.
 
     The views' own parser would raise RecursionError on deep nesting and accept NaN, infinities and
     text no database stores; this reads the body once with bounds, and the view parses it again.
     """
-    body = request.get_data(cache=True)
+    body = req.get_data(cache=True)
     if not body:
         return
     try:
