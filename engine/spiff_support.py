@@ -37,7 +37,7 @@ from SpiffWorkflow.camunda.specs import event_definitions as _camunda_events
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask as CamundaBusinessRuleTask
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
-from engine import expression_tasks, io_mapping, multi_instance, scopes, spiff_events
+from engine import expression_tasks, io_mapping, multi_instance, scopes, spiff_events, walks
 from engine.clock import LOCAL_ZONE
 
 _current_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("engine_now", default=None)
@@ -737,6 +737,7 @@ def install() -> None:
         timer_cls = getattr(_timer_module, cls_name)
         setattr(timer_cls, method_name, _guard_timer(getattr(timer_cls, method_name)))
     spiff_events.install()
+    walks.install()
     multi_instance.install()
     scopes.install()
     io_mapping.install()

@@ -188,3 +188,13 @@ def camunda_unhurried(_migrated_sqlite: Path, tmp_path: Path, clock: ManualClock
     engine = make_engine(f"sqlite:///{path}")
     yield Camunda(make_api(engine, clock, STEP_MAX_SECONDS=600))
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _walks_checked() -> Iterator[None]:
+    """Every task-tree walk of every port is made twice, the engine's and SpiffWorkflow's own, and
+    compared task by task (engine/walks.py): the ports prove the walks find what the library finds."""
+    from engine import walks
+
+    with walks.checking():
+        yield
