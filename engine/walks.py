@@ -158,6 +158,9 @@ def _uncounted(
     stack = [start]
     pop, extend = stack.pop, stack.extend
     taken = 0
+    holders: dict[int, Any] = {}
+    if subprocesses:  # by the ids' numbers: a UUID's own hash is Python code (none is added meanwhile)
+        holders = {key.int: sub for key, sub in subprocesses.items()}
     while stack:
         if limit is not None and taken >= limit:
             # in a workflow's own tree the library's count is each task's depth below the start
@@ -179,7 +182,7 @@ def _uncounted(
             return
         task = pop()
         taken += 1
-        subprocess = subprocesses.get(task.id) if subprocesses else None
+        subprocess = holders.get(task.id.int) if holders else None
         if subprocess is None:
             if task._children and task._state >= min_state and task.task_spec.name != end_at_spec:
                 lookup = task.workflow.tasks.get
@@ -395,14 +398,52 @@ def _end_join_threshold(original: Any) -> Any:
     return check
 
 
-def _runnable(top: Any) -> bool:
-    """Whether any workflow of the instance has a READY task that is not manual."""
+def _runnable(top: Any) -> list[Any]:
+    """The READY tasks that are not manual in the workflows of the instance, two at most."""
     ready = TaskState.READY
+    found = []
     for workflow in (top, *top.subprocesses.values()):
         for task in workflow.tasks.values():
             if task._state == ready and not task.task_spec.manual:
-                return True
-    return False
+                found.append(task)
+                if len(found) > 1:
+                    return found
+    return found
+
+
+def _reached(task: Any, start: Any) -> bool | None:
+    """Whether the walk for READY tasks from the tree of workflow ``start`` comes to ``task``.
+
+    Only where the library's depth count cannot stop the walk (fewer tasks than its limit). The walk
+    goes below a task in a state from FUTURE on and into the tree of a task that holds a
+    sub-process, so ``task`` is reached when each task above it, up to the root of its tree, is
+    such a task, that root is its workflow's tree, and that workflow is ``start`` or is held by a
+    task reached in the same way. None when that cannot be told (then the caller walks).
+    """
+    top = start.top_workflow
+    subprocesses = top.subprocesses
+    if len(top.tasks) + sum(len(sub.tasks) for sub in subprocesses.values()) >= 1000:
+        return None
+    while True:
+        node, parent = task, task.parent
+        while parent is not None:
+            if parent._state < _FUTURE and parent.id not in subprocesses:
+                return False
+            node, parent = parent, parent.parent
+        workflow = task.workflow
+        if node is not workflow.task_tree:
+            return False
+        if workflow is start:
+            return True
+        holder_id = workflow.parent_task_id
+        if holder_id is None:
+            return False  # the top workflow, and ``start`` was not on the way
+        if subprocesses.get(holder_id) is not workflow:
+            return None
+        holder = top.get_task_from_id(holder_id)
+        if holder is None:
+            return None
+        task = holder
 
 
 def _do_engine_steps(original: Any) -> Any:
@@ -416,12 +457,21 @@ def _do_engine_steps(original: Any) -> Any:
 
         def update_workflow(wf: Any) -> int:
             count = 0
-            if not _runnable(self):
-                if _checking:
-                    found = [t for t in wf.get_tasks(state=TaskState.READY) if not t.task_spec.manual]
-                    assert not found, f"skipped READY tasks {[_name(t) for t in found]}"
-                return 0
-            for task in wf.get_tasks(state=TaskState.READY):
+            runnable = _runnable(self)
+            tasks: list[Any] | None = None  # None: walk
+            if not runnable:
+                tasks = []
+            elif len(runnable) == 1:
+                # the walk's list would hold this task (when it comes to it) and manual ones it leaves
+                reached = _reached(runnable[0], wf)
+                if reached is not None:
+                    tasks = runnable if reached else []
+            if _checking and tasks is not None:
+                found = [t for t in wf.get_tasks(state=TaskState.READY) if not t.task_spec.manual]
+                assert found == tasks, f"READY {[_name(t) for t in found]}, found {[_name(t) for t in tasks]}"
+            if tasks is None:
+                tasks = wf.get_tasks(state=TaskState.READY)
+            for task in tasks:
                 if not task.task_spec.manual:
                     if will_complete_task is not None:
                         will_complete_task(task)
