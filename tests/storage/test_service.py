@@ -224,3 +224,39 @@ def test_database_errors_do_not_carry_bound_values(db: Engine) -> None:
     with pytest.raises(IntegrityError) as err, db.begin() as conn:
         conn.execute(insert(organisations).values(**row))
     assert "V1234567890" not in str(err.value)
+
+
+def test_a_conflict_in_a_timer_batch_leaves_the_others_written(
+    service: WorkflowService, db: Engine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = service.start("aanvraag", business_key="V8", gemeente="GM0344", actor="s")
+    second = service.start("aanvraag", business_key="V9", gemeente="GM0344", actor="s")
+    with db.connect() as conn:
+        verlopen = {r.element_id: r for r in repo.timers_for_instance(conn, first.id)}["verlopen"]
+    clock.advance(days=1, seconds=1)
+    original = service.runtime.fire_due_timers
+    calls: list[int] = []
+
+    def interleaved(state, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        result = original(state, **kwargs)
+        if len(calls) == 1:  # someone writes the first instance while the batch computes its steps
+            WorkflowService(db, clock).reschedule_timer(
+                verlopen.id, T0 + timedelta(days=30), actor="beheerder"
+            )
+        return result
+
+    monkeypatch.setattr(service.runtime, "fire_due_timers", interleaved)
+    outcomes = service.fire_due_many([first.id, second.id])
+    conflicted, written = (first.id, second.id) if outcomes[first.id].conflict else (second.id, first.id)
+    assert outcomes[conflicted].conflict
+    assert outcomes[written].record is not None and not outcomes[written].conflict
+    with db.connect() as conn:
+        revisions = dict(conn.execute(select(process_instances.c.id, process_instances.c.revision)).all())
+        fired = conn.execute(
+            select(func.count())
+            .select_from(audit_entries)
+            .where(audit_entries.c.instance_id == written, audit_entries.c.action == "timer-fired")
+        ).scalar_one()
+    assert revisions[written] == 2 and fired >= 1  # the batch's write of the other one committed
+    assert revisions[conflicted] == 2  # the other writer's revision, not the batch's
