@@ -75,14 +75,49 @@ def _prune_one(wf: Any) -> int:
     if root is None:
         return 0
     tasks = wf.tasks
-    unfinished = [t for t in tasks.values() if _unfinished(t)]
+    unfinished = [t for t in tasks.values() if not t.state & _DONE]
     if not unfinished:
         return 0
-    reachable = _reachable_join_specs(unfinished)
+    # every unfinished task and its ancestors below the root, each walked once
+    marked: set[int] = set()
+    for task in unfinished:
+        node = task
+        while node is not None and node is not root and id(node) not in marked:
+            marked.add(id(node))
+            node = node.parent
+    reachable: set[Any] | None = None
     removed = 0
     for top in list(root.children):
-        removed += _prune_branch(wf, root, top, unfinished, reachable)
+        if id(top) not in marked:
+            continue  # a finished branch (an event sub-process that ran, say): left as it is
+        path = _trunk(top, marked)
+        if len(path) - 1 - MARGIN <= 0:
+            continue
+        if reachable is None:
+            reachable = _reachable_join_specs(unfinished)
+        removed += _prune_branch(wf, root, top, path, reachable)
     return removed
+
+
+def _trunk(top: Any, marked: set[int]) -> list[Any]:
+    """``top`` ... ``L``: down from ``top`` while one finished task leads to every unfinished one below.
+
+    ``L`` is the lowest common ancestor of the branch's unfinished tasks (or one of them itself).
+    """
+    path = [top]
+    node = top
+    while node.state & _DONE:
+        below = [c for c in node.children if id(c) in marked]
+        if len(below) != 1:
+            break
+        node = below[0]
+        path.append(node)
+    return path
+
+
+#: The attribute of a task spec that holds the joins a path from it can reach (specs do not change
+#: once parsed: it is worked out once per spec).
+_REACHABLE = "_pruning_reachable_joins"
 
 
 def _reachable_join_specs(unfinished: list[Any]) -> set[Any]:
@@ -90,9 +125,25 @@ def _reachable_join_specs(unfinished: list[Any]) -> set[Any]:
 
     Structured joins (boundary-event and start-event joins) look below their split only.
     """
+    joins: set[Any] = set()
+    seen: set[int] = set()
+    for task in unfinished:
+        spec = task.task_spec
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        found = getattr(spec, _REACHABLE, None)
+        if found is None:
+            found = frozenset(_joins_from(spec))
+            setattr(spec, _REACHABLE, found)
+        joins |= found
+    return joins
+
+
+def _joins_from(start: Any) -> set[Any]:
     seen: set[int] = set()
     joins: set[Any] = set()
-    stack = [t.task_spec for t in unfinished]
+    stack = [start]
     while stack:
         spec = stack.pop()
         if id(spec) in seen:
@@ -114,37 +165,8 @@ def _movable(spec: Any) -> bool:
     return isinstance(spec, ParallelGateway | _EndJoin)
 
 
-def _ancestors(task: Any, stop: Any) -> list[Any]:
-    """``task``'s ancestors below ``stop``, nearest first."""
-    out = []
-    node = task.parent
-    while node is not None and node is not stop:
-        out.append(node)
-        node = node.parent
-    return out
-
-
-def _prune_branch(wf: Any, root: Any, top: Any, unfinished: list[Any], reachable: set[Any]) -> int:
-    # the unfinished tasks of this branch, and the path from ``top`` down to their common ancestor
-    mine = []
-    paths = []
-    for task in unfinished:
-        chain = [task, *_ancestors(task, root)]  # task ... top
-        if chain[-1] is top:
-            mine.append(task)
-            paths.append(chain[::-1])  # top ... task
-    if not mine:
-        return 0  # a finished branch (an event sub-process that ran, say): left as it is
-    path = paths[0]
-    depth = len(path)
-    for other in paths[1:]:
-        common = 0
-        for a, b in zip(path, other, strict=False):
-            if a is not b:
-                break
-            common += 1
-        depth = min(depth, common)
-    path = path[:depth]  # top ... L
+def _prune_branch(wf: Any, root: Any, top: Any, path: list[Any], reachable: set[Any]) -> int:
+    """Prune the branch under the root at ``top``, whose trunk down to ``L`` is ``path``."""
     cut = len(path) - 1 - MARGIN  # index of the first task kept under the root
     if cut <= 0:
         return 0

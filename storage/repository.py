@@ -267,6 +267,7 @@ def _write_indexes(
     existing_tasks: set[str] = set()
     existing_timers: dict[str, datetime] = {}
     kept_rows: dict[str, Any] = {}
+    timers_changed = False
     if not fresh:
         kept_rows = {r.id: r for r in conn.execute(_TASKS_OF, {"instance_id": instance_id})}
         existing_elements = {task_id: r.element_id for task_id, r in kept_rows.items()}
@@ -292,6 +293,7 @@ def _write_indexes(
             )
         gone_timers = set(existing_timers) - timer_ids
         if gone_timers:
+            timers_changed = True
             conn.execute(_DELETE_TIMERS, {"ids": sorted(gone_timers)})
         # rows of a kind the definition cannot have do not exist: nothing to look for
         if kinds is None or "message" in kinds:
@@ -346,14 +348,17 @@ def _write_indexes(
                 }
             )
         elif existing_timers[timer.id] != timer.due_at:
+            timers_changed = True
             conn.execute(
                 update(timers)
                 .where(timers.c.id == timer.id)
                 .values(due_at=timer.due_at, claimed_by=None, claimed_until=None)
             )
     if new_timers:
+        timers_changed = True
         conn.execute(_INSERT_TIMERS, new_timers)
-    if result.open_tasks:
+    if result.open_tasks and (new_tasks or timers_changed):
+        # a deadline is the task's due date or a timer of the instance's: it moves only with them
         refresh_deadlines(conn, instance_id)
     waits = [
         {

@@ -36,8 +36,12 @@ def store_forms(conn: Connection, forms: Mapping[str, Sequence[Mapping[str, Any]
     """Store the forms (by :func:`form_id`) that are not stored yet, in the caller's transaction."""
     if not forms:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(
-        dialect.insert(task_forms).on_conflict_do_nothing(index_elements=["id"]),
-        [{"id": key, "fields": list(fields)} for key, fields in sorted(forms.items())],
-    )
+    statement = _INSERT_NEW[conn.dialect.name == "postgresql"]
+    conn.execute(statement, [{"id": key, "fields": list(fields)} for key, fields in sorted(forms.items())])
+
+
+#: The insert that skips stored forms, per dialect (PostgreSQL or SQLite), built once.
+_INSERT_NEW = {
+    True: postgresql.insert(task_forms).on_conflict_do_nothing(index_elements=["id"]),
+    False: sqlite.insert(task_forms).on_conflict_do_nothing(index_elements=["id"]),
+}
