@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 _restoring: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar("restoring", default=None)
 
@@ -170,7 +172,7 @@ def dump_by_library(workflow: BpmnWorkflow) -> dict[str, Any]:
 def _workflow_dict(workflow: Any, registry: Any) -> dict[str, Any]:
     """The library's ``WorkflowConverter.to_dict``, its tasks written straight in the compact form."""
     return {
-        "data": registry.convert(registry.clean(workflow.data)),
+        "data": convert(registry.clean(workflow.data), registry),
         "correlations": workflow.correlations,
         "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
         "success": workflow.success,
@@ -189,24 +191,58 @@ def _subworkflow_dict(sub: Any, registry: Any) -> dict[str, Any]:
     return dct
 
 
+#: The attribute of a finished task that holds what :func:`_compact_task_dicts` last wrote of it.
+_MEMO = "_compact_memo"
+_DONE = TaskState.COMPLETED | TaskState.CANCELLED
+_ABSENT = object()
+
+
 def _compact_task_dicts(tasks: Mapping[Any, Any], registry: Any) -> dict[str, dict[str, Any]]:
-    """``_compact_tasks`` of the library's task dicts (``TaskConverter.to_dict``), without making them."""
+    """``_compact_tasks`` of the library's task dicts (``TaskConverter.to_dict``), without making them.
+
+    A finished task under a finished parent (or under none) no longer changes its data, nor does its
+    parent: what was written of it is kept on the task while the workflow lives
+    (``storage.workflow_cache`` keeps it between steps) and written again as it is. It is worked out
+    anew when anything it is made of moved: its parent (pruning moves the first kept task under the
+    root), its children, its state or state-change time (a reset), its internal data dict.
+    """
     parent_of = {child: key for key, task in tasks.items() for child in task._children}
-    convert = registry.convert
     out = {}
     for key, task in tasks.items():
-        short: dict[str, Any] = {"s": task.state, "t": task.task_spec.name, "l": task.last_state_change}
+        parent_id = task._parent
+        parent = tasks.get(parent_id) if parent_id is not None else None
+        written_under = parent_of.get(key)
+        if parent is None:
+            # the library writes no parent it cannot find
+            p: Any = None if written_under is not None else _ABSENT
+        elif written_under is parent_id or written_under == parent_id:
+            p = _ABSENT
+        else:
+            p = str(parent_id)
+        state = task.state
+        internal = task.internal_data
+        memo = getattr(task, _MEMO, None)
+        if (
+            memo is not None
+            and memo[0] is parent
+            and memo[1] is internal
+            and memo[2] == state
+            and memo[3] == task.last_state_change
+            and memo[4] == task._children
+            and memo[5] is task.triggered
+            and memo[6] is p
+        ):
+            out[memo[7]] = memo[8]
+            continue
+        short: dict[str, Any] = {"s": state, "t": task.task_spec.name, "l": task.last_state_change}
         if task._children:
             short["c"] = [str(child) for child in task._children]
-        parent = tasks.get(task._parent) if task._parent is not None else None
+        if p is not _ABSENT:
+            short["p"] = p
         if parent is None:
-            if parent_of.get(key) is not None:  # the library writes no parent it cannot find
-                short["p"] = None
             if task.data:
                 short["d"] = task.data
         else:
-            if parent_of.get(key) != task._parent:
-                short["p"] = str(task._parent)
             a, b = parent.data, task.data
             updates = {k: b[k] for k in b if k not in a or b[k] != a[k]}
             if updates:
@@ -216,10 +252,49 @@ def _compact_task_dicts(tasks: Mapping[Any, Any], registry: Any) -> dict[str, di
                 short["x"] = deletions
         if task.triggered:
             short["g"] = True
-        if task.internal_data:
-            short["i"] = convert(task.internal_data)
-        out[str(key)] = short
+        if internal:
+            short["i"] = convert(internal, registry)
+        skey = str(key)
+        out[skey] = short
+        if state & _DONE and (parent is None or parent.state & _DONE) and (p is _ABSENT or p is None):
+            memo = (parent, internal, state, task.last_state_change, list(task._children))
+            setattr(task, _MEMO, (*memo, task.triggered, p, skey, short))
+        elif memo is not None:
+            delattr(task, _MEMO)
     return out
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def convert(obj: Any, registry: Any) -> Any:
+    """``registry.convert(obj)`` (the library's to-dict conversion of task and workflow data), faster.
+
+    The same result: registered types (UUID, datetime, timedelta, the library's classes) go through
+    their converters, dicts lose their callables and modules, lists, tuples and sets are copied; a
+    plain value (text, number, boolean, null) is returned as it is without looking it up.
+    """
+    if registry._encoder_mode:
+        return registry.convert(obj)
+    return _convert(obj, registry.typenames, registry.convert_to_dict)
+
+
+def _convert(obj: Any, typenames: Mapping[Any, str], to_dict: Mapping[Any, Any]) -> Any:
+    cls = obj.__class__
+    if cls in _PLAIN:
+        return obj
+    if isinstance(obj, dict):
+        return {
+            k: _convert(v, typenames, to_dict)
+            for k, v in obj.items()
+            if not callable(v) and not isinstance(v, ModuleType)
+        }
+    typename = typenames.get(cls)
+    if typename in to_dict:
+        return to_dict[typename](obj)
+    if isinstance(obj, list | tuple | set):
+        return cls([_convert(item, typenames, to_dict) for item in obj])
+    return obj
 
 
 def _restore_order(workflow: BpmnWorkflow) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -179,3 +180,66 @@ def test_the_compact_form_holds_all_the_library_writes(prune: bool) -> None:
             if task.get("delta", {}).get("deletions"):
                 task["delta"]["deletions"] = sorted(task["delta"]["deletions"])
         assert serialization._expand_tasks(serialization._compact_tasks(full["tasks"])) == full["tasks"]
+
+
+def test_a_kept_workflow_writes_what_the_library_writes_step_after_step() -> None:
+    """The dump keeps what it wrote of finished tasks on the workflow: never stale.
+
+    Each step runs on the workflow the previous one left (as ``storage.workflow_cache`` hands it
+    on): finished tasks are re-parented by pruning, sub-processes finish and go, a join keeps its
+    earlier arrivals. Every state must equal the library's own dict of the workflow, compacted,
+    and a restored copy of it must step to the same answers.
+    """
+    kept_runtime, kept_clock = _runtime(PARALLEL_LOOP, prune=True)
+    fresh_runtime, fresh_clock = _runtime(PARALLEL_LOOP, prune=True)
+    kept = kept_runtime.start("parallel_lus", variables={"rondes": 0, "limiet": 8})
+    fresh = fresh_runtime.start("parallel_lus", variables={"rondes": 0, "limiet": 8})
+    reused = 0
+    for i in range(200):
+        if kept.status != "active":
+            break
+        assert kept.workflow is not None
+        live = serialization.LiveState(kept.state, kept.workflow)
+        stored = json.loads(json.dumps(fresh.state))
+        if i % 3 == 0 and kept.timers:
+            for clock in (kept_clock, fresh_clock):
+                clock.advance(hours=2)
+            kept, fresh = kept_runtime.fire_due_timers(live), fresh_runtime.fire_due_timers(stored)
+        else:
+            for clock in (kept_clock, fresh_clock):
+                clock.advance(minutes=5)
+            order = sorted(range(len(kept.open_tasks)), key=lambda n: kept.open_tasks[n].element_id)
+            kept_task, fresh_task = kept.open_tasks[order[0]], fresh.open_tasks[order[0]]
+            assert kept_task.element_id == fresh_task.element_id
+            kept = kept_runtime.complete_task(live, kept_task.id, {"stap": i})
+            fresh = fresh_runtime.complete_task(stored, fresh_task.id, {"stap": i})
+        assert serialization.dump_by_library(kept.workflow) == kept.state["workflow"]
+        assert _ids_by_order([_view(kept)]) == _ids_by_order([_view(fresh)])
+        reused += sum(
+            1
+            for wf in (kept.workflow, *kept.workflow.subprocesses.values())
+            for task in wf.tasks.values()
+            if getattr(task, serialization._MEMO, None) is not None
+        )
+    assert kept.status == fresh.status == "completed"
+    assert reused  # finished tasks kept what a dump wrote of them, for the next dump
+
+
+def test_the_dump_converts_data_as_the_library_does() -> None:
+    registry = serialization.SERIALIZER.registry
+    value = {
+        "tekst": "a",
+        "getal": 3,
+        "breuk": 0.5,
+        "ja": True,
+        "niets": None,
+        "id": UUID(int=7),
+        "op": datetime(2027, 1, 4, 9, 30, tzinfo=UTC),
+        "duur": timedelta(days=2, seconds=5),
+        "lijst": [1, {"b": [UUID(int=8), (1, 2)], "f": len}, {3}],
+        "paar": (1, "x"),
+        "functie": len,
+        "module": json,
+    }
+    assert serialization.convert(value, registry) == registry.convert(value)
+    assert serialization.convert([value, "x"], registry) == registry.convert([value, "x"])
