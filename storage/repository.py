@@ -54,6 +54,20 @@ class InstanceRecord:
     ended_at: datetime | None
 
 
+@dataclass(frozen=True)
+class WrittenIndex:
+    """The index rows of one revision of an instance that only a step writes, as it wrote them.
+
+    ``timers``: due time by timer id; ``message_waits``: (message name, element) per row;
+    ``signal_waits``: (signal name, element) per row. A step that knows them (the revision it runs
+    on is the one they were written as) compares instead of reading or rewriting them.
+    """
+
+    timers: dict[str, datetime]
+    message_waits: tuple[tuple[str, str | None], ...]
+    signal_waits: tuple[tuple[str, str | None], ...]
+
+
 def _record(row: Any) -> InstanceRecord:
     state = row.state
     if isinstance(state, dict) and "instanceId" not in state:
@@ -153,10 +167,13 @@ def update_instance(
     actor: str,
     now: datetime,
     view: dict[str, Any] | None = None,
+    known: WrittenIndex | None = None,
 ) -> InstanceRecord:
     """Write a step on top of ``record``; ConflictError when someone else wrote first.
 
-    With ``view``, its ``tasks`` and ``timers`` become the instance's index rows as written.
+    With ``view``, its ``tasks`` and ``timers`` become the instance's index rows as written, and
+    its ``index`` the :class:`WrittenIndex` of the new revision. ``known``: the WrittenIndex of
+    ``record``'s revision, when the caller has it.
     """
     values: dict[str, Any] = {
         "revision": record.revision + 1,
@@ -182,6 +199,7 @@ def update_instance(
         business_key=record.business_key,
         fresh=False,
         kinds=result.index_kinds if record.version == result.version else None,
+        known=known,
     )
     _write_history(conn, record.id, result, gemeente=record.gemeente, actor=actor, now=now)
     if view is not None:
@@ -259,20 +277,32 @@ def _write_indexes(
     business_key: str | None,
     fresh: bool,
     kinds: frozenset[str] | None = None,
-) -> dict[str, list[Any]]:
+    known: WrittenIndex | None = None,
+) -> dict[str, Any]:
     """Bring the instance's index rows in line with the step; returns the open tasks and timers
-    as their rows now read (``tasks`` ordered by creation, ``timers`` by due time)."""
+    as their rows now read (``tasks`` ordered by creation, ``timers`` by due time) and the
+    :class:`WrittenIndex` (``index``).
+
+    ``known``: the rows of the revision the step ran on, as that step wrote them; the timers are
+    not read then, and the waits are rewritten only when they changed.
+    """
     open_ids = {t.id for t in result.open_tasks}
     timer_ids = {t.id for t in result.timers}
     existing_tasks: set[str] = set()
     existing_timers: dict[str, datetime] = {}
     kept_rows: dict[str, Any] = {}
     timers_changed = False
+    message_key = tuple((w.message_name, w.element_id) for w in result.message_waits)
+    signal_key = tuple((w.signal_name, w.element_id) for w in result.signal_waits)
+    message_changed = signal_changed = True
     if not fresh:
         kept_rows = {r.id: r for r in conn.execute(_TASKS_OF, {"instance_id": instance_id})}
         existing_elements = {task_id: r.element_id for task_id, r in kept_rows.items()}
         existing_tasks = set(existing_elements)
-        existing_timers = {r.id: r.due_at for r in conn.execute(_TIMERS_OF, {"instance_id": instance_id})}
+        if known is not None:
+            existing_timers = known.timers
+        else:
+            existing_timers = {r.id: r.due_at for r in conn.execute(_TIMERS_OF, {"instance_id": instance_id})}
         gone = existing_tasks - open_ids
         if gone:
             conn.execute(_DELETE_TASKS, {"ids": sorted(gone)})
@@ -296,10 +326,18 @@ def _write_indexes(
             timers_changed = True
             conn.execute(_DELETE_TIMERS, {"ids": sorted(gone_timers)})
         # rows of a kind the definition cannot have do not exist: nothing to look for
-        if kinds is None or "message" in kinds:
-            conn.execute(_DELETE_MESSAGE_WAITS, {"instance_id": instance_id})
-        if kinds is None or "signal" in kinds:
-            conn.execute(_DELETE_SIGNAL_WAITS, {"instance_id": instance_id})
+        if known is not None:
+            message_changed = message_key != known.message_waits
+            signal_changed = signal_key != known.signal_waits
+            if message_changed and known.message_waits:
+                conn.execute(_DELETE_MESSAGE_WAITS, {"instance_id": instance_id})
+            if signal_changed and known.signal_waits:
+                conn.execute(_DELETE_SIGNAL_WAITS, {"instance_id": instance_id})
+        else:
+            if kinds is None or "message" in kinds:
+                conn.execute(_DELETE_MESSAGE_WAITS, {"instance_id": instance_id})
+            if kinds is None or "signal" in kinds:
+                conn.execute(_DELETE_SIGNAL_WAITS, {"instance_id": instance_id})
         if kinds is None or "external" in kinds:
             _close_external_tasks(conn, instance_id, {t.id for t in result.external_tasks}, result.at)
     forms: dict[str, list[dict[str, Any]]] = {}
@@ -369,7 +407,7 @@ def _write_indexes(
         }
         for w in result.message_waits
     ]
-    if waits:
+    if waits and message_changed:
         conn.execute(insert(message_waits), waits)
     _open_external_tasks(conn, instance_id, result, gemeente=gemeente)
     signals = [
@@ -381,7 +419,7 @@ def _write_indexes(
         }
         for w in result.signal_waits
     ]
-    if signals:
+    if signals and signal_changed:
         conn.execute(insert(signal_waits), signals)
     fresh_rows = {row["id"]: SimpleNamespace(**row) for row in new_tasks}
     task_rows = [kept_rows.get(t.id) or fresh_rows[t.id] for t in result.open_tasks]
@@ -391,7 +429,8 @@ def _write_indexes(
         for t in result.timers
     ]
     timer_rows.sort(key=lambda r: (r.due_at, r.id))
-    return {"tasks": task_rows, "timers": timer_rows}
+    index = WrittenIndex({t.id: t.due_at for t in result.timers}, message_key, signal_key)
+    return {"tasks": task_rows, "timers": timer_rows, "index": index}
 
 
 def _open_external_tasks(

@@ -237,7 +237,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
             view["signals"] = bool(thrown)
             if also is not None:
                 also(conn, record, view)
-        self._keep(record, result)
+        self._keep(record, result, view.get("index"))
         return self._after_signals(record, thrown)
 
     def get(self, instance_id: str) -> repo.InstanceRecord:
@@ -264,32 +264,41 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
         if record.status != "active":
             raise ConflictError(f"the instance is {record.status}")
         self._ensure_loaded(record)
-        result = run(self._live_state(record))
+        state, known = self._live_state(record)
+        result = run(state)
         if not _changed(result):
             return record
         view: dict[str, Any] = {}
         with write_connection(self.db) as conn, conn.begin():
-            written = repo.update_instance(conn, record, result, actor=actor, now=result.at, view=view)
+            written = repo.update_instance(
+                conn, record, result, actor=actor, now=result.at, view=view, known=known
+            )
             thrown = self._enqueue_signals(conn, record.id, record.gemeente, result)
             view["signals"] = bool(thrown)
             if also is not None:
                 also(conn, written, view)
-        self._keep(written, result)
+        self._keep(written, result, view.get("index"))
         return self._after_signals(written, thrown)
 
-    def _live_state(self, record: repo.InstanceRecord) -> Mapping[str, Any]:
-        """The record's state, with the workflow its revision left in this process when there is one.
+    def _live_state(self, record: repo.InstanceRecord) -> tuple[Mapping[str, Any], repo.WrittenIndex | None]:
+        """The record's state, with the workflow its revision left in this process when there is one,
+        and the index rows that revision wrote (None when not kept).
 
         The workflow is taken out of the cache: the step owns it and only a committed write puts
         the result back (:meth:`_keep`).
         """
-        workflow = self.workflows.take(record.id, record.revision)
-        return record.state if workflow is None else LiveState(record.state, workflow)
+        kept = self.workflows.take_kept(record.id, record.revision)
+        if kept is None:
+            return record.state, None
+        return LiveState(record.state, kept[0]), kept[1]
 
-    def _keep(self, written: repo.InstanceRecord, result: StepResult) -> None:
-        """After the commit: keep the step's workflow for the next step on this revision."""
+    def _keep(
+        self, written: repo.InstanceRecord, result: StepResult, index: repo.WrittenIndex | None = None
+    ) -> None:
+        """After the commit: keep the step's workflow (and the index rows it wrote) for the next step
+        on this revision."""
         if written.status == "active":
-            self.workflows.keep(written.id, written.revision, result.workflow)
+            self.workflows.keep(written.id, written.revision, result.workflow, index)
 
     def _after_signals(self, record: repo.InstanceRecord, thrown: list[str]) -> repo.InstanceRecord:
         """Deliver what the step threw; the caller's answer shows its own instance as delivery left it."""
@@ -509,7 +518,7 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
         with read_connection(self.db) as conn:
             records = repo.get_instances(conn, instance_ids)
         outcomes: dict[str, BatchOutcome] = {}
-        stepped: list[tuple[repo.InstanceRecord, StepResult]] = []
+        stepped: list[tuple[repo.InstanceRecord, StepResult, repo.WrittenIndex | None]] = []
         for record in records:
             if should_stop is not None and should_stop():
                 outcomes[record.id] = BatchOutcome(skipped=True)
@@ -519,31 +528,35 @@ class WorkflowService(SignalDelivery, ExternalTaskWork, StartTimerWork):
                 continue
             try:
                 self._ensure_loaded(record)
-                result = self.runtime.fire_due_timers(self._live_state(record), actor=actor)
+                state, known = self._live_state(record)
+                result = self.runtime.fire_due_timers(state, actor=actor)
             except Exception as exc:  # noqa: BLE001 - one bad instance must not stop the batch
                 outcomes[record.id] = BatchOutcome(error=exc)
                 continue
             if not _changed(result):
                 outcomes[record.id] = BatchOutcome(record=record, changed=False)
                 continue
-            stepped.append((record, result))
+            stepped.append((record, result, known))
         thrown: list[str] = []
         if stepped:
-            kept: list[tuple[repo.InstanceRecord, StepResult]] = []
+            kept: list[tuple[repo.InstanceRecord, StepResult, Any]] = []
             with write_connection(self.db) as conn, conn.begin():
-                for record, result in stepped:
+                for record, result, known in stepped:
                     # No savepoint per instance (two round trips each on PostgreSQL): a conflict is
                     # found by the instance row's revision check, the first statement, before
                     # anything of the instance is written; any other failure ends the whole batch.
+                    view: dict[str, Any] = {}
                     try:
-                        written = repo.update_instance(conn, record, result, actor=actor, now=result.at)
+                        written = repo.update_instance(
+                            conn, record, result, actor=actor, now=result.at, view=view, known=known
+                        )
                         thrown.extend(self._enqueue_signals(conn, record.id, record.gemeente, result))
                         outcomes[record.id] = BatchOutcome(record=written, at=result.at)
-                        kept.append((written, result))
+                        kept.append((written, result, view.get("index")))
                     except ConflictError:
                         outcomes[record.id] = BatchOutcome(conflict=True)
-            for written, result in kept:
-                self._keep(written, result)
+            for written, result, index in kept:
+                self._keep(written, result, index)
         if thrown:
             self.deliver_signals(thrown)
         for missing in set(instance_ids) - set(outcomes):

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import pytest
 import SpiffWorkflow.task as spiff_task
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bench.year_bench import Year
 from engine import serialization
@@ -27,6 +27,7 @@ from engine.result import StepResult
 from engine.serialization import LiveState
 from storage import repository as repo
 from storage.errors import ConflictError
+from storage.schema import message_waits, signal_waits, timers
 from storage.service import WorkflowService
 from storage.workflow_cache import WorkflowCache
 from tests.conftest import FIXTURES
@@ -269,3 +270,48 @@ def test_every_step_of_fifty_journeys_on_a_kept_workflow_equals_the_restored_one
     steps = sum(len(v) for v in year.samples.by_kind.values())
     # every step after the start ran on the workflow its previous step left (nothing else wrote)
     assert checked.compared == year.service.workflows.hits == steps - 50
+
+
+def test_a_step_that_knows_the_rows_its_revision_wrote_leaves_the_rows_a_full_rewrite_would(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept workflow carries the timers and waits its step wrote: the next step compares instead of
+    reading and rewriting them. After every step of 20 journeys the rows read back must be the step's."""
+    original = repo.update_instance
+    knew = []
+
+    def checked(conn: Any, record: Any, result: StepResult, **kwargs: Any) -> Any:
+        written = original(conn, record, result, **kwargs)
+        knew.append(kwargs.get("known") is not None)
+        rows = {
+            "timers": sorted(
+                (r.id, r.due_at)
+                for r in conn.execute(select(timers).where(timers.c.instance_id == record.id))
+            ),
+            "messages": sorted(
+                (r.message_name, r.element_id, r.business_key)
+                for r in conn.execute(select(message_waits).where(message_waits.c.instance_id == record.id))
+            ),
+            "signals": sorted(
+                (r.signal_name, r.element_id)
+                for r in conn.execute(select(signal_waits).where(signal_waits.c.instance_id == record.id))
+            ),
+        }
+        assert rows == {
+            "timers": sorted((t.id, t.due_at) for t in result.timers),
+            "messages": sorted(
+                (w.message_name, w.element_id, record.business_key) for w in result.message_waits
+            ),
+            "signals": sorted((w.signal_name, w.element_id) for w in result.signal_waits),
+        }
+        return written
+
+    monkeypatch.setattr(repo, "update_instance", checked)
+    year = Year(db, 20, http_every=0)
+    try:
+        year.run()
+    finally:
+        year.close()
+    check = year.check()
+    assert check["allEnded"] and check["actual"] == check["expected"]
+    assert knew.count(True) > len(knew) / 2  # most steps ran on the revision their workflow was kept at
