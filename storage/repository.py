@@ -345,8 +345,7 @@ def _write_indexes(
     for t in result.open_tasks:
         if t.id in existing_tasks:
             continue
-        fields = [f.as_dict() for f in t.form]
-        key = form_id(fields)
+        key, fields = _form_of(t.form)
         if key is not None:
             forms.setdefault(key, fields)
         new_tasks.append(
@@ -431,6 +430,21 @@ def _write_indexes(
     timer_rows.sort(key=lambda r: (r.due_at, r.id))
     index = WrittenIndex({t.id: t.due_at for t in result.timers}, message_key, signal_key)
     return {"tasks": task_rows, "timers": timer_rows, "index": index}
+
+
+#: A form's key and fields by the form's tuple of fields (the deployed definition's own object).
+_FORMS: dict[int, tuple[Any, str | None, list[dict[str, Any]]]] = {}
+
+
+def _form_of(form: Sequence[Any]) -> tuple[str | None, list[dict[str, Any]]]:
+    """:func:`form_id` and the fields of a task's form, worked out once per deployed form."""
+    entry = _FORMS.get(id(form))
+    if entry is None or entry[0] is not form:
+        fields = [f.as_dict() for f in form]
+        if len(_FORMS) >= 4096:  # definitions loaded again and again (tests): start over
+            _FORMS.clear()
+        entry = _FORMS[id(form)] = (form, form_id(fields), fields)
+    return entry[1], entry[2]
 
 
 def _open_external_tasks(
