@@ -17,6 +17,8 @@ branch under the root (an event sub-process hangs off the root beside the main f
   workflow's ``last_task`` (whose data are the process variables). The cut then moves up above it.
 * a sub-process or call activity whose task was dropped is dropped with it (it has finished).
 
+A finished instance keeps its root alone (:func:`prune_finished`).
+
 The tasks below the cut keep their ids, data and order; the first kept task hangs under the root
 in place of the dropped trunk. Nothing is pruned from a finished workflow.
 """
@@ -30,6 +32,8 @@ from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.bpmn.specs.mixins.unstructured_join import UnstructuredJoin
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
+
+from engine import scopes
 
 #: Finished ancestors of the lowest common ancestor of the unfinished tasks that always stay.
 MARGIN = 2
@@ -46,22 +50,23 @@ def prune(workflow: Any) -> int:
 
 
 def prune_finished(workflow: Any) -> int:
-    """A finished instance keeps only what its variables are read from: the root and the last task.
+    """A finished instance keeps only its root: nothing runs in it again.
 
-    Nothing runs in it again; its process variables are the workflow's data and its last task's
-    (``Runtime._variables``), and its history is in the audit trail.
+    Its process variables are the store in the workflow's data (``engine.scopes``, read by
+    ``Runtime._variables``), and its history is in the audit trail. (A state finished before the
+    store existed kept its last task too, whose data were its variables; it is never pruned again.)
     """
-    last = workflow.last_task
     root = workflow.task_tree
-    if last is None or root is None or last is root or last.id not in workflow.tasks:
+    if root is None or root.id not in workflow.tasks or scopes.VARS not in workflow.data:
         return 0
     if any(_unfinished(t) for t in workflow.tasks.values()):
         return 0
-    removed = len(workflow.tasks) - 2 + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
-    workflow.tasks = {root.id: root, last.id: last}
-    root._children = [last.id]
-    last._parent = root.id
-    last._children = []
+    removed = len(workflow.tasks) - 1 + sum(len(sub.tasks) for sub in workflow.subprocesses.values())
+    if not removed:
+        return 0
+    workflow.tasks = {root.id: root}
+    root._children = []
+    workflow.last_task = None
     workflow.subprocesses.clear()
     return removed
 
