@@ -263,11 +263,11 @@ def _definitions_by_element(task: Any) -> list[tuple[str, Any]]:
 
 def _active_scopes(workflow: BpmnWorkflow) -> list[Any]:
     """The running process and every running embedded sub-process (scopes of event sub-processes)."""
-    if _completed(workflow):
+    if workflow.is_completed():
         return []
     found = [workflow]
     for task_id, subprocess in workflow.subprocesses.items():
-        if _completed(subprocess):
+        if subprocess.is_completed():
             continue
         holder = workflow.get_task_from_id(task_id) if task_id in workflow.tasks else None
         if holder is None:
@@ -278,17 +278,6 @@ def _active_scopes(workflow: BpmnWorkflow) -> list[Any]:
         if holder is not None and holder.state == TaskState.STARTED:
             found.append(subprocess)
     return found
-
-
-def _completed(workflow: Any) -> bool:
-    """``workflow.is_completed()``: no task of it is unfinished, looked up without walking its tree."""
-    if workflow.completed:
-        return True
-    for task in workflow.tasks.values():
-        if not task.state & TaskState.FINISHED_MASK:
-            return False
-    workflow.completed = True
-    return True
 
 
 def _holder_of(workflow: BpmnWorkflow, task_id: Any) -> Any:
@@ -1250,7 +1239,7 @@ class Runtime:
         variable instance query finds them on the activity's execution).
         """
         variables = dict(scopes.variables_of(workflow))
-        if not _completed(workflow):
+        if not workflow.is_completed():
             variables.update(scopes.open_locals(workflow))
         return _json_dict(variables)
 
@@ -1295,7 +1284,7 @@ class Runtime:
         variables = self._variables(workflow)
         if not (describe_only or terminated):
             self._check_size(variables, "the instance's variables")
-        completed = _completed(workflow)
+        completed = workflow.is_completed()
         status = "terminated" if terminated else ("completed" if completed else "active")
         if status == "completed" and not step.completed_before and not describe_only:
             events.append(DomainEvent("proces-afgerond", bundle.top.key, {}))

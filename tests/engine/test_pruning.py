@@ -16,9 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from SpiffWorkflow.util.task import TaskState
 
-from engine import runtime as runtime_module
 from engine import serialization
 from engine.clock import ManualClock
 from engine.definition import SpecLibrary
@@ -217,10 +215,6 @@ def test_a_kept_workflow_writes_what_the_library_writes_step_after_step() -> Non
             kept = kept_runtime.complete_task(live, kept_task.id, {"stap": i})
             fresh = fresh_runtime.complete_task(stored, fresh_task.id, {"stap": i})
         assert serialization.dump_by_library(kept.workflow) == kept.state["workflow"]
-        for wf in (kept.workflow, *kept.workflow.subprocesses.values()):
-            # the runtime's look-up of a finished workflow: what the library's tree walk says
-            done = all(t.state & TaskState.FINISHED_MASK for t in wf.tasks.values())
-            assert done == wf.is_completed() == runtime_module._completed(wf)
         assert _ids_by_order([_view(kept)]) == _ids_by_order([_view(fresh)])
         reused += sum(
             1
