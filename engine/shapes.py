@@ -54,36 +54,17 @@ _RESERVED = {"Start": f"{GENERATED_PREFIX}Start", "End": f"{GENERATED_PREFIX}End
 _ID_REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default")
 
 # Flow nodes that can have an outgoing sequence flow and are not gateways.
-_SPLITTING_NODES = frozenset(
-    {
-        "task",
-        "userTask",
-        "manualTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "scriptTask",
-        "businessRuleTask",
-        "callActivity",
-        "subProcess",
-        "startEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "boundaryEvent",
-    }
-)
-_FLOW_NODES = _SPLITTING_NODES | frozenset(
-    {
-        "endEvent",
-        "exclusiveGateway",
-        "inclusiveGateway",
-        "parallelGateway",
-        "eventBasedGateway",
-        "complexGateway",
-        "transaction",
-        "adHocSubProcess",
-    }
-)
+_SPLITTING_NODES = FLOW_NODE_TAGS - {
+    "endEvent",
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "parallelGateway",
+    "eventBasedGateway",
+    "complexGateway",
+    "transaction",
+    "adHocSubProcess",
+}
+_FLOW_NODES = FLOW_NODE_TAGS
 
 
 def _bpmn(tag: str) -> str:
